@@ -1,0 +1,7 @@
+"""``python -m kmodel`` → the command line."""
+
+import sys
+
+from kmodel.cli import main
+
+sys.exit(main())

@@ -1,0 +1,173 @@
+"""The ``kmodel`` command line.
+
+Exit codes: ``check`` 0 held, 1 violated, 2 bad input; ``replay`` 1 the violation reproduces,
+0 it no longer does, 2 bad input; ``bench`` 0, or 2 on bad input. Errors are one line
+(``kmodel: error: FILE: document N: field.path: ...``); ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kmodel import __version__
+from kmodel.errors import InputError
+
+EXIT_HELD, EXIT_VIOLATED, EXIT_INPUT = 0, 1, 2
+
+EPILOG_CHECK = """examples:
+  kmodel check                                   the built-in default scenario
+  kmodel check properties/scenarios/web-no-expectations.yaml --seed 3
+  kmodel check a.yaml b.yaml --examples 500 --steps 80 --out /tmp/kmodel
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kmodel",
+        description="Property-based model checker of Kubernetes orchestration behaviour.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"kmodel {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    c = sub.add_parser(
+        "check",
+        help="search scenarios for invariant violations",
+        epilog=EPILOG_CHECK,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario files (default: the built-in one)")
+    c.add_argument("--out", default="reports", type=Path, help="where reports and traces go (default: reports/)")
+    c.add_argument("--seed", type=int, default=0, help="search seed (default 0); same seed, same result")
+    c.add_argument("--examples", type=_positive, help="runs to try (default: the scenario's budget)")
+    c.add_argument("--steps", type=_positive, help="steps per run (default: the scenario's budget)")
+    c.add_argument(
+        "--hypothesis-shrink", action="store_true", help="also run Hypothesis's shrinker (slower) before minimising"
+    )
+    c.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    r = sub.add_parser("replay", help="re-run a trace step by step")
+    r.add_argument("trace", type=Path, metavar="TRACE")
+    r.add_argument("--settle", action="store_true", help="also list every step of the settle phase")
+    r.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    b = sub.add_parser("bench", help="measure model and checker speed against a bare Hypothesis machine")
+    b.add_argument("scenario", nargs="?", metavar="SCENARIO")
+    b.add_argument("--examples", type=_positive, default=50)
+    b.add_argument("--steps", type=_positive, default=50)
+    b.add_argument("--json", action="store_true", help="print the figures as JSON")
+    b.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "replay":
+            return cmd_replay(args)
+        return cmd_bench(args)
+    except InputError as err:
+        if args.debug:
+            raise
+        print(f"kmodel: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("kmodel: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from kmodel.api import check, describe_result, save_trace, trace_path
+    from kmodel.report.markdown import render
+    from kmodel.scenario import load_scenario
+    from kmodel.yamlio import write_atomic
+
+    paths: list[str | None] = list(args.scenarios) or [None]
+    scenarios = [load_scenario(p) for p in paths]  # validate every input before any output
+    out: Path = args.out
+    worst = EXIT_HELD
+    summaries = []
+    for sc in scenarios:
+        result = check(
+            sc, seed=args.seed, examples=args.examples, steps=args.steps, hypothesis_shrink=args.hypothesis_shrink
+        )
+        o = result.outcome
+        trace_file = None
+        if result.trace is not None:
+            trace_file = trace_path(out, result.trace, sc.name)
+            save_trace(result.trace, trace_file)
+        report_file = out / f"{sc.name}.md"
+        write_atomic(report_file, render(result, trace_file, out))
+        summaries.append(describe_result(result))
+        rate = (o.model_steps + o.settle_steps) / result.seconds if result.seconds > 0 else 0.0
+        total = o.model_steps + o.settle_steps
+        head = f"{sc.name}: {o.runs} runs, {total} steps in {result.seconds:.1f}s ({rate:,.0f} steps/s)"
+        if result.trace is None:
+            print(f"{head}: all invariants held")
+        else:
+            v = result.trace.violation
+            worst = EXIT_VIOLATED
+            print(f"{head}: {v.invariant} VIOLATED")
+            print(f"  {v.message}")
+            print(f"  counterexample: {len(result.trace.steps)} steps (found in a run of {result.found_steps})")
+            print(f"  trace:  {trace_file}")
+            print(f"  replay: kmodel replay {trace_file}")
+        print(f"  report: {report_file}")
+    write_atomic(out / "summary.json", json.dumps(summaries, indent=2) + "\n")
+    return worst
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from kmodel.api import replay
+
+    result = replay(args.trace)
+    for row in result.rows:
+        print(f"{row.index:>3}  t={row.clock:<5} {row.action}")
+        print(f"      {row.description}")
+        if row.sub and (args.settle or row.violation is not None):
+            shown = row.sub if args.settle else row.sub[-10:]
+            if len(shown) < len(row.sub):
+                print(f"      … {len(row.sub) - len(shown)} settle steps not shown (--settle lists them)")
+            for action, desc, clock in shown:
+                print(f"        t={clock:<5} {action}: {desc}")
+        if row.violation is not None:
+            v = row.violation
+            print(f"  ✗ {v.invariant} ({'safety' if v.kind == 'always' else 'liveness'}) broke here: {v.message}")
+    if result.reproduced:
+        print(f"reproduced: {result.expected.invariant}")
+        return EXIT_VIOLATED
+    print(f"not reproduced: {result.expected.invariant} held on this model")
+    return EXIT_HELD
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from kmodel.bench import run_bench
+
+    figures = run_bench(args.scenario, examples=args.examples, steps=args.steps)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for k, v in figures.items():
+            print(f"{k:<34} {v}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

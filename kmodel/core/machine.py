@@ -1,0 +1,206 @@
+"""A Hypothesis RuleBasedStateMachine built from any Model, and the ``check`` loop around it.
+
+One rule per operation of the model's action space. Each rule draws its arguments from fixed
+lists of stable names (node names, component names, replica counts), never positions in a list
+that changes, so deleting a step while shrinking does not change what later steps mean. A drawn
+action that is not enabled is a no-op and is not recorded in the trace.
+
+Safety properties are checked after every recorded step; at the end of each run the fair settle
+phase runs (no faults, no user steps) and the liveness properties are checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, precondition, rule
+
+from kmodel.core.model import Action, ActionSpec, Model
+from kmodel.core.run import SETTLE, PropertyFailed, Violation, always_props, first_failure, same, settle
+
+S = TypeVar("S")
+
+
+@attrs.define
+class Stats:
+    """Counters a check run accumulates (no wall clock: timing belongs to the edges)."""
+
+    runs: int = 0
+    first_failure_run: int = 0
+    steps: int = 0
+    settle_steps: int = 0
+    op_counts: dict[str, int] = attrs.field(factory=dict)
+
+
+def build_machine(model: Model[S], stats: Stats) -> type[RuleBasedStateMachine]:
+    """Return a RuleBasedStateMachine class that drives ``model``."""
+    safety = always_props(model)
+
+    class ModelMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.state: Any = model.initial()
+            self.steps: list[Action] = []
+            self.failed = False
+            self._memo_for: Any = None
+            self._memo: dict[Action, Any] = {}
+            stats.runs += 1
+            self._check(0)
+
+        def _check(self, settle_at: int) -> None:
+            failed = first_failure(safety, self.state)
+            if failed is not None:
+                prop, msg = failed
+                self.failed = True
+                if not stats.first_failure_run:
+                    stats.first_failure_run = stats.runs
+                v = Violation(prop.name, prop.kind, msg, len(self.steps), settle_at)
+                raise PropertyFailed(v, tuple(self.steps))
+
+        def next_state(self, action: Action) -> Any:
+            """``model.step`` memoised for the current state (preconditions and rules share it)."""
+            if self._memo_for is not self.state:
+                self._memo_for = self.state
+                self._memo = {}
+            if action not in self._memo:
+                self._memo[action] = model.step(self.state, action)
+            return self._memo[action]
+
+        def do(self, action: Action) -> None:
+            nxt = self.next_state(action)
+            if nxt is None:
+                return
+            before = model.truth_key(self.state)
+            self.state = nxt
+            self.steps.append(action)
+            stats.steps += 1
+            stats.op_counts[action.op] = stats.op_counts.get(action.op, 0) + 1
+            if not same(before, model.truth_key(nxt)):
+                self._check(0)
+
+        def teardown(self) -> None:
+            if self.failed:
+                return
+            outcome = settle(model, self.state)
+            stats.settle_steps += len(outcome.steps)
+            if outcome.failure is not None:
+                prop, msg = outcome.failure
+                if not stats.first_failure_run:
+                    stats.first_failure_run = stats.runs
+                self.steps.append(SETTLE)
+                settle_at = len(outcome.steps) if prop.kind == "always" else 0
+                v = Violation(prop.name, prop.kind, msg, len(self.steps), settle_at)
+                raise PropertyFailed(v, tuple(self.steps))
+
+    used: set[str] = set()
+    for spec in model.action_space():
+        if any(len(values) == 0 for _, values in spec.params):
+            continue
+        name = spec.op
+        if len(spec.params) == 1 and len(spec.params[0][1]) == 1:
+            name = f"{spec.op}_{_ident(spec.params[0][1][0])}"
+        n = 1
+        while name in used:
+            n += 1
+            name = f"{spec.op}_{n}"
+        used.add(name)
+        setattr(ModelMachine, name, _make_rule(spec, name))
+    return ModelMachine
+
+
+def _ident(value: Any) -> str:
+    return "".join(c if c.isalnum() else "_" for c in str(value))
+
+
+def _make_rule(spec: ActionSpec, name: str) -> Any:
+    """A rule whose keyword arguments are the action's, prefixed so they never clash with
+    ``rule()``'s own (``target``, ``targets``).
+
+    A rule with no choice left (every parameter has one value) gets a precondition: it is
+    drawn only when its action is enabled, so runs are not wasted on no-ops. The step it
+    computes is memoised and reused when the rule runs.
+    """
+    op = spec.op
+
+    def run(self: Any, **kwargs: Any) -> None:
+        self.do(Action.of(op, **{k[2:]: v for k, v in kwargs.items()}))
+
+    run.__name__ = name
+    strategies = {f"a_{pname}": st.sampled_from(values) for pname, values in spec.params}
+    result = rule(**strategies)(run)  # type: ignore[call-overload]
+    if all(len(values) == 1 for _, values in spec.params):
+        fixed = Action.of(op, **{pname: values[0] for pname, values in spec.params})
+        result = precondition(lambda self: self.next_state(fixed) is not None)(result)
+    return result
+
+
+@attrs.frozen
+class CheckOutcome:
+    """The result of checking a model: a violation with its (shrunk) steps, or none."""
+
+    violation: Violation | None
+    steps: tuple[Action, ...]
+    runs: int
+    first_failure_run: int
+    model_steps: int
+    settle_steps: int
+    op_counts: tuple[tuple[str, int], ...]
+
+
+def check_model(
+    model: Model[S],
+    *,
+    seed_value: int = 0,
+    examples: int = 100,
+    steps: int = 50,
+    shrink: bool = True,
+    on_run: Callable[[Stats], None] | None = None,
+) -> CheckOutcome:
+    """Search for a violation with Hypothesis; shrink it; return it with the run statistics.
+
+    Same model and seed give the same outcome: the example database is off and the search is
+    seeded, so nothing from earlier runs leaks in.
+    """
+    stats = Stats()
+    machine = build_machine(model, stats)
+    if on_run is not None:
+        original_init = machine.__init__
+
+        def init(self: Any) -> None:
+            original_init(self)
+            on_run(stats)
+
+        machine.__init__ = init  # type: ignore[method-assign]
+    hyp_settings = settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=False,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink] if shrink else [Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    test = get_state_machine_test(machine, settings=hyp_settings)
+    test = seed(seed_value)(test)
+    try:
+        test()
+    except PropertyFailed as failure:
+        return CheckOutcome(
+            failure.violation,
+            failure.steps,
+            stats.runs,
+            stats.first_failure_run,
+            stats.steps,
+            stats.settle_steps,
+            tuple(sorted(stats.op_counts.items())),
+        )
+    return CheckOutcome(
+        None, (), stats.runs, 0, stats.steps, stats.settle_steps, tuple(sorted(stats.op_counts.items()))
+    )

@@ -1,0 +1,128 @@
+"""The Model protocol every checker works on; it knows nothing of Kubernetes.
+
+A model is a deterministic transition system (after stateright's ``Model`` trait and TLA+'s
+Init/Next): ``initial()`` gives the start state, ``action_space()`` names every action that could
+ever be taken (by stable names, so Hypothesis shrinks well), ``step(state, action)`` returns the
+next state or ``None`` when the action is not enabled, and ``properties()`` says what must hold.
+
+Actions fall in categories. ``system`` actions are the components doing their job; a fair
+*settle* phase runs only those plus ``time``. ``fault`` and ``user`` actions are the adversary's
+and the user's moves during the random phase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+import attrs
+
+S = TypeVar("S")
+Scalar = str | int | bool
+Category = Literal["system", "time", "fault", "user"]
+PropertyKind = Literal["always", "eventually"]
+
+
+@attrs.frozen(order=True)
+class Action:
+    """One step: an operation name and its arguments as sorted (name, value) pairs."""
+
+    op: str
+    args: tuple[tuple[str, Scalar], ...] = ()
+
+    @classmethod
+    def of(cls, op: str, **args: Scalar) -> Action:
+        return cls(op, tuple(sorted(args.items())))
+
+    def arg(self, name: str) -> Any:
+        for k, v in self.args:
+            if k == name:
+                return v
+        raise KeyError(name)
+
+    def to_data(self) -> dict[str, Scalar]:
+        d: dict[str, Scalar] = {"op": self.op}
+        d.update(self.args)
+        return d
+
+    def __str__(self) -> str:
+        inner = ", ".join(f"{k}={v}" for k, v in self.args)
+        return f"{self.op}({inner})"
+
+
+@attrs.frozen
+class ActionSpec:
+    """Every value each argument of ``op`` may take, for drawing actions by stable names."""
+
+    op: str
+    category: Category
+    params: tuple[tuple[str, tuple[Scalar, ...]], ...] = ()
+
+
+@attrs.frozen
+class Property(Generic[S]):
+    """A named property. ``check`` returns ``None`` when it holds, else a one-line reason.
+
+    ``always`` properties are checked after every step; ``eventually`` ones after the fair settle
+    phase (a finite stand-in for "eventually always": once the system is quiescent the property
+    must hold, and must still hold after more fair steps).
+    """
+
+    name: str
+    kind: PropertyKind
+    description: str
+    check: Callable[[S], str | None] = attrs.field(eq=False, repr=False)
+
+
+class Model(Protocol[S]):
+    def initial(self) -> S: ...
+
+    def action_space(self) -> Sequence[ActionSpec]: ...
+
+    def actions(self, state: S) -> list[Action]:
+        """Every enabled action in a deterministic order."""
+        ...
+
+    def system_actions(self, state: S) -> list[Action]:
+        """Candidate ``system`` actions for the fair settle phase, in round-robin order."""
+        ...
+
+    def time_action(self, state: S) -> Action | None:
+        """The action advancing time to the next timer, or None when no timer is pending."""
+        ...
+
+    def step(self, state: S, action: Action) -> S | None:
+        """The next state, or None when ``action`` is not enabled (it would change nothing)."""
+        ...
+
+    def properties(self) -> Sequence[Property[S]]: ...
+
+    def clock(self, state: S) -> int: ...
+
+    def progress_key(self, state: S) -> Hashable:
+        """A projection that changes only on real progress (not on heartbeats or clocks)."""
+        ...
+
+    quiet_period: int
+    """Clock units a quiescent state must stay unchanged (but for heartbeats) to be settled."""
+
+    def pending_until(self, state: S) -> int:
+        """The clock time by which every timer that could still change something has fired;
+        a state is not settled before it."""
+        ...
+
+    def truth_key(self, state: S) -> tuple[object, ...]:
+        """The parts of the state properties read. When every part is identical (``is``) to
+        the previous state's, the properties need not be checked again."""
+        ...
+
+    def describe(self, before: S, action: Action, after: S) -> str:
+        """One line saying what ``action`` changed, for replays and reports."""
+        ...
+
+
+def category_of(model: Model[Any], op: str) -> Category:
+    for spec in model.action_space():
+        if spec.op == op:
+            return spec.category
+    raise KeyError(op)

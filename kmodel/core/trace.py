@@ -1,0 +1,87 @@
+"""Trace: a violation as portable, self-contained data (no I/O here).
+
+A trace embeds everything needed to replay it: the resolved model input (for kmodel, the
+scenario with manifests inlined), the seed, the tool version, the steps and the violation.
+``from_data`` validates strictly, so a truncated or hand-edited trace fails with a field path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kmodel.core.model import Action
+from kmodel.core.run import Violation
+from kmodel.errors import InputError
+from kmodel.fields import Fields
+
+FORMAT = "kmodel/v1"
+
+
+@attrs.frozen
+class Trace:
+    version: str
+    scenario: dict[str, Any] = attrs.field(eq=False)
+    seed: int
+    steps: tuple[Action, ...]
+    violation: Violation
+
+    def to_data(self) -> dict[str, Any]:
+        v = self.violation
+        violation: dict[str, Any] = {"invariant": v.invariant, "kind": v.kind, "step": v.step}
+        if v.settle_step:
+            violation["settleStep"] = v.settle_step
+        violation["message"] = v.message
+        return {
+            "apiVersion": FORMAT,
+            "kind": "Trace",
+            "kmodelVersion": self.version,
+            "seed": self.seed,
+            "violation": violation,
+            "steps": [a.to_data() for a in self.steps],
+            "scenario": self.scenario,
+        }
+
+    @classmethod
+    def from_data(cls, data: Any, current_version: str) -> Trace:
+        f = Fields(data, what="a kmodel Trace document")
+        f.only(("apiVersion", "kind", "kmodelVersion", "seed", "violation", "steps", "scenario"))
+        if f.str("apiVersion") != FORMAT or f.str("kind") != "Trace":
+            raise f.error("kind", f"expected apiVersion {FORMAT!r} and kind 'Trace'")
+        version = f.str("kmodelVersion")
+        if version != current_version:
+            raise f.error(
+                "kmodelVersion",
+                f"trace written by kmodel {version}; this is kmodel {current_version} — "
+                "the model may differ, so re-run `kmodel check` to get a fresh trace",
+            )
+        seed = f.int("seed")
+        vf = f.map("violation", required=True)
+        vf.only(("invariant", "kind", "step", "settleStep", "message"))
+        kind = vf.str("kind")
+        if kind not in ("always", "eventually"):
+            raise vf.error("kind", f"expected 'always' or 'eventually', got {kind!r}")
+        steps = []
+        for path, item in f.list("steps", required=True):
+            sf = Fields(item, path)
+            op = sf.str("op")
+            args = {}
+            for k, v in sf.data.items():
+                if k == "op":
+                    continue
+                if not isinstance(v, str | int) and not isinstance(v, bool):
+                    raise sf.error(k, "expected a string or an integer")
+                args[k] = v
+            steps.append(Action.of(op, **args))
+        violation = Violation(
+            invariant=vf.str("invariant"),
+            kind=kind,
+            message=vf.str("message"),
+            step=vf.int("step", minimum=0, maximum=len(steps)),
+            settle_step=vf.int("settleStep", 0, minimum=0),
+        )
+        scenario = f.raw("scenario")
+        if not isinstance(scenario, dict):
+            raise InputError("is required (a mapping)", path=("scenario",))
+        return cls(version, scenario, seed, tuple(steps), violation)

@@ -1,0 +1,184 @@
+"""Node lifecycle and taint-based eviction (simplified, one component).
+
+Mirrors ``pkg/controller/nodelifecycle/node_lifecycle_controller.go``:
+
+- ``tryUpdateNodeHealth``: the controller keeps, per node, the last Lease ``renewTime`` it saw and
+  a *probe timestamp* on its own clock, set when it observes a newer renewTime or a newer Ready
+  ``lastHeartbeatTime`` posted by the kubelet (or first sees the node). When
+  ``now > probeTimestamp + nodeMonitorGracePeriod`` it sets the node's Ready
+  condition to Unknown (reason ``NodeStatusUnknown``) with ``UpdateStatus``.
+  ``nodeMonitorGracePeriod`` defaults to 50s since v1.32 (kubernetes#126287; 40s before).
+  Upstream polls every ``nodeMonitorPeriod`` (5s); kmodel acts at the exact deadline instead.
+- On that transition ``MarkPodsNotReady`` (``pkg/controller/util/node/controller_utils.go``)
+  sets every pod on the node to Ready=False.
+- ``doNoExecuteTaintingPass`` / ``doNoScheduleTaintingPass`` (TaintNodesByCondition): Ready
+  Unknown → ``node.kubernetes.io/unreachable`` NoSchedule + NoExecute; Ready False →
+  ``node.kubernetes.io/not-ready``; Ready True → neither.
+- ``pkg/controller/tainteviction/taint_eviction.go: processPodOnNode``: a pod that does not
+  tolerate every NoExecute taint of its node is deleted at once; otherwise at
+  ``now + min(tolerationSeconds)`` (``getMinTolerationTime``; forever when none is set), the time
+  being when the controller first saw the pod under the taint. Admission gives pods 300s
+  tolerations for both taints (DefaultTolerationSeconds), hence "evicted after 300s".
+  Deletion is an ordinary graceful delete; the pod then stays Terminating until its kubelet
+  confirms, which an unreachable kubelet never does.
+
+Simplifications: no zone-based rate limiting (``--node-eviction-rate``), no
+``nodeStartupGracePeriod`` (nodes start Ready), no NodeReady=False from kubelet-reported
+conditions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kmodel.core.fmap import FMap
+from kmodel.k8s.controllers.kubelet import lease_key
+from kmodel.k8s.informers import Component, View
+from kmodel.k8s.objects import (
+    READY,
+    TAINT_NOT_READY,
+    TAINT_UNREACHABLE,
+    Condition,
+    Lease,
+    Node,
+    Pod,
+    Taint,
+    condition,
+    set_condition,
+)
+from kmodel.k8s.store import Request
+
+NAME = "node-lifecycle-controller"
+NODE_MONITOR_GRACE_PERIOD = 50
+
+PodRef = tuple[str, str]
+
+
+@attrs.frozen
+class NodeHealth:
+    renew_seen: int | None
+    heartbeat_seen: int | None
+    probe: int
+
+
+@attrs.frozen
+class NodeLifecycleLocal:
+    health: FMap[str, NodeHealth] = FMap()
+    evict_at: FMap[PodRef, int] = FMap()
+
+
+def desired_taints(node: Node, now: int) -> tuple[Taint, ...]:
+    status = node.ready_status()
+    key = TAINT_UNREACHABLE if status == "Unknown" else TAINT_NOT_READY if status == "False" else None
+    keep = [t for t in node.spec.taints if t.key not in (TAINT_UNREACHABLE, TAINT_NOT_READY)]
+    if key is not None:
+        for effect in ("NoExecute", "NoSchedule"):
+            existing = next((t for t in node.spec.taints if t.key == key and t.effect == effect), None)
+            keep.append(existing or Taint(key=key, effect=effect, time_added=now))
+    return tuple(sorted(keep, key=lambda t: (t.key, t.effect)))
+
+
+def min_toleration_seconds(pod: Pod, taints: list[Taint] | tuple[Taint, ...]) -> int | None:
+    """``getMinTolerationTime`` over the tolerations matching ``taints``:
+    0 = evict now, None = tolerate forever. -1 if some taint is not tolerated at all."""
+    used = []
+    for taint in taints:
+        matching = [t for t in pod.spec.tolerations if t.tolerates(taint)]
+        if not matching:
+            return -1
+        used.extend(matching)
+    seconds = [t.toleration_seconds for t in used if t.toleration_seconds is not None]
+    if not seconds:
+        return None
+    return max(0, min(seconds))
+
+
+@attrs.frozen
+class NodeLifecycleController(Component):
+    name: str = NAME
+    node_monitor_grace_period: int = NODE_MONITOR_GRACE_PERIOD
+
+    def watches(self, obj: Any) -> bool:
+        return isinstance(obj, Node | Pod | Lease)
+
+    def initial_local(self) -> NodeLifecycleLocal:
+        return NodeLifecycleLocal()
+
+    def reconcile(self, local: NodeLifecycleLocal, view: View) -> tuple[NodeLifecycleLocal, list[Request]]:
+        now = view.now
+        reqs: list[Request] = []
+        health = dict(local.health)
+        pods = list(view.list("Pod"))
+        nodes = list(view.list("Node"))
+        for node in nodes:
+            name = node.meta.name
+            lease = view.get(lease_key(name))
+            renew = lease.renew_time if lease is not None else None
+            ready = condition(node.status.conditions, READY)
+            beat = ready.last_heartbeat_time if ready is not None else None
+            h = health.get(name)
+            if (
+                h is None
+                or (renew is not None and (h.renew_seen is None or renew > h.renew_seen))
+                or (beat is not None and (h.heartbeat_seen is None or beat > h.heartbeat_seen))
+            ):
+                h = NodeHealth(renew, beat, now)
+            health[name] = h
+            if now > h.probe + self.node_monitor_grace_period and node.ready_status() != "Unknown":
+                cond = Condition(READY, "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
+                status = attrs.evolve(node.status, conditions=set_condition(node.status.conditions, cond))
+                reqs.append(
+                    Request(
+                        "update_status",
+                        node.key,
+                        attrs.evolve(node, status=status),
+                        precondition_rv=node.meta.resource_version,
+                        tag=("node-unknown", name),
+                    )
+                )
+                for pod in pods:
+                    if pod.spec.node_name == name and pod.is_ready():
+                        pc = Condition(READY, "False", "NodeNotReady")
+                        ps = attrs.evolve(pod.status, conditions=set_condition(pod.status.conditions, pc))
+                        reqs.append(
+                            Request("update_status", pod.key, attrs.evolve(pod, status=ps), tag=("mark-not-ready",))
+                        )
+                continue
+            taints = desired_taints(node, now)
+            if taints != node.spec.taints:
+                spec = attrs.evolve(node.spec, taints=taints)
+                reqs.append(
+                    Request(
+                        "update",
+                        node.key,
+                        attrs.evolve(node, spec=spec),
+                        precondition_rv=node.meta.resource_version,
+                        tag=("taint", name),
+                    )
+                )
+        evict_at = dict(local.evict_at)
+        tainted = {n.meta.name: [t for t in n.spec.taints if t.effect == "NoExecute"] for n in nodes}
+        live_refs = set()
+        for pod in pods:
+            ref = (pod.meta.namespace, pod.meta.name)
+            noexec = tainted.get(pod.spec.node_name) or []
+            if not noexec or pod.meta.deletion_timestamp is not None:
+                continue
+            live_refs.add(ref)
+            seconds = min_toleration_seconds(pod, noexec)
+            if seconds is None:
+                continue
+            at = now if seconds < 0 else evict_at.get(ref, now + seconds)
+            evict_at[ref] = at
+            if now >= at:
+                reqs.append(Request("delete", pod.key, precondition_uid=pod.meta.uid, tag=("evict",)))
+        evict_at = {r: t for r, t in evict_at.items() if r in live_refs}
+        return NodeLifecycleLocal(FMap(health), FMap(evict_at)), reqs
+
+    def next_deadline(self, local: NodeLifecycleLocal, view: View) -> int | None:
+        times = [h.probe + self.node_monitor_grace_period + 1 for h in local.health.values()]
+        times.extend(local.evict_at.values())
+        future = [t for t in times if t > view.now]
+        return min(future) if future else None

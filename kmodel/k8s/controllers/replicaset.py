@@ -1,0 +1,284 @@
+"""The ReplicaSet controller.
+
+Mirrors ``pkg/controller/replicaset/replica_set.go``:
+
+- Event handlers (``addPod``, ``updatePod``, ``deletePod``, ``addRS``/``updateRS``) enqueue the
+  owning ReplicaSet; ``addPod`` calls ``expectations.CreationObserved``; a pod gaining a
+  ``deletionTimestamp`` (``updatePod``) or vanishing (``deletePod``) calls
+  ``DeletionObserved(rsKey, podKey)``.
+- ``syncReplicaSet`` pops one key from the work queue; it calls ``manageReplicas`` only when
+  ``SatisfiedExpectations`` (``pkg/controller/controller_utils.go``: no record, or ``add <= 0 &&
+  del <= 0``, or older than ``ExpectationsTimeout`` = 5 min) and the RS is not being deleted; it
+  then writes status (``updateReplicaSetStatus``) when it changed.
+- ``manageReplicas``: ``diff = len(activePods) - spec.replicas`` capped at ``BurstReplicas``
+  (500). Too few: ``ExpectCreations(diff)`` then create. Too many: ``getPodsToDelete`` ranks
+  pods (``ActivePodsWithRanks``) and ``ExpectDeletions`` with their keys (UID-tracking
+  expectations: each pod counts once), then delete. A failed create or delete lowers the
+  expectations (``CreationObserved`` / ``DeletionObserved``).
+
+Simplifications: all creates of one sync are sent in one step rather than in
+``slowStartBatch`` batches of 1, 2, 4… (a failed create lowers expectations either way; batch
+cut-off after the first failure is not modelled); orphan adoption/release is not modelled yet
+(pods are only counted through their controllerRef); no deletion-cost or log-scale ranking.
+
+Variant ``replicaSetExpectations: false`` drops expectations entirely, so the controller trusts
+its lagging cache — the bug expectations exist to prevent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kmodel.core.fmap import FMap
+from kmodel.k8s.informers import Component, View
+from kmodel.k8s.objects import (
+    READY,
+    ObjectMeta,
+    OwnerReference,
+    Pod,
+    ReplicaSet,
+    condition,
+)
+from kmodel.k8s.store import Event, Request, Result
+
+BURST_REPLICAS = 500
+EXPECTATIONS_TIMEOUT = 300  # seconds: ExpectationsTimeout = 5 * time.Minute
+NAME = "replicaset-controller"
+
+RSKey = tuple[str, str]  # (namespace, name)
+
+
+@attrs.frozen
+class Expectation:
+    add: int
+    dels: tuple[str, ...]  # pod keys "ns/name" still expected to be deleted
+    timestamp: int
+
+    def fulfilled(self) -> bool:
+        return self.add <= 0 and not self.dels
+
+
+@attrs.frozen
+class RSLocal:
+    queue: tuple[RSKey, ...] = ()
+    expectations: FMap[RSKey, Expectation] = FMap()
+
+
+def _enqueue(local: RSLocal, key: RSKey) -> RSLocal:
+    if key in local.queue:
+        return local
+    return attrs.evolve(local, queue=(*local.queue, key))
+
+
+def owner_key(pod: Pod) -> RSKey | None:
+    ref = pod.meta.controller_ref()
+    if ref is None or ref.kind != "ReplicaSet":
+        return None
+    return (pod.meta.namespace, ref.name)
+
+
+def pod_key(pod: Pod) -> str:
+    return f"{pod.meta.namespace}/{pod.meta.name}"
+
+
+def owned_active_pods(rs: ReplicaSet, pods: Any) -> list[Pod]:
+    """``FilterActivePods`` over the pods whose controllerRef is this RS (by uid) and that match."""
+    out = []
+    for p in pods:
+        ref = p.meta.controller_ref()
+        if ref is None or ref.uid != rs.meta.uid or p.meta.namespace != rs.meta.namespace:
+            continue
+        if p.is_active() and rs.spec.selector.matches(p.meta.labels):
+            out.append(p)
+    return out
+
+
+def deletion_rank(pod: Pod) -> tuple[Any, ...]:
+    """Sort key for ``ActivePodsWithRanks.Less`` (first = deleted first), the rules that apply:
+    unassigned before assigned; Pending < Unknown < Running; not ready before ready; ready for
+    less time first (kmodel has no ready-since time: skipped); more restarts first; newer first;
+    then name as the deterministic tie-break (upstream falls back to UID with LogarithmicScaleDown).
+    """
+    phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}.get(pod.status.phase, 0)
+    return (
+        1 if pod.spec.node_name else 0,
+        phase_rank,
+        1 if pod.is_ready() else 0,
+        -pod.status.restart_count,
+        -pod.meta.creation_timestamp,
+        pod.meta.name,
+    )
+
+
+@attrs.frozen
+class ReplicaSetController(Component):
+    name: str = NAME
+    expectations: bool = True
+    burst_replicas: int = BURST_REPLICAS
+
+    def watches(self, obj: Any) -> bool:
+        return isinstance(obj, Pod | ReplicaSet)
+
+    def initial_local(self) -> RSLocal:
+        return RSLocal()
+
+    def resync(self, local: RSLocal, view: View) -> RSLocal:
+        """After a (re)list every ReplicaSet is enqueued, as the initial ADD events do."""
+        for rs in view.list("ReplicaSet"):
+            local = _enqueue(local, (rs.meta.namespace, rs.meta.name))
+        return local
+
+    # -- event handlers ----------------------------------------------------------------------
+
+    def on_event(self, local: RSLocal, event: Event, old: Any, view: View) -> RSLocal:
+        obj = event.obj
+        if isinstance(obj, ReplicaSet):
+            return _enqueue(local, (obj.meta.namespace, obj.meta.name))
+        rs_key = owner_key(obj)
+        if rs_key is None:
+            return local
+        if event.type == "ADDED":
+            if obj.meta.deletion_timestamp is not None:
+                local = self._deletion_observed(local, rs_key, pod_key(obj))
+            else:
+                local = self._creation_observed(local, rs_key)
+        elif event.type == "DELETED" or obj.meta.deletion_timestamp is not None:
+            local = self._deletion_observed(local, rs_key, pod_key(obj))
+        return _enqueue(local, rs_key)
+
+    def _creation_observed(self, local: RSLocal, rs_key: RSKey) -> RSLocal:
+        exp = local.expectations.get(rs_key)
+        if exp is None:
+            return local
+        return attrs.evolve(local, expectations=local.expectations.set(rs_key, attrs.evolve(exp, add=exp.add - 1)))
+
+    def _deletion_observed(self, local: RSLocal, rs_key: RSKey, pkey: str) -> RSLocal:
+        exp = local.expectations.get(rs_key)
+        if exp is None or pkey not in exp.dels:
+            return local
+        dels = tuple(k for k in exp.dels if k != pkey)
+        return attrs.evolve(local, expectations=local.expectations.set(rs_key, attrs.evolve(exp, dels=dels)))
+
+    def _satisfied(self, local: RSLocal, rs_key: RSKey, now: int) -> bool:
+        if not self.expectations:
+            return True
+        exp = local.expectations.get(rs_key)
+        return exp is None or exp.fulfilled() or now - exp.timestamp > EXPECTATIONS_TIMEOUT
+
+    # -- sync --------------------------------------------------------------------------------
+
+    def reconcile(self, local: RSLocal, view: View) -> tuple[RSLocal, list[Request]]:
+        if not local.queue:
+            return local, []
+        rs_key, local = local.queue[0], attrs.evolve(local, queue=local.queue[1:])
+        rs = view.get(("ReplicaSet", *rs_key))
+        if rs is None:
+            return attrs.evolve(local, expectations=local.expectations.delete(rs_key)), []
+        pods = owned_active_pods(rs, view.list("Pod"))
+        requests: list[Request] = []
+        if self._satisfied(local, rs_key, view.now) and rs.meta.deletion_timestamp is None:
+            local, requests = self._manage_replicas(local, rs, rs_key, pods, view.now)
+        status = calculate_status(rs, pods)
+        if status != rs.status:
+            requests.append(
+                Request(
+                    "update_status",
+                    rs.key,
+                    attrs.evolve(rs, status=status),
+                    precondition_rv=rs.meta.resource_version,
+                    tag=("rs-status", rs_key),
+                )
+            )
+        return local, requests
+
+    def _manage_replicas(
+        self, local: RSLocal, rs: ReplicaSet, rs_key: RSKey, pods: list[Pod], now: int
+    ) -> tuple[RSLocal, list[Request]]:
+        diff = len(pods) - rs.spec.replicas
+        if diff < 0:
+            n = min(-diff, self.burst_replicas)
+            if self.expectations:
+                exp = Expectation(add=n, dels=(), timestamp=now)
+                local = attrs.evolve(local, expectations=local.expectations.set(rs_key, exp))
+            reqs = [
+                Request(
+                    "create",
+                    ("Pod", rs.meta.namespace, ""),
+                    pod_from_template(rs),
+                    tag=("rs-create", rs_key, rs.spec.replicas),
+                )
+                for _ in range(n)
+            ]
+            return local, reqs
+        if diff > 0:
+            n = min(diff, self.burst_replicas)
+            victims = sorted(pods, key=deletion_rank)[:n]
+            if self.expectations:
+                exp = Expectation(add=0, dels=tuple(sorted(pod_key(p) for p in victims)), timestamp=now)
+                local = attrs.evolve(local, expectations=local.expectations.set(rs_key, exp))
+            reqs = [
+                Request("delete", p.key, precondition_uid=p.meta.uid, tag=("rs-delete", rs_key, pod_key(p)))
+                for p in victims
+            ]
+            return local, reqs
+        return local, []
+
+    def on_result(self, local: RSLocal, req: Request, result: Result, view: View) -> RSLocal:
+        if result.ok or not self.expectations:
+            if not result.ok and req.tag and req.tag[0] == "rs-status":
+                return _enqueue(local, req.tag[1])
+            return local
+        tag = req.tag
+        if tag[0] == "rs-create":
+            return _enqueue(self._creation_observed(local, tag[1]), tag[1])
+        if tag[0] == "rs-delete":
+            return _enqueue(self._deletion_observed(local, tag[1], tag[2]), tag[1])
+        if tag[0] == "rs-status":
+            return _enqueue(local, tag[1])
+        return local
+
+    def next_deadline(self, local: RSLocal, view: View) -> int | None:
+        """Unfulfilled expectations expire after 5 minutes; the RS is synced again then only if
+        something enqueues it, as upstream (no timer re-enqueues it)."""
+        return None
+
+
+def pod_from_template(rs: ReplicaSet) -> Pod:
+    """``pkg/controller/controller_utils.go: GetPodFromTemplate``: labels from the template,
+    ``generateName: <rs-name>-`` and a controller ownerReference with blockOwnerDeletion."""
+    ref = OwnerReference(
+        api_version="apps/v1",
+        kind="ReplicaSet",
+        name=rs.meta.name,
+        uid=rs.meta.uid,
+        controller=True,
+        block_owner_deletion=True,
+    )
+    meta = ObjectMeta(
+        name="",
+        namespace=rs.meta.namespace,
+        generate_name=f"{rs.meta.name}-",
+        labels=rs.spec.template.labels,
+        owner_references=(ref,),
+    )
+    return Pod(meta=meta, spec=rs.spec.template.spec)
+
+
+def calculate_status(rs: ReplicaSet, pods: list[Pod]) -> Any:
+    """``pkg/controller/replicaset/replica_set_utils.go: calculateStatus`` (minReadySeconds is
+    honoured only as 0: available = ready)."""
+    ready = sum(1 for p in pods if p.is_ready())
+    labelled = sum(1 for p in pods if all(p.meta.labels.get(k) == v for k, v in rs.spec.template.labels.items()))
+    return attrs.evolve(
+        rs.status,
+        replicas=len(pods),
+        fully_labeled_replicas=labelled,
+        ready_replicas=ready,
+        available_replicas=ready,
+        observed_generation=rs.meta.generation,
+    )
+
+
+__all__ = ["READY", "ReplicaSetController", "condition"]

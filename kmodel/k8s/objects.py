@@ -1,0 +1,273 @@
+"""Frozen API objects: the subset of the Kubernetes API the model reads and writes.
+
+Shapes follow ``staging/src/k8s.io/api/core/v1/types.go`` and ``apps/v1/types.go``; field names
+are snake_case versions of the API's. Times are integer seconds of the model's logical clock.
+Resource amounts are integers: cpu in millicores, memory and others in base units
+(see ``kmodel.k8s.quantity``). Defaults are applied by ``kmodel.manifests`` when loading, as
+``pkg/apis/core/v1/defaults.go`` and ``pkg/apis/apps/v1/defaults.go`` do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+import attrs
+
+from kmodel.core.fmap import FMap
+from kmodel.k8s.labels import LabelSelector
+
+Key = tuple[str, str, str]
+"""(kind, namespace, name); namespace is "" for cluster-scoped kinds."""
+
+ResourceList = FMap[str, int]
+
+EMPTY_LABELS: FMap[str, str] = FMap()
+EMPTY_RESOURCES: ResourceList = FMap()
+
+READY = "Ready"
+POD_SCHEDULED = "PodScheduled"
+TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
+TAINT_NOT_READY = "node.kubernetes.io/not-ready"
+TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+
+
+@attrs.frozen
+class OwnerReference:
+    api_version: str
+    kind: str
+    name: str
+    uid: str
+    controller: bool = False
+    block_owner_deletion: bool = False
+
+
+@attrs.frozen
+class ObjectMeta:
+    name: str
+    namespace: str = ""
+    generate_name: str = ""
+    uid: str = ""
+    resource_version: int = 0
+    generation: int = 0
+    creation_timestamp: int = 0
+    labels: FMap[str, str] = EMPTY_LABELS
+    owner_references: tuple[OwnerReference, ...] = ()
+    finalizers: tuple[str, ...] = ()
+    deletion_timestamp: int | None = None
+    deletion_grace_period_seconds: int | None = None
+
+    def controller_ref(self) -> OwnerReference | None:
+        for ref in self.owner_references:
+            if ref.controller:
+                return ref
+        return None
+
+
+@attrs.frozen
+class Taint:
+    key: str
+    effect: str
+    value: str = ""
+    time_added: int | None = None
+
+
+@attrs.frozen
+class Toleration:
+    key: str = ""
+    operator: str = "Equal"
+    value: str = ""
+    effect: str = ""
+    toleration_seconds: int | None = None
+
+    def tolerates(self, taint: Taint) -> bool:
+        """``staging/src/k8s.io/api/core/v1/toleration.go: ToleratesTaint``."""
+        if self.effect and self.effect != taint.effect:
+            return False
+        if self.key and self.key != taint.key:
+            return False
+        if self.operator == "Exists":
+            return True
+        return self.value == taint.value
+
+
+@attrs.frozen
+class Condition:
+    type: str
+    status: str
+    reason: str = ""
+    message: str = ""
+    last_heartbeat_time: int | None = None
+
+
+def condition(conditions: Iterable[Condition], ctype: str) -> Condition | None:
+    for c in conditions:
+        if c.type == ctype:
+            return c
+    return None
+
+
+def set_condition(conditions: tuple[Condition, ...], new: Condition) -> tuple[Condition, ...]:
+    out = [c for c in conditions if c.type != new.type]
+    out.append(new)
+    return tuple(sorted(out, key=lambda c: c.type))
+
+
+class APIObject:
+    """Base of the stored kinds; each has ``meta`` and class-level KIND/API_VERSION/NAMESPACED."""
+
+    KIND: ClassVar[str]
+    API_VERSION: ClassVar[str]
+    NAMESPACED: ClassVar[bool] = True
+    meta: ObjectMeta
+
+    @property
+    def key(self) -> Key:
+        return (self.KIND, self.meta.namespace, self.meta.name)
+
+
+@attrs.frozen
+class NodeSpec:
+    unschedulable: bool = False
+    taints: tuple[Taint, ...] = ()
+
+
+@attrs.frozen
+class NodeStatus:
+    capacity: ResourceList = EMPTY_RESOURCES
+    allocatable: ResourceList = EMPTY_RESOURCES
+    conditions: tuple[Condition, ...] = ()
+
+
+@attrs.frozen
+class Node(APIObject):
+    KIND: ClassVar[str] = "Node"
+    API_VERSION: ClassVar[str] = "v1"
+    NAMESPACED: ClassVar[bool] = False
+    meta: ObjectMeta
+    spec: NodeSpec = NodeSpec()
+    status: NodeStatus = NodeStatus()
+
+    def ready_status(self) -> str:
+        c = condition(self.status.conditions, READY)
+        return c.status if c else "Unknown"
+
+
+@attrs.frozen
+class Container:
+    name: str
+    image: str = ""
+    requests: ResourceList = EMPTY_RESOURCES
+
+
+@attrs.frozen
+class PodSpec:
+    containers: tuple[Container, ...] = ()
+    init_containers: tuple[Container, ...] = ()
+    node_name: str = ""
+    node_selector: FMap[str, str] = EMPTY_LABELS
+    tolerations: tuple[Toleration, ...] = ()
+    restart_policy: str = "Always"
+    termination_grace_period_seconds: int = 30
+    scheduler_name: str = "default-scheduler"
+
+    def requests(self) -> ResourceList:
+        """``component-helpers/resource/helpers.go: PodRequests`` without sidecars or overhead:
+        the elementwise max of the containers' sum and each init container."""
+        total: dict[str, int] = {}
+        for c in self.containers:
+            for r, v in c.requests.items():
+                total[r] = total.get(r, 0) + v
+        for c in self.init_containers:
+            for r, v in c.requests.items():
+                total[r] = max(total.get(r, 0), v)
+        return FMap(total)
+
+
+@attrs.frozen
+class PodStatus:
+    phase: str = "Pending"
+    conditions: tuple[Condition, ...] = ()
+    reason: str = ""
+    message: str = ""
+    restart_count: int = 0
+    start_time: int | None = None
+
+
+@attrs.frozen
+class Pod(APIObject):
+    KIND: ClassVar[str] = "Pod"
+    API_VERSION: ClassVar[str] = "v1"
+    meta: ObjectMeta
+    spec: PodSpec = PodSpec()
+    status: PodStatus = PodStatus()
+
+    def is_terminal(self) -> bool:
+        return self.status.phase in ("Succeeded", "Failed")
+
+    def is_active(self) -> bool:
+        """``pkg/controller/controller_utils.go: IsPodActive``."""
+        return not self.is_terminal() and self.meta.deletion_timestamp is None
+
+    def is_ready(self) -> bool:
+        c = condition(self.status.conditions, READY)
+        return c is not None and c.status == "True"
+
+
+@attrs.frozen
+class PodTemplateSpec:
+    labels: FMap[str, str] = EMPTY_LABELS
+    spec: PodSpec = PodSpec()
+
+
+@attrs.frozen
+class ReplicaSetSpec:
+    selector: LabelSelector
+    template: PodTemplateSpec
+    replicas: int = 1
+    min_ready_seconds: int = 0
+
+
+@attrs.frozen
+class ReplicaSetStatus:
+    replicas: int = 0
+    fully_labeled_replicas: int = 0
+    ready_replicas: int = 0
+    available_replicas: int = 0
+    observed_generation: int = 0
+
+
+@attrs.frozen
+class ReplicaSet(APIObject):
+    KIND: ClassVar[str] = "ReplicaSet"
+    API_VERSION: ClassVar[str] = "apps/v1"
+    meta: ObjectMeta
+    spec: ReplicaSetSpec
+    status: ReplicaSetStatus = ReplicaSetStatus()
+
+
+@attrs.frozen
+class Lease(APIObject):
+    """``coordination.k8s.io/v1`` Lease; the kubelet's node heartbeat lives in ``kube-node-lease``."""
+
+    KIND: ClassVar[str] = "Lease"
+    API_VERSION: ClassVar[str] = "coordination.k8s.io/v1"
+    meta: ObjectMeta
+    holder_identity: str = ""
+    lease_duration_seconds: int = 40
+    renew_time: int | None = None
+
+
+KINDS: Mapping[str, type[Any]] = {k.KIND: k for k in (Node, Pod, ReplicaSet, Lease)}
+
+
+def resources_fit(requested: Mapping[str, int], allocatable: Mapping[str, int]) -> list[str]:
+    """Resources whose request exceeds what is allocatable (names, sorted)."""
+    return sorted(r for r, v in requested.items() if v > 0 and v > allocatable.get(r, 0))
+
+
+def add_resources(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    out = dict(a)
+    for r, v in b.items():
+        out[r] = out.get(r, 0) + v
+    return out

@@ -1,0 +1,297 @@
+"""etcd + API-server semantics, as one immutable value.
+
+- One global revision, bumped by every write and stamped as ``metadata.resourceVersion``
+  (etcd's ``mod_revision``; ``staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go``).
+- ``update`` with a resourceVersion that is not the current one fails with Conflict
+  (``GuaranteedUpdate`` preconditions); ``create`` of an existing name fails with AlreadyExists.
+- A write that leaves the object byte-identical is skipped: no new revision, no event
+  (``GuaranteedUpdate``: "existing object is identical, skipping").
+- ``update`` of the main resource ignores status and ``update_status`` ignores spec
+  (``PrepareForUpdate`` of the pod / replicaset strategies); ``metadata.generation`` is bumped
+  only when the spec changes.
+- Pod deletion is graceful (``staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go:
+  BeforeDelete`` + ``pkg/registry/core/pod/strategy.go: CheckGracefulDelete``): the grace period
+  comes from the request, else ``terminationGracePeriodSeconds``; it is 0 for unscheduled or
+  terminal pods; a pod with grace > 0 only gets ``deletionTimestamp`` and stays until a grace-0
+  delete (the kubelet's, or a force delete) removes it. A second delete may only shorten grace.
+- Objects with finalizers get ``deletionTimestamp`` and stay until the finalizers are removed.
+- ``bind`` is ``pods/binding`` (``pkg/registry/core/pod/storage/storage.go: BindingREST.assignPod``):
+  it fails if the pod is gone, being deleted, or already assigned.
+- Admission: ``DefaultTolerationSeconds`` adds NoExecute tolerations for the not-ready and
+  unreachable taints (300s each) to pods that do not tolerate them
+  (``plugin/pkg/admission/defaulttolerationseconds/admission.go``).
+- Generated names: ``generateName`` + 5 characters from ``bcdfghjklmnpqrstvwxz2456789``
+  (``staging/src/k8s.io/apiserver/pkg/storage/names/generate.go``); kmodel derives them from a
+  counter in the state instead of randomness, so runs are reproducible.
+
+The event log is the watch stream; components hold cursors into it. Events every live cursor has
+passed are compacted away (watch history compaction proper comes with a later issue).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from kmodel.core.fmap import FMap
+from kmodel.k8s.objects import (
+    TAINT_NOT_READY,
+    TAINT_UNREACHABLE,
+    Key,
+    Pod,
+    Taint,
+    Toleration,
+)
+
+Verb = Literal["create", "update", "update_status", "delete", "bind"]
+EventType = Literal["ADDED", "MODIFIED", "DELETED"]
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+@attrs.frozen
+class Event:
+    type: EventType
+    revision: int
+    key: Key
+    obj: Any
+
+
+@attrs.frozen
+class Request:
+    """One API call. ``precondition_rv``/``precondition_uid`` are the optimistic-concurrency
+    preconditions; ``tag`` is the caller's note, handed back with the result."""
+
+    verb: Verb
+    key: Key
+    obj: Any = None
+    precondition_rv: int | None = None
+    precondition_uid: str | None = None
+    grace: int | None = None
+    node_name: str = ""
+    tag: tuple[Any, ...] = ()
+
+    def __str__(self) -> str:
+        kind, ns, name = self.key
+        where = f"{ns}/{name}" if ns else name
+        if self.verb == "bind":
+            return f"bind {kind}/{where} → {self.node_name}"
+        if self.verb == "delete" and self.grace is not None:
+            return f"delete {kind}/{where} (grace {self.grace}s)"
+        return f"{self.verb} {kind}/{where}"
+
+
+@attrs.frozen
+class Result:
+    ok: bool
+    reason: str = ""  # "", Conflict, NotFound, AlreadyExists, Invalid
+    message: str = ""
+    obj: Any = None
+
+
+@attrs.frozen
+class APIConfig:
+    default_not_ready_toleration_seconds: int = 300
+    default_unreachable_toleration_seconds: int = 300
+
+
+@attrs.frozen
+class Store:
+    revision: int = 0
+    objects: FMap[Key, Any] = FMap()
+    events: tuple[Event, ...] = ()
+    counter: int = 0  # for uids and generated names
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, key: Key) -> Any:
+        return self.objects.get(key)
+
+    def list(self, kind: str) -> list[Any]:
+        return [o for k, o in self.objects.items() if k[0] == kind]
+
+    def events_after(self, revision: int) -> tuple[Event, ...]:
+        evs = self.events
+        if not evs or evs[-1].revision <= revision:
+            return ()
+        lo, hi = 0, len(evs)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if evs[mid].revision <= revision:
+                lo = mid + 1
+            else:
+                hi = mid
+        return evs[lo:]
+
+    def compact(self, revision: int) -> Store:
+        """Drop events at or before ``revision`` (every live watcher has seen them)."""
+        if not self.events or self.events[0].revision > revision:
+            return self
+        return attrs.evolve(self, events=tuple(e for e in self.events if e.revision > revision))
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def _write(self, key: Key, obj: Any, etype: EventType) -> tuple[Store, Any]:
+        rev = self.revision + 1
+        if etype == "DELETED":
+            objects = self.objects.delete(key)
+            stamped = obj
+        else:
+            stamped = attrs.evolve(obj, meta=attrs.evolve(obj.meta, resource_version=rev))
+            objects = self.objects.set(key, stamped)
+        ev = Event(etype, rev, key, stamped)
+        return attrs.evolve(self, revision=rev, objects=objects, events=(*self.events, ev)), stamped
+
+    def apply(self, req: Request, now: int, config: APIConfig) -> tuple[Store, Result]:
+        if req.verb == "create":
+            return self._create(req, now, config)
+        current = self.objects.get(req.key)
+        if current is None:
+            return self, Result(False, "NotFound", f"{req.key[0]} {req.key[2]!r} not found")
+        if req.precondition_uid is not None and current.meta.uid != req.precondition_uid:
+            return self, Result(False, "Conflict", "uid precondition failed")
+        if req.verb == "bind":
+            return self._bind(current, req)
+        if req.precondition_rv is not None and current.meta.resource_version != req.precondition_rv:
+            return self, Result(
+                False,
+                "Conflict",
+                f"the object has been modified (rv {req.precondition_rv} ≠ {current.meta.resource_version})",
+            )
+        if req.verb == "update":
+            return self._update(current, req.obj)
+        if req.verb == "update_status":
+            return self._update_status(current, req.obj)
+        return self._delete(current, req, now)
+
+    def _create(self, req: Request, now: int, config: APIConfig) -> tuple[Store, Result]:
+        obj = req.obj
+        meta = obj.meta
+        counter = self.counter + 1
+        name = meta.name
+        if not name and meta.generate_name:
+            name = meta.generate_name[:58] + generated_suffix(counter)
+        if not name:
+            return self, Result(False, "Invalid", "name or generateName is required")
+        key = (obj.KIND, meta.namespace, name)
+        if key in self.objects:
+            return self, Result(False, "AlreadyExists", f"{obj.KIND} {name!r} already exists")
+        meta = attrs.evolve(
+            meta,
+            name=name,
+            uid=f"uid-{counter:06d}",
+            generation=1,
+            creation_timestamp=now,
+            deletion_timestamp=None,
+            deletion_grace_period_seconds=None,
+        )
+        obj = attrs.evolve(obj, meta=meta)
+        if isinstance(obj, Pod):
+            obj = admit_default_tolerations(obj, config)
+        store = attrs.evolve(self, counter=counter)
+        store, stamped = store._write(key, obj, "ADDED")
+        return store, Result(True, obj=stamped)
+
+    def _update(self, current: Any, new: Any) -> tuple[Store, Result]:
+        meta = attrs.evolve(
+            new.meta,
+            uid=current.meta.uid,
+            resource_version=current.meta.resource_version,
+            creation_timestamp=current.meta.creation_timestamp,
+            deletion_timestamp=current.meta.deletion_timestamp,
+            deletion_grace_period_seconds=current.meta.deletion_grace_period_seconds,
+            generation=current.meta.generation,
+        )
+        if hasattr(current, "spec") and new.spec != current.spec:
+            meta = attrs.evolve(meta, generation=current.meta.generation + 1)
+        fields: dict[str, Any] = {"meta": meta}
+        for f in attrs.fields(type(current)):
+            if f.name not in ("meta", "status"):
+                fields[f.name] = getattr(new, f.name)
+        obj = attrs.evolve(current, **fields)
+        if obj == current:
+            return self, Result(True, obj=current)
+        if current.meta.deletion_timestamp is not None and not obj.meta.finalizers and not _is_pod(obj):
+            store, _ = self._write(current.key, obj, "DELETED")
+            return store, Result(True, obj=obj)
+        store, stamped = self._write(current.key, obj, "MODIFIED")
+        return store, Result(True, obj=stamped)
+
+    def _update_status(self, current: Any, new: Any) -> tuple[Store, Result]:
+        obj = attrs.evolve(current, status=new.status)
+        if obj == current:
+            return self, Result(True, obj=current)
+        store, stamped = self._write(current.key, obj, "MODIFIED")
+        return store, Result(True, obj=stamped)
+
+    def _delete(self, current: Any, req: Request, now: int) -> tuple[Store, Result]:
+        grace = 0
+        if isinstance(current, Pod):
+            grace = req.grace if req.grace is not None else current.spec.termination_grace_period_seconds
+            if not current.spec.node_name or current.is_terminal():
+                grace = 0
+            grace = max(grace, 0) if grace <= 0 else grace
+        meta = current.meta
+        if meta.deletion_timestamp is not None:
+            # Already terminating: only a shorter grace period changes anything.
+            if grace == 0 and not meta.finalizers:
+                store, _ = self._write(current.key, current, "DELETED")
+                return store, Result(True, obj=current)
+            if meta.deletion_grace_period_seconds is not None and grace < meta.deletion_grace_period_seconds:
+                meta = attrs.evolve(meta, deletion_timestamp=now + grace, deletion_grace_period_seconds=grace)
+                store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED")
+                return store, Result(True, obj=stamped)
+            return self, Result(True, obj=current)
+        if grace == 0 and not meta.finalizers:
+            store, _ = self._write(current.key, current, "DELETED")
+            return store, Result(True, obj=current)
+        meta = attrs.evolve(
+            meta,
+            deletion_timestamp=now + grace,
+            deletion_grace_period_seconds=grace,
+            generation=meta.generation + 1,
+        )
+        store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED")
+        return store, Result(True, obj=stamped)
+
+    def _bind(self, pod: Any, req: Request) -> tuple[Store, Result]:
+        if pod.meta.deletion_timestamp is not None:
+            return self, Result(False, "Conflict", f"pod {pod.meta.name} is being deleted")
+        if pod.spec.node_name:
+            return self, Result(
+                False, "Conflict", f"pod {pod.meta.name} is already assigned to node {pod.spec.node_name!r}"
+            )
+        obj = attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=req.node_name))
+        store, stamped = self._write(pod.key, obj, "MODIFIED")
+        return store, Result(True, obj=stamped)
+
+
+def _is_pod(obj: Any) -> bool:
+    return isinstance(obj, Pod)
+
+
+def generated_suffix(counter: int) -> str:
+    """Five characters of the upstream name alphabet, derived from a counter (not random)."""
+    n = (counter * 7_368_787) % (len(NAME_ALPHABET) ** 5)  # a fixed bijection of the counter
+    out = []
+    for _ in range(5):
+        n, r = divmod(n, len(NAME_ALPHABET))
+        out.append(NAME_ALPHABET[r])
+    return "".join(out)
+
+
+def admit_default_tolerations(pod: Pod, config: APIConfig) -> Pod:
+    tolerations = list(pod.spec.tolerations)
+    for key, seconds in (
+        (TAINT_NOT_READY, config.default_not_ready_toleration_seconds),
+        (TAINT_UNREACHABLE, config.default_unreachable_toleration_seconds),
+    ):
+        probe = Taint(key=key, effect="NoExecute")
+        if not any(t.tolerates(probe) for t in tolerations):
+            tolerations.append(Toleration(key=key, operator="Exists", effect="NoExecute", toleration_seconds=seconds))
+    if len(tolerations) == len(pod.spec.tolerations):
+        return pod
+    return attrs.evolve(pod, spec=attrs.evolve(pod.spec, tolerations=tuple(tolerations)))
+
+
+__all__ = ["APIConfig", "Event", "FMap", "Request", "Result", "Store"]

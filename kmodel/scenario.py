@@ -1,0 +1,291 @@
+"""Scenario files (``apiVersion: kmodel/v1, kind: Scenario``) → a ClusterModel configuration.
+
+The format is public; users' files depend on it. Unknown keys are errors with a "did you mean"
+hint, so a typo never silently changes what is checked. A loaded scenario also carries its
+*resolved* form: the same document with every manifest inlined under ``spec.objects``, which
+traces embed so that they replay without the original files.
+
+Example::
+
+    apiVersion: kmodel/v1
+    kind: Scenario
+    metadata: {name: web-node-crash, description: "..."}
+    spec:
+      nodes:
+        - {name: node-1, capacity: {cpu: "2", memory: 4Gi, pods: 110}, labels: {}, taints: []}
+      manifests: [app.yaml]        # relative to the scenario file, applied in order
+      objects: []                  # the same, inline
+      controlPlane: {nodeMonitorGracePeriod: 50s}
+      variants: {replicaSetExpectations: true}
+      faults: {nodeCrash: 1, containerCrash: 2}
+      user:
+        - {op: scale, target: ReplicaSet/web, replicas: [1, 5]}
+      invariants: [NoOvercommit, ReplicasConverge]
+      budget: {steps: 50, examples: 200}
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from kmodel.errors import InputError
+from kmodel.fields import Fields
+from kmodel.k8s import invariants as catalogue
+from kmodel.k8s.cluster import ClusterConfig, ClusterModel, ControlPlane, UserOp, Variants
+from kmodel.manifests import make_node, parse_documents, parse_resources, parse_taint
+from kmodel.yamlio import load_documents, read_text
+
+API_VERSION = "kmodel/v1"
+SPEC_KEYS = (
+    "nodes",
+    "manifests",
+    "objects",
+    "controlPlane",
+    "variants",
+    "faults",
+    "user",
+    "invariants",
+    "budget",
+    "start",
+)
+FAULTS = ("nodeCrash", "containerCrash")
+USER_OPS = ("scale",)
+VARIANTS = {"replicaSetExpectations": "replica_set_expectations", "schedulerAssumeCache": "scheduler_assume_cache"}
+CONTROL_PLANE = {
+    "nodeMonitorGracePeriod": ("node_monitor_grace_period", "duration"),
+    "nodeLeaseDurationSeconds": ("node_lease_duration_seconds", "int"),
+    "defaultNotReadyTolerationSeconds": ("default_not_ready_toleration_seconds", "int"),
+    "defaultUnreachableTolerationSeconds": ("default_unreachable_toleration_seconds", "int"),
+}
+MAX_NODES = 20
+MAX_REPLICAS_CHOICES = 50
+DEFAULT_NAME = "default"
+
+
+@attrs.frozen
+class Budget:
+    steps: int = 50
+    examples: int = 200
+
+
+@attrs.frozen
+class Scenario:
+    name: str
+    description: str
+    source: str
+    config: ClusterConfig
+    budget: Budget
+    resolved: dict[str, Any] = attrs.field(eq=False, repr=False)
+
+    def model(self) -> ClusterModel:
+        return ClusterModel(self.config)
+
+
+def default_scenario_path() -> Path:
+    return Path(str(resources.files("kmodel") / "scenarios" / "default" / "scenario.yaml"))
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Load a scenario file (the built-in default when ``path`` is None)."""
+    p = default_scenario_path() if path is None else Path(path)
+    label = "<built-in default scenario>" if path is None else str(path)
+    docs = load_documents(read_text(p, label), label)
+    if len(docs) != 1:
+        raise InputError(f"expected one YAML document, found {len(docs)}", file=label)
+    return scenario_from_data(docs[0], label, p.parent)
+
+
+def scenario_from_data(data: Any, label: str, base_dir: Path | None = None) -> Scenario:
+    """Build a Scenario from parsed YAML. ``base_dir`` resolves ``spec.manifests``; without it
+    (a trace's embedded scenario) manifests must already be inlined."""
+    try:
+        return _build(data, label, base_dir)
+    except InputError as err:
+        raise err.within(file=label) from None
+
+
+def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
+    top = Fields(data, what="a kmodel Scenario document")
+    top.only(("apiVersion", "kind", "metadata", "spec"))
+    if top.str("apiVersion") != API_VERSION:
+        raise top.error("apiVersion", f"expected {API_VERSION!r}, got {top.raw('apiVersion')!r}")
+    if top.str("kind") != "Scenario":
+        raise top.error("kind", f"expected 'Scenario', got {top.raw('kind')!r}")
+    meta = top.map("metadata")
+    meta.only(("name", "description"))
+    name = meta.str("name", DEFAULT_NAME)
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name):
+        raise meta.error("name", f"{name!r} must be lowercase letters, digits and '-' (it names report files)")
+    description = meta.str("description", "")
+    spec = top.map("spec", required=True)
+    spec.only(SPEC_KEYS)
+
+    nodes = []
+    for path, item in spec.list("nodes", required=True):
+        nf = Fields(item, path)
+        nf.only(("name", "capacity", "allocatable", "labels", "taints", "unschedulable"))
+        capacity = parse_resources(nf, "capacity")
+        if "cpu" not in capacity or "memory" not in capacity:
+            raise nf.error("capacity", "must give cpu and memory")
+        nodes.append(
+            make_node(
+                nf.str("name"),
+                capacity,
+                parse_resources(nf, "allocatable") if nf.has("allocatable") else None,
+                nf.str_map("labels"),
+                tuple(parse_taint(Fields(t, p)) for p, t in nf.list("taints")),
+                nf.bool("unschedulable", False),
+            )
+        )
+    if not nodes:
+        raise spec.error("nodes", "must list at least one node")
+    if len(nodes) > MAX_NODES:
+        raise spec.error("nodes", f"at most {MAX_NODES} nodes (kmodel checks small scopes)")
+    _unique([n.meta.name for n in nodes], spec, "nodes")
+
+    raw_objects: list[Any] = []
+    objects: list[Any] = []
+    for path, item in spec.list("manifests"):
+        if not isinstance(item, str):
+            raise InputError("expected a file name", path=path)
+        if base_dir is None:
+            raise InputError("manifests must be inlined here (use spec.objects)", path=path)
+        mpath = base_dir / item
+        mlabel = str(mpath)
+        docs = load_documents(read_text(mpath, mlabel), mlabel)
+        objects.extend(parse_documents(docs, mlabel))
+        raw_objects.extend(docs)
+    inline = list(spec.list("objects"))
+    inline_docs = [doc for _, doc in inline]
+    try:
+        objects.extend(parse_documents(inline_docs, label))
+    except InputError as err:
+        idx = (err.document or 1) - 1
+        raise InputError(err.message, path=("spec", "objects", idx, *err.path)) from None
+    raw_objects.extend(inline_docs)
+    workloads = []
+    for obj in objects:
+        if obj.KIND == "Node":
+            nodes.append(obj)
+        else:
+            workloads.append(obj)
+    _unique([f"{o.KIND}/{o.meta.namespace}/{o.meta.name}" for o in workloads if o.meta.name], spec, "objects")
+
+    cp = spec.map("controlPlane")
+    cp.only(CONTROL_PLANE)
+    cp_values: dict[str, int] = {}
+    for key, (attr, typ) in CONTROL_PLANE.items():
+        if cp.has(key):
+            cp_values[attr] = _duration(cp, key) if typ == "duration" else cp.int(key, minimum=1)
+    control_plane = ControlPlane(**cp_values)
+
+    vf = spec.map("variants")
+    vf.only(VARIANTS)
+    variants = Variants(**{attr: vf.bool(key) for key, attr in VARIANTS.items() if vf.has(key)})
+
+    ff = spec.map("faults")
+    ff.only(FAULTS)
+    faults = tuple((k, ff.int(k, minimum=0, maximum=10)) for k in FAULTS if ff.has(k))
+
+    kinds = {(o.KIND, o.meta.namespace, o.meta.name) for o in workloads}
+    user = []
+    for path, item in spec.list("user"):
+        uf = Fields(item, path)
+        uf.only(("op", "target", "namespace", "replicas"))
+        op = uf.str("op")
+        if op not in USER_OPS:
+            raise uf.error("op", f"unknown user op {op!r} (supported: {', '.join(USER_OPS)})")
+        target = uf.str("target")
+        kind, _, tname = target.partition("/")
+        namespace = uf.str("namespace", "default")
+        if (kind, namespace, tname) not in kinds:
+            raise uf.error("target", f"no object {target!r} in namespace {namespace!r} among the scenario's objects")
+        if kind != "ReplicaSet":
+            raise uf.error("target", f"scale targets a ReplicaSet, got {kind!r}")
+        rng = uf.raw("replicas")
+        if (
+            not isinstance(rng, list)
+            or len(rng) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in rng)
+            or not 0 <= rng[0] <= rng[1]
+        ):
+            raise uf.error("replicas", "expected [min, max] with 0 ≤ min ≤ max")
+        if rng[1] - rng[0] + 1 > MAX_REPLICAS_CHOICES:
+            raise uf.error("replicas", f"at most {MAX_REPLICAS_CHOICES} values")
+        user.append(UserOp("scale", (kind, namespace, tname), tuple(range(rng[0], rng[1] + 1))))
+
+    inv: tuple[str, ...] | None = None
+    if spec.has("invariants"):
+        names = spec.str_list("invariants")
+        for i, n in enumerate(names):
+            if n not in catalogue.CATALOGUE:
+                import difflib
+
+                close = difflib.get_close_matches(n, list(catalogue.CATALOGUE), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(catalogue.CATALOGUE)})"
+                raise InputError(f"unknown invariant {n!r}{hint}", path=("spec", "invariants", i))
+        inv = tuple(dict.fromkeys(names))
+
+    bf = spec.map("budget")
+    bf.only(("steps", "examples"))
+    budget = Budget(
+        steps=bf.int("steps", 50, minimum=1, maximum=10_000),
+        examples=bf.int("examples", 200, minimum=1, maximum=1_000_000),
+    )
+    start = spec.str("start", "settled")
+    if start not in ("settled", "applied"):
+        raise spec.error("start", f"expected 'settled' or 'applied', got {start!r}")
+
+    config = ClusterConfig(
+        nodes=tuple(nodes),
+        objects=tuple(workloads),
+        variants=variants,
+        control_plane=control_plane,
+        faults=faults,
+        user=tuple(user),
+        invariants=inv,
+        start=start,
+    )
+    resolved = copy.deepcopy(data)
+    resolved.setdefault("metadata", {})
+    resolved["metadata"] = {"name": name, "description": description}
+    rspec = resolved["spec"]
+    rspec["manifests"] = []
+    rspec["objects"] = copy.deepcopy(raw_objects)
+    try:
+        ClusterModel(config).initial()
+    except ValueError as err:
+        raise InputError(f"the objects cannot be applied: {err}", path=("spec", "objects")) from None
+    return Scenario(name, description, label, config, budget, resolved)
+
+
+def _unique(names: list[str], f: Fields, key: str) -> None:
+    seen = set()
+    for i, n in enumerate(names):
+        if n in seen:
+            raise InputError(f"duplicate name {n!r}", path=(*f.path, key, i))
+        seen.add(n)
+
+
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def _duration(f: Fields, key: str) -> int:
+    """Seconds from an int or a Go duration string (``50s``, ``5m``, ``1h30m``)."""
+    value = f.raw(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+    elif isinstance(value, str) and value and (m := _DURATION.match(value)) and any(m.groups()):
+        h, mi, sec = (int(x) if x else 0 for x in m.groups())
+        seconds = h * 3600 + mi * 60 + sec
+    else:
+        raise f.error(key, f"expected a duration like '50s' or '5m', got {value!r}")
+    if seconds < 1:
+        raise f.error(key, "must be at least 1s")
+    return seconds
