@@ -13,7 +13,7 @@ import attrs
 
 from kmodel import __version__
 from kmodel.core.machine import CheckOutcome, check_model
-from kmodel.core.model import Action
+from kmodel.core.model import Action, expand
 from kmodel.core.run import SETTLE, Violation, minimize, run_steps
 from kmodel.core.trace import Trace
 from kmodel.errors import InputError
@@ -121,16 +121,28 @@ class ReplayResult:
 def replay(trace: Trace | str | Path) -> ReplayResult:
     """Re-execute a trace step by step, describing what each step changed."""
     tr = trace if isinstance(trace, Trace) else load_trace(trace)
+    label = "<trace>" if isinstance(trace, Trace) else str(trace)
     try:
-        sc = scenario_from_data(tr.scenario, "trace scenario")
+        sc = scenario_from_data(tr.scenario, label)
     except InputError as err:
-        raise InputError(str(err), path=("scenario",)) from None
+        raise InputError(err.message, file=label, document=1, path=("scenario", *err.path)) from None
     model: ClusterModel = sc.model()
+    known = {a for spec in model.action_space() for a in expand(spec)}
+    for i, action in enumerate(tr.steps, start=1):
+        if action != SETTLE and action not in known:
+            raise InputError(
+                f"does not replay on this model: {action} is not an action of this scenario",
+                file=label,
+                document=1,
+                path=("steps", i - 1),
+            )
     rows: list[ReplayRow] = []
     found: Violation | None = None
     try:
-        for i, action, before, after, violation, sub in run_steps(model, tr.steps):
-            if action == SETTLE:
+        for i, action, before, after, violation, sub in run_steps(model, tr.steps, skip_disabled=True):
+            if after is before and action != SETTLE:
+                rows.append(ReplayRow(i, action, "not enabled in this state: skipped", None, after.clock))
+            elif action == SETTLE:
                 subrows = tuple((a, model.describe(b, a, s), s.clock) for a, b, s in sub)
                 desc = f"fair settle phase: {len(sub)} steps, clock {before.clock}s → {after.clock}s"
                 rows.append(ReplayRow(i, action, desc, violation, after.clock, subrows))
@@ -139,12 +151,12 @@ def replay(trace: Trace | str | Path) -> ReplayResult:
             if violation is not None:
                 found = violation
     except ValueError as err:
-        raise InputError(f"does not replay on this model: {err}", path=("steps",)) from None
+        raise InputError(f"does not replay on this model: {err}", file=label, document=1, path=("steps",)) from None
     return ReplayResult(tuple(rows), found, tr.violation)
 
 
 def describe_result(result: CheckResult) -> dict[str, Any]:
-    """Plain data about a check run, for reports and JSON."""
+    """Plain data about a check run, for reports and JSON (no timings: it must be reproducible)."""
     o = result.outcome
     return {
         "scenario": result.scenario.name,
@@ -154,6 +166,5 @@ def describe_result(result: CheckResult) -> dict[str, Any]:
         "runs": o.runs,
         "modelSteps": o.model_steps,
         "settleSteps": o.settle_steps,
-        "seconds": round(result.seconds, 3),
         "violation": None if result.trace is None else result.trace.to_data()["violation"],
     }

@@ -49,19 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--hypothesis-shrink", action="store_true", help="also run Hypothesis's shrinker (slower) before minimising"
     )
-    c.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    c.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
     r = sub.add_parser("replay", help="re-run a trace step by step")
     r.add_argument("trace", type=Path, metavar="TRACE")
     r.add_argument("--settle", action="store_true", help="also list every step of the settle phase")
-    r.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    r.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
     b = sub.add_parser("bench", help="measure model and checker speed against a bare Hypothesis machine")
     b.add_argument("scenario", nargs="?", metavar="SCENARIO")
     b.add_argument("--examples", type=_positive, default=50)
     b.add_argument("--steps", type=_positive, default=50)
     b.add_argument("--json", action="store_true", help="print the figures as JSON")
-    b.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    b.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
     return p
 
 

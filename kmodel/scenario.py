@@ -172,9 +172,13 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
     workloads = []
     for obj in objects:
         if obj.KIND == "Node":
+            if any(n.meta.name == obj.meta.name for n in nodes):
+                raise spec.error("nodes", f"node {obj.meta.name!r} is defined more than once")
             nodes.append(obj)
         else:
             workloads.append(obj)
+    if len(nodes) > MAX_NODES:
+        raise spec.error("nodes", f"at most {MAX_NODES} nodes (kmodel checks small scopes)")
     _unique([f"{o.KIND}/{o.meta.namespace}/{o.meta.name}" for o in workloads if o.meta.name], spec, "objects")
 
     cp = spec.map("controlPlane")

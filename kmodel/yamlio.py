@@ -24,6 +24,7 @@ from kmodel.errors import InputError
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_NODES = 200_000
+MAX_DEPTH = 100  # deeper data loads, but dumping it back (traces) overflows the stack
 
 
 def read_text(path: Path, label: str | None = None) -> str:
@@ -66,19 +67,21 @@ def load_documents(text: str, label: str) -> list[Any]:
 
 def check_size(doc: Any, label: str, index: int) -> None:
     budget = MAX_NODES
-    stack = [doc]
+    stack = [(doc, 1)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         budget -= 1
         if budget < 0:
             raise InputError(
                 f"document expands to more than {MAX_NODES} YAML nodes (an alias bomb?)", file=label, document=index
             )
+        if depth > MAX_DEPTH:
+            raise InputError(f"document is nested more than {MAX_DEPTH} levels deep", file=label, document=index)
         if isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
+            stack.extend((k, depth + 1) for k in node)
+            stack.extend((v, depth + 1) for v in node.values())
         elif isinstance(node, list):
-            stack.extend(node)
+            stack.extend((v, depth + 1) for v in node)
 
 
 class _Dumper(yaml.SafeDumper):

@@ -121,6 +121,14 @@ class Model(Protocol[S]):
         ...
 
 
+def expand(spec: ActionSpec) -> list[Action]:
+    """Every action a spec allows (the cartesian product of its parameter values)."""
+    combos: list[dict[str, Scalar]] = [{}]
+    for name, values in spec.params:
+        combos = [{**c, name: v} for c in combos for v in values]
+    return [Action.of(spec.op, **c) for c in combos]
+
+
 def category_of(model: Model[Any], op: str) -> Category:
     for spec in model.action_space():
         if spec.op == op:

@@ -144,12 +144,14 @@ def settle(model: Model[S], state: S, check_safety: bool = True) -> SettleOutcom
 
 
 def run_steps(
-    model: Model[S], steps: Sequence[Action]
+    model: Model[S], steps: Sequence[Action], skip_disabled: bool = False
 ) -> Iterator[tuple[int, Action, S, S, Violation | None, list[tuple[Action, S, S]]]]:
     """Replay ``steps`` from the initial state, yielding per step:
     (index, action, before, after, violation-or-None, expanded settle sub-steps).
 
-    A step that is not enabled raises ``ValueError``: the trace does not fit this model.
+    A step that is not enabled raises ``ValueError`` (the trace does not fit this model), or
+    with ``skip_disabled`` is yielded with ``after is before`` and skipped — how a trace
+    replays against a model that has since been fixed.
     """
     safety = always_props(model)
     state = model.initial()
@@ -182,6 +184,9 @@ def run_steps(
             continue
         nxt = model.step(state, action)
         if nxt is None:
+            if skip_disabled:
+                yield i, action, state, state, None, []
+                continue
             raise ValueError(f"step {i}: {action} is not enabled in this state")
         state = nxt
         failed = first_failure(safety, state)

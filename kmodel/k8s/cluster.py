@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.core.model import Action, ActionSpec, Property
+from kmodel.core.model import Action, ActionSpec, Property, expand
 from kmodel.core.run import settle_steps
 from kmodel.k8s.controllers.kubelet import Kubelet, KubeletLocal, crashed, node_lease
 from kmodel.k8s.controllers.nodelifecycle import NodeLifecycleController, NodeLifecycleLocal
@@ -182,7 +182,7 @@ class ClusterModel:
     def actions(self, state: ClusterState) -> list[Action]:
         out = []
         for spec in self.action_space():
-            for action in _expand(spec):
+            for action in expand(spec):
                 if self.step(state, action) is not None:
                     out.append(action)
         return out
@@ -426,13 +426,6 @@ class ClusterModel:
         if store.events[0].revision > low:
             return state
         return attrs.evolve(state, store=store.compact(low))
-
-
-def _expand(spec: ActionSpec) -> list[Action]:
-    combos: list[dict[str, Any]] = [{}]
-    for name, values in spec.params:
-        combos = [{**c, name: v} for c in combos for v in values]
-    return [Action.of(spec.op, **c) for c in combos]
 
 
 def _fmt_key(key: Key) -> str:

@@ -40,7 +40,6 @@ from kmodel.k8s.objects import (
     TAINT_UNREACHABLE,
     Key,
     Pod,
-    Taint,
     Toleration,
 )
 
@@ -225,23 +224,16 @@ class Store:
         return store, Result(True, obj=stamped)
 
     def _delete(self, current: Any, req: Request, now: int) -> tuple[Store, Result]:
+        meta = current.meta
+        if meta.deletion_timestamp is not None:
+            return self._delete_again(current, req)
         grace = 0
         if isinstance(current, Pod):
             grace = req.grace if req.grace is not None else current.spec.termination_grace_period_seconds
             if not current.spec.node_name or current.is_terminal():
                 grace = 0
-            grace = max(grace, 0) if grace <= 0 else grace
-        meta = current.meta
-        if meta.deletion_timestamp is not None:
-            # Already terminating: only a shorter grace period changes anything.
-            if grace == 0 and not meta.finalizers:
-                store, _ = self._write(current.key, current, "DELETED")
-                return store, Result(True, obj=current)
-            if meta.deletion_grace_period_seconds is not None and grace < meta.deletion_grace_period_seconds:
-                meta = attrs.evolve(meta, deletion_timestamp=now + grace, deletion_grace_period_seconds=grace)
-                store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED")
-                return store, Result(True, obj=stamped)
-            return self, Result(True, obj=current)
+            elif grace < 0:
+                grace = 1  # BeforeDelete: a negative grace period means 1s
         if grace == 0 and not meta.finalizers:
             store, _ = self._write(current.key, current, "DELETED")
             return store, Result(True, obj=current)
@@ -250,6 +242,29 @@ class Store:
             deletion_timestamp=now + grace,
             deletion_grace_period_seconds=grace,
             generation=meta.generation + 1,
+        )
+        store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED")
+        return store, Result(True, obj=stamped)
+
+    def _delete_again(self, current: Any, req: Request) -> tuple[Store, Result]:
+        """A delete of an object already terminating (``BeforeDelete``): without a grace
+        period nothing changes; grace 0 removes it (unless finalizers remain); only a shorter
+        grace period moves the deadline, to ``old deadline − old grace + new grace``."""
+        meta = current.meta
+        if req.grace is None:
+            return self, Result(True, obj=current)
+        grace = max(req.grace, 0)
+        if grace == 0:
+            if meta.finalizers:
+                return self, Result(True, obj=current)
+            store, _ = self._write(current.key, current, "DELETED")
+            return store, Result(True, obj=current)
+        old = meta.deletion_grace_period_seconds
+        if old is None or grace >= old:
+            return self, Result(True, obj=current)
+        assert meta.deletion_timestamp is not None
+        meta = attrs.evolve(
+            meta, deletion_timestamp=meta.deletion_timestamp - old + grace, deletion_grace_period_seconds=grace
         )
         store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED")
         return store, Result(True, obj=stamped)
@@ -286,8 +301,12 @@ def admit_default_tolerations(pod: Pod, config: APIConfig) -> Pod:
         (TAINT_NOT_READY, config.default_not_ready_toleration_seconds),
         (TAINT_UNREACHABLE, config.default_unreachable_toleration_seconds),
     ):
-        probe = Taint(key=key, effect="NoExecute")
-        if not any(t.tolerates(probe) for t in tolerations):
+        # The plugin looks at key and effect only (not values): any toleration of the taint
+        # key with effect NoExecute or any effect counts as already tolerating it.
+        if not any(
+            (t.key == key or (not t.key and t.operator == "Exists")) and t.effect in ("", "NoExecute")
+            for t in tolerations
+        ):
             tolerations.append(Toleration(key=key, operator="Exists", effect="NoExecute", toleration_seconds=seconds))
     if len(tolerations) == len(pod.spec.tolerations):
         return pod

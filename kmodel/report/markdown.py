@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kmodel.api import CheckResult
+from kmodel.api import CheckResult, replay
 from kmodel.k8s import invariants as catalogue
 
 
@@ -35,8 +35,10 @@ def render(result: CheckResult, trace_file: Path | None, report_dir: Path) -> st
             v = "held"
         elif prop.name == failed:
             v = "**violated**"
+        elif prop.kind == "always":
+            v = "held until the violation"
         else:
-            v = "not reached (stopped at first violation)"
+            v = "not checked (the failing run stopped first)"
         lines.append(f"| {prop.name} | {kind} | {v} | {catalogue.describe(prop.name)} |")
     if result.trace is not None and trace_file is not None:
         t = result.trace
@@ -54,11 +56,13 @@ def render(result: CheckResult, trace_file: Path | None, report_dir: Path) -> st
             f"kmodel replay {trace_file}",
             "```",
             "",
-            "| # | step |",
-            "|---|---|",
+            "| # | clock | step | what changed |",
+            "|---|---|---|---|",
         ]
-        for i, action in enumerate(t.steps, start=1):
-            lines.append(f"| {i} | `{action}` |")
+        for row in replay(t).rows:
+            mark = " **✗ " + row.violation.invariant + "**" if row.violation is not None else ""
+            desc = row.description.replace("|", "\\|")
+            lines.append(f"| {row.index} | {row.clock}s | `{row.action}` | {desc}{mark} |")
     lines.append("")
     return "\n".join(lines)
 

@@ -1,0 +1,113 @@
+"""``kmodel bench``: model and checker speed, as ratios measured in one run.
+
+Figures:
+- ``model_step_us``: mean µs of one ``ClusterModel.step`` over a recorded walk of enabled
+  actions (best of 5 passes over the same (state, action) pairs).
+- ``check_*``: one ``check`` of the scenario — Hypothesis rule calls per second (the random
+  phase, where Hypothesis drives every step) and model steps per second including the settle
+  phase (which runs without Hypothesis).
+- ``bare_rule_calls_per_s``: the harness ceiling — a RuleBasedStateMachine with the same number
+  of rules and a trivial model (an integer counter), same examples and steps, same settings.
+- ``check_vs_ceiling``: the ratio of the two rule-call rates.
+
+Never use these as assertions in tests: timing depends on the machine; ratios measured in the
+same run are what to compare.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
+from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, rule
+
+from kmodel.core.machine import check_model
+from kmodel.core.model import Action
+from kmodel.scenario import load_scenario
+
+
+def _walk(model: Any, length: int, rng: random.Random) -> list[tuple[Any, Action]]:
+    """(state, action) pairs of a random walk over enabled actions, restarting when stuck."""
+    pairs: list[tuple[Any, Action]] = []
+    state = model.initial()
+    while len(pairs) < length:
+        enabled = model.actions(state)
+        if not enabled:
+            state = model.initial()
+            continue
+        action = rng.choice(enabled)
+        pairs.append((state, action))
+        state = model.step(state, action)
+    return pairs
+
+
+def _bare_ceiling(n_rules: int, examples: int, steps: int) -> tuple[int, float]:
+    counter = {"calls": 0}
+
+    class Bare(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.value = 0
+
+    def make(i: int) -> Any:
+        def r(self: Any) -> None:
+            counter["calls"] += 1
+            self.value += i
+
+        r.__name__ = f"rule_{i}"
+        return rule()(r)
+
+    for i in range(n_rules):
+        setattr(Bare, f"rule_{i}", make(i))
+    s = settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        database=None,
+        verbosity=Verbosity.quiet,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    test = seed(0)(get_state_machine_test(Bare, settings=s))
+    t0 = time.perf_counter()
+    test()
+    return counter["calls"], time.perf_counter() - t0
+
+
+def run_bench(scenario: str | Path | None, *, examples: int = 50, steps: int = 50) -> dict[str, Any]:
+    sc = load_scenario(scenario)
+    model = sc.model()
+    pairs = _walk(model, 2000, random.Random(0))
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for state, action in pairs:
+            model.step(state, action)
+        best = min(best, time.perf_counter() - t0)
+    step_us = best / len(pairs) * 1e6
+
+    t0 = time.perf_counter()
+    outcome = check_model(model, seed_value=0, examples=examples, steps=steps, shrink=False)
+    check_s = time.perf_counter() - t0
+    n_rules = sum(1 for spec in model.action_space() if all(v for _, v in spec.params))
+    bare_calls, bare_s = _bare_ceiling(n_rules, examples, steps)
+    check_rate = outcome.rule_calls / check_s
+    bare_rate = bare_calls / bare_s
+    return {
+        "scenario": sc.name,
+        "model_step_us": round(step_us, 1),
+        "check_runs": outcome.runs,
+        "check_rule_calls": outcome.rule_calls,
+        "check_settle_steps": outcome.settle_steps,
+        "check_seconds": round(check_s, 3),
+        "check_rule_calls_per_s": round(check_rate),
+        "check_model_steps_per_s": round((outcome.model_steps + outcome.settle_steps) / check_s),
+        "bare_rule_calls": bare_calls,
+        "bare_seconds": round(bare_s, 3),
+        "bare_rule_calls_per_s": round(bare_rate),
+        "check_vs_ceiling": round(check_rate / bare_rate, 3),
+        "violation": None if outcome.violation is None else outcome.violation.invariant,
+    }

@@ -1,0 +1,165 @@
+"""The command line: exit codes, one-line errors, nothing half-written."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kmodel.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "properties" / "scenarios"
+
+BAD_SCENARIO = """\
+apiVersion: kmodel/v1
+kind: Scenario
+metadata: {name: bad}
+spec:
+  nodes:
+    - {name: node-1, capacity: {cpu: "2", memory: 4Gi}}
+  fault: {nodeCrash: 1}
+"""
+
+APP_WRONG_TYPE = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: ok}
+spec:
+  containers: [{name: c}]
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: web}
+spec:
+  replicas: three
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web}]
+"""
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_malformed_scenario_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_SCENARIO)
+    out_dir = tmp_path / "out"
+    code, _, err = run_cli(["check", str(path), "--out", str(out_dir)], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert str(path) in lines[0] and "spec.fault" in lines[0] and "did you mean 'faults'" in lines[0]
+    assert "Traceback" not in err
+    assert not out_dir.exists()  # nothing half-written
+
+
+def test_manifest_wrong_type_names_file_document_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "app.yaml").write_text(APP_WRONG_TYPE)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "apiVersion: kmodel/v1\nkind: Scenario\nspec:\n"
+        '  nodes: [{name: n1, capacity: {cpu: "1", memory: 1Gi}}]\n'
+        "  manifests: [app.yaml]\n"
+    )
+    code, _, err = run_cli(["check", str(scenario), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2
+    line = err.strip()
+    assert "\n" not in line
+    assert "app.yaml: document 2: spec.replicas: expected an integer, got the string 'three'" in line
+
+
+def test_one_bad_scenario_among_good_ones_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_SCENARIO)
+    out_dir = tmp_path / "out"
+    code, _, _ = run_cli(["check", str(SCENARIOS / "web-tight-capacity.yaml"), str(bad), "--out", str(out_dir)], capsys)
+    assert code == 2
+    assert not out_dir.exists()
+
+
+@pytest.fixture(scope="module")
+def trace_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    assert main(["check", str(SCENARIOS / "web-no-expectations.yaml"), "--out", str(out)]) == 1
+    (trace,) = sorted((out / "traces").glob("*.yaml"))
+    return trace
+
+
+def test_check_reports_violation_with_replay_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["check", str(SCENARIOS / "web-no-expectations.yaml"), "--out", str(tmp_path)], capsys)
+    assert code == 1
+    assert "NoExcessReplicas VIOLATED" in out
+    assert "replay: kmodel replay " in out
+    report = (tmp_path / "web-no-expectations.md").read_text()
+    assert "**violated**" in report and "kmodel replay" in report
+
+
+def test_replay_exit_1_and_names_the_break(trace_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["replay", str(trace_file)], capsys)
+    assert code == 1
+    assert "NoExcessReplicas (safety) broke here" in out
+    assert out.strip().endswith("reproduced: NoExcessReplicas")
+
+
+def test_truncated_trace_is_exit_2(trace_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = trace_file.read_text()
+    cut = tmp_path / "cut.yaml"
+    cut.write_text(text[: len(text) // 2])
+    code, _, err = run_cli(["replay", str(cut)], capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and str(cut) in err and "Traceback" not in err
+
+
+def test_trace_from_another_version_is_exit_2(
+    trace_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text(trace_file.read_text().replace("kmodelVersion: 0.1.0", "kmodelVersion: 0.0.1"))
+    code, _, err = run_cli(["replay", str(other)], capsys)
+    assert code == 2
+    assert "kmodelVersion" in err and "0.0.1" in err
+
+
+def test_trace_with_foreign_step_is_exit_2(
+    trace_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text(trace_file.read_text().replace("steps:\n", "steps:\n- op: crash_node\n  node: node-9\n", 1))
+    code, _, err = run_cli(["replay", str(other)], capsys)
+    assert code == 2
+    assert "does not replay" in err and "not an action of this scenario" in err
+
+
+def test_debug_shows_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_SCENARIO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kmodel", "--debug", "check", str(path)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "InputError" in proc.stderr
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.startswith("kmodel ")
+
+
+@pytest.mark.skipif(shutil.which("kmodel") is None, reason="console script not installed")
+def test_console_script_runs_default(tmp_path: Path) -> None:
+    proc = subprocess.run(["kmodel", "check", "--examples", "5"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "reports" / "web-node-crash.md").exists()
+    assert "all invariants held" in proc.stdout
