@@ -104,7 +104,7 @@ class ReplayRow:
     description: str
     violation: Violation | None
     clock: int
-    sub: tuple[tuple[Action, str, int], ...] = ()
+    sub: tuple[tuple[Action, str, int, bool], ...] = ()  # action, description, clock, progressed
 
 
 @attrs.frozen
@@ -143,7 +143,10 @@ def replay(trace: Trace | str | Path) -> ReplayResult:
             if after is before and action != SETTLE:
                 rows.append(ReplayRow(i, action, "not enabled in this state: skipped", None, after.clock))
             elif action == SETTLE:
-                subrows = tuple((a, model.describe(b, a, s), s.clock) for a, b, s in sub)
+                subrows = tuple(
+                    (a, model.describe(b, a, s), s.clock, model.progress_key(b) != model.progress_key(s))
+                    for a, b, s in sub
+                )
                 desc = f"fair settle phase: {len(sub)} steps, clock {before.clock}s → {after.clock}s"
                 rows.append(ReplayRow(i, action, desc, violation, after.clock, subrows))
             else:

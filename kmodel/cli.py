@@ -103,7 +103,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(p) for p in paths]  # validate every input before any output
     out: Path = args.out
     worst = EXIT_HELD
-    summaries = []
     for sc in scenarios:
         result = check(
             sc, seed=args.seed, examples=args.examples, steps=args.steps, hypothesis_shrink=args.hypothesis_shrink
@@ -115,7 +114,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             save_trace(result.trace, trace_file)
         report_file = out / f"{sc.name}.md"
         write_atomic(report_file, render(result, trace_file, out))
-        summaries.append(describe_result(result))
+        write_atomic(out / f"{sc.name}.json", json.dumps(describe_result(result), indent=2) + "\n")
         rate = (o.model_steps + o.settle_steps) / result.seconds if result.seconds > 0 else 0.0
         total = o.model_steps + o.settle_steps
         head = f"{sc.name}: {o.runs} runs, {total} steps in {result.seconds:.1f}s ({rate:,.0f} steps/s)"
@@ -130,7 +129,6 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  trace:  {trace_file}")
             print(f"  replay: kmodel replay {trace_file}")
         print(f"  report: {report_file}")
-    write_atomic(out / "summary.json", json.dumps(summaries, indent=2) + "\n")
     return worst
 
 
@@ -139,14 +137,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     result = replay(args.trace)
     for row in result.rows:
-        print(f"{row.index:>3}  t={row.clock:<5} {row.action}")
-        print(f"      {row.description}")
-        if row.sub and (args.settle or row.violation is not None):
-            shown = row.sub if args.settle else row.sub[-10:]
+        print(f"{row.index:>3}  t={row.clock}s  {row.action}: {row.description}")
+        if row.sub:
+            # By default only the settle steps that changed the cluster (not heartbeats,
+            # deliveries or ticks); --settle lists every one.
+            shown = [s for s in row.sub if args.settle or s[3]]
+            for action, desc, clock, _ in shown:
+                print(f"       t={clock}s  {action}: {desc}")
             if len(shown) < len(row.sub):
-                print(f"      … {len(row.sub) - len(shown)} settle steps not shown (--settle lists them)")
-            for action, desc, clock in shown:
-                print(f"        t={clock:<5} {action}: {desc}")
+                hidden = len(row.sub) - len(shown)
+                print(f"       ({hidden} heartbeat, delivery and clock steps hidden; --settle lists them)")
         if row.violation is not None:
             v = row.violation
             print(f"  ✗ {v.invariant} ({'safety' if v.kind == 'always' else 'liveness'}) broke here: {v.message}")

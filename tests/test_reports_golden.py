@@ -6,12 +6,13 @@ If the model changes on purpose, regenerate with
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 import kmodel
-from kmodel.api import trace_path
+from kmodel.api import describe_result, trace_path
 from kmodel.core.trace import Trace
 from kmodel.report.markdown import render
 from kmodel.yamlio import dump
@@ -39,6 +40,7 @@ def test_report_is_reproduced(report: Path) -> None:
     out = Path("reports")
     trace_file = trace_path(out, result.trace, scenario.name) if result.trace is not None else None
     assert render(result, trace_file, out) == report.read_text(), f"{report.name} drifted; see module docstring"
+    assert json.loads(report.with_suffix(".json").read_text()) == describe_result(result)
     if result.trace is not None:
         assert trace_file is not None
         committed = (ROOT / trace_file).read_text().split("\n", 2)[2]
