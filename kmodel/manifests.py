@@ -102,6 +102,7 @@ def parse_meta(f: Fields, namespaced: bool = True) -> ObjectMeta:
         namespace=namespace,
         generate_name=generate_name,
         labels=FMap(m.str_map("labels")),
+        annotations=FMap(m.str_map("annotations")),
     )
 
 

@@ -37,7 +37,8 @@ import attrs
 from kmodel.errors import InputError
 from kmodel.fields import Fields
 from kmodel.k8s import invariants as catalogue
-from kmodel.k8s.cluster import ClusterConfig, ClusterModel, ControlPlane, UserOp, Variants
+from kmodel.k8s.cluster import ClusterConfig, ClusterModel, ControlPlane, Variants
+from kmodel.k8s.userops import parse_user_op
 from kmodel.manifests import make_node, parse_documents, parse_resources, parse_taint
 from kmodel.yamlio import load_documents, read_text
 
@@ -55,7 +56,6 @@ SPEC_KEYS = (
     "start",
 )
 FAULTS = ("nodeCrash", "containerCrash")
-USER_OPS = ("scale",)
 VARIANTS = {"replicaSetExpectations": "replica_set_expectations", "schedulerAssumeCache": "scheduler_assume_cache"}
 CONTROL_PLANE = {
     "nodeMonitorGracePeriod": ("node_monitor_grace_period", "duration"),
@@ -64,7 +64,6 @@ CONTROL_PLANE = {
     "defaultUnreachableTolerationSeconds": ("default_unreachable_toleration_seconds", "int"),
 }
 MAX_NODES = 20
-MAX_REPLICAS_CHOICES = 50
 DEFAULT_NAME = "default"
 
 
@@ -197,32 +196,9 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
     ff.only(FAULTS)
     faults = tuple((k, ff.int(k, minimum=0, maximum=10)) for k in FAULTS if ff.has(k))
 
-    kinds = {(o.KIND, o.meta.namespace, o.meta.name) for o in workloads}
-    user = []
-    for path, item in spec.list("user"):
-        uf = Fields(item, path)
-        uf.only(("op", "target", "namespace", "replicas"))
-        op = uf.str("op")
-        if op not in USER_OPS:
-            raise uf.error("op", f"unknown user op {op!r} (supported: {', '.join(USER_OPS)})")
-        target = uf.str("target")
-        kind, _, tname = target.partition("/")
-        namespace = uf.str("namespace", "default")
-        if (kind, namespace, tname) not in kinds:
-            raise uf.error("target", f"no object {target!r} in namespace {namespace!r} among the scenario's objects")
-        if kind != "ReplicaSet":
-            raise uf.error("target", f"scale targets a ReplicaSet, got {kind!r}")
-        rng = uf.raw("replicas")
-        if (
-            not isinstance(rng, list)
-            or len(rng) != 2
-            or not all(isinstance(x, int) and not isinstance(x, bool) for x in rng)
-            or not 0 <= rng[0] <= rng[1]
-        ):
-            raise uf.error("replicas", "expected [min, max] with 0 ≤ min ≤ max")
-        if rng[1] - rng[0] + 1 > MAX_REPLICAS_CHOICES:
-            raise uf.error("replicas", f"at most {MAX_REPLICAS_CHOICES} values")
-        user.append(UserOp("scale", (kind, namespace, tname), tuple(range(rng[0], rng[1] + 1))))
+    keys = {(o.KIND, o.meta.namespace, o.meta.name) for o in workloads}
+    node_names = {n.meta.name for n in nodes}
+    user = [parse_user_op(Fields(item, path), keys, node_names) for path, item in spec.list("user")]
 
     inv: tuple[str, ...] | None = None
     if spec.has("invariants"):

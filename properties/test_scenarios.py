@@ -17,7 +17,7 @@ from kmodel.api import save_trace, trace_path
 
 HERE = Path(__file__).parent
 EXPECTED: dict[str, str] = yaml.safe_load((HERE / "expected.yaml").read_text())
-SCENARIOS = {p.stem: p for p in sorted((HERE / "scenarios").glob("*.yaml")) if p.stem != "web-app"}
+SCENARIOS = {p.stem: p for p in sorted((HERE / "scenarios").glob("*.yaml"))}
 
 
 def _scale() -> int:

@@ -1,7 +1,7 @@
 """The committed reports in reports/ are golden results: regenerating them gives the same bytes.
 
 If the model changes on purpose, regenerate with
-``kmodel check properties/scenarios/web-*.yaml && kmodel check`` and review the diff.
+``kmodel check properties/scenarios/*.yaml && kmodel check`` and review the diff.
 """
 
 from __future__ import annotations

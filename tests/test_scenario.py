@@ -66,7 +66,7 @@ def test_default_scenario_loads() -> None:
     assert dict(s.config.faults) == {"nodeCrash": 1, "containerCrash": 2}
     (op,) = s.config.user
     assert op.target == ("ReplicaSet", "default", "web")
-    assert op.values == (1, 2, 3, 4, 5)
+    assert dict(op.params)["replicas"] == (1, 2, 3, 4, 5)
     assert s.config.invariants == ("NoOvercommit", "NoExcessReplicas", "ReplicasConverge")
     assert s.budget == Budget(steps=50, examples=200)
     assert s.config.start == "settled"
@@ -98,7 +98,7 @@ def test_manifests_relative_to_scenario_file(tmp_path: Path, monkeypatch: pytest
     assert s.source == str(d / "scenario.yaml")
     (rs,) = s.config.objects
     assert rs.meta.name == "web" and rs.spec.replicas == 2
-    assert s.config.user[0].values == (0, 1, 2, 3)
+    assert dict(s.config.user[0].params)["replicas"] == (0, 1, 2, 3)
     # Resolved form: manifests inlined, in order, before the inline objects.
     assert s.resolved["spec"]["manifests"] == []
     assert s.resolved["spec"]["objects"] == [yaml.safe_load(APP)]
@@ -380,7 +380,7 @@ def test_user_op_unknown_op() -> None:
 def test_user_op_must_target_replicaset() -> None:
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}}
     msg = error_of(scenario(objects=[pod], user=[{"op": "scale", "target": "Pod/p", "replicas": [1, 2]}]))
-    assert "scale targets a ReplicaSet" in msg
+    assert "scale targets ReplicaSet" in msg
 
 
 @pytest.mark.parametrize("rng", [[3, 1], [1], [-1, 2], ["1", "2"], [True, 2], "1-5", None, [0, 50]])
@@ -392,7 +392,7 @@ def test_user_op_bad_replicas(rng: Any) -> None:
 def test_user_op_max_range() -> None:
     op = {"op": "scale", "target": "ReplicaSet/web", "replicas": [0, 49]}
     s = scenario_from_data(scenario(objects=[rs_obj()], user=[op]), "s.yaml")
-    assert s.config.user[0].values == tuple(range(50))
+    assert dict(s.config.user[0].params)["replicas"] == tuple(range(50))
 
 
 def test_node_limit_counts_nodes_from_objects() -> None:

@@ -12,8 +12,8 @@
   recovery the kubelet starts empty and relists (fault; budget ``faults.nodeCrash``);
 - ``crash_container(node, index)``: the index-th running pod (by name) on the node exits
   (fault; budget ``faults.containerCrash``);
-- ``scale(target, replicas)``: the user sets ``spec.replicas`` (``kubectl scale``: no
-  resourceVersion precondition) (user).
+- user steps from the scenario's ``spec.user`` (``kubectl scale``, ``cordon``/``uncordon``,
+  ``delete pod`` with or without ``--force``): see ``kmodel.k8s.userops`` (user).
 
 An action that would change nothing is not enabled (``step`` returns None).
 """
@@ -33,8 +33,9 @@ from kmodel.k8s.controllers.nodelifecycle import NodeLifecycleController, NodeLi
 from kmodel.k8s.controllers.replicaset import ReplicaSetController, owned_active_pods
 from kmodel.k8s.controllers.scheduler import Scheduler
 from kmodel.k8s.informers import EMPTY_CACHE, Component, ComponentState, View, cache_apply, cache_from_store
-from kmodel.k8s.objects import APIObject, Key, Node, ReplicaSet
+from kmodel.k8s.objects import APIObject, Key, Node
 from kmodel.k8s.store import APIConfig, Request, Result, Store
+from kmodel.k8s.userops import UserOp, apply_user_op, user_specs
 
 CONTAINER_SLOTS = 3  # crash_container draws index 0..2 into a node's running pods
 
@@ -55,13 +56,6 @@ class ControlPlane:
     node_lease_duration_seconds: int = 40
     default_not_ready_toleration_seconds: int = 300
     default_unreachable_toleration_seconds: int = 300
-
-
-@attrs.frozen
-class UserOp:
-    op: str
-    target: Key
-    values: tuple[int, ...]
 
 
 @attrs.frozen
@@ -105,6 +99,7 @@ class ClusterModel:
         self.components: dict[str, Component] = {c.name: c for c in comps}
         self.component_names = tuple(self.components)
         self._properties = invariants.select(self, config.invariants)
+        self._user_ops = {spec.op for spec in user_specs(config.user)}
         self._initial: ClusterState | None = None
         self._space: list[ActionSpec] | None = None
         self.renew_interval = cp.node_lease_duration_seconds // 4
@@ -173,9 +168,7 @@ class ClusterModel:
                         (("node", self.node_names), ("index", tuple(range(CONTAINER_SLOTS)))),
                     )
                 )
-            for op in self.config.user:
-                target = f"{op.target[0]}/{op.target[2]}"
-                space.append(ActionSpec(op.op, "user", (("target", (target,)), ("replicas", op.values))))
+            space.extend(user_specs(self.config.user))
             self._space = space
         return self._space
 
@@ -254,8 +247,8 @@ class ClusterModel:
             nxt = self._recover_node(state, action.arg("node"), log)
         elif op == "crash_container":
             nxt = self._crash_container(state, action.arg("node"), action.arg("index"), log)
-        elif op == "scale":
-            nxt = self._scale(state, action.arg("target"), action.arg("replicas"), log)
+        elif self._user_ops and op in self._user_ops:
+            nxt = self._user(state, action, log)
         else:
             raise ValueError(f"unknown action {op!r}")
         if nxt is None:
@@ -401,21 +394,13 @@ class ClusterModel:
             faults_left=state.faults_left.set("containerCrash", state.faults_left["containerCrash"] - 1),
         )
 
-    def _scale(self, state: ClusterState, target: str, replicas: int, log: list[str] | None) -> ClusterState | None:
-        kind, _, name = target.partition("/")
-        op = next((u for u in self.config.user if u.target[0] == kind and u.target[2] == name), None)
-        if op is None:
+    def _user(self, state: ClusterState, action: Action, log: list[str] | None) -> ClusterState | None:
+        applied = apply_user_op(state.store, self.config.user, action.op, dict(action.args), state.clock, self.api)
+        if applied is None:
             return None
-        obj = state.store.get(op.target)
-        if not isinstance(obj, ReplicaSet) or obj.spec.replicas == replicas:
-            return None
-        new = attrs.evolve(obj, spec=attrs.evolve(obj.spec, replicas=replicas))
-        store, res = state.store.apply(Request("update", obj.key, new), state.clock, self.api)
+        store, what = applied
         if log is not None:
-            log.append(
-                f"user scales {target} from {obj.spec.replicas} to {replicas}: "
-                f"{_fmt_result(Request('update', obj.key), res)}"
-            )
+            log.append(what)
         return attrs.evolve(state, store=store)
 
     def _compact(self, state: ClusterState) -> ClusterState:

@@ -52,6 +52,7 @@ class ObjectMeta:
     generation: int = 0
     creation_timestamp: int = 0
     labels: FMap[str, str] = EMPTY_LABELS
+    annotations: FMap[str, str] = EMPTY_LABELS
     owner_references: tuple[OwnerReference, ...] = ()
     finalizers: tuple[str, ...] = ()
     deletion_timestamp: int | None = None

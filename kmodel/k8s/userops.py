@@ -1,0 +1,205 @@
+"""What a user may do during a run: ``kubectl`` verbs as model steps.
+
+Each kind of user op has one entry in ``REGISTRY``:
+- ``parse``: a scenario's ``spec.user[i]`` entry → ``UserOp`` (type-checked, with field paths);
+- ``specs``: the actions it adds to the model's action space (drawn by stable names);
+- ``apply``: the step itself, on the true store (a user is not a component: no cache).
+
+Scenario syntax::
+
+    user:
+      - {op: scale, target: ReplicaSet/web, replicas: [1, 5]}   # kubectl scale
+      - {op: cordon, target: Node/node-1}                        # kubectl cordon / uncordon
+      - {op: deletePod, target: ReplicaSet/web}                  # kubectl delete pod (graceful)
+      - {op: forceDeletePod, target: ReplicaSet/web}             # ... --grace-period=0 --force
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from kmodel.core.model import ActionSpec, Scalar
+from kmodel.errors import InputError
+from kmodel.fields import Fields
+from kmodel.k8s.objects import Key, Node, Pod
+from kmodel.k8s.store import APIConfig, Request, Result, Store
+
+POD_SLOTS = 3  # deletePod draws index 0..2 into the target's active pods (by name)
+MAX_CHOICES = 50
+
+
+@attrs.frozen
+class UserOp:
+    op: str
+    target: Key
+    params: tuple[tuple[str, tuple[Scalar, ...]], ...] = ()
+
+    @property
+    def target_name(self) -> str:
+        return f"{self.target[0]}/{self.target[2]}"
+
+
+Applied = tuple[Store, str] | None
+
+
+@attrs.frozen
+class UserOpType:
+    kinds: tuple[str, ...]
+    parse: Callable[[Fields, Key], UserOp]
+    specs: Callable[[UserOp], list[ActionSpec]]
+    apply: Callable[[Store, UserOp, str, dict[str, Any], int, APIConfig], Applied]
+    keys: tuple[str, ...] = ()
+
+
+def _fmt(req: Request, res: Result) -> str:
+    return "ok" if res.ok else f"{res.reason}: {res.message}"
+
+
+# -- scale ------------------------------------------------------------------------------------
+
+
+def _parse_scale(f: Fields, target: Key) -> UserOp:
+    rng = f.raw("replicas")
+    if (
+        not isinstance(rng, list)
+        or len(rng) != 2
+        or not all(isinstance(x, int) and not isinstance(x, bool) for x in rng)
+        or not 0 <= rng[0] <= rng[1]
+    ):
+        raise f.error("replicas", "expected [min, max] with 0 ≤ min ≤ max")
+    if rng[1] - rng[0] + 1 > MAX_CHOICES:
+        raise f.error("replicas", f"at most {MAX_CHOICES} values")
+    return UserOp("scale", target, (("replicas", tuple(range(rng[0], rng[1] + 1))),))
+
+
+def _scale(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
+    """``kubectl scale``: sets ``spec.replicas`` through the scale subresource, without a
+    resourceVersion precondition."""
+    obj = store.get(op.target)
+    replicas = args["replicas"]
+    if obj is None or obj.spec.replicas == replicas:
+        return None
+    new = attrs.evolve(obj, spec=attrs.evolve(obj.spec, replicas=replicas))
+    req = Request("update", obj.key, new)
+    store, res = store.apply(req, now, api)
+    return store, f"user scales {op.target_name} from {obj.spec.replicas} to {replicas}: {_fmt(req, res)}"
+
+
+# -- cordon / uncordon ------------------------------------------------------------------------
+
+
+def _parse_target_only(f: Fields, target: Key) -> UserOp:
+    return UserOp(f.str("op"), target)
+
+
+def _cordon(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
+    """``kubectl cordon``/``uncordon``: flips ``spec.unschedulable``; the node lifecycle
+    controller then adds or removes the ``node.kubernetes.io/unschedulable:NoSchedule`` taint
+    (TaintNodesByCondition)."""
+    node = store.get(op.target)
+    want = verb == "cordon"
+    if not isinstance(node, Node) or node.spec.unschedulable == want:
+        return None
+    req = Request("update", node.key, attrs.evolve(node, spec=attrs.evolve(node.spec, unschedulable=want)))
+    store, res = store.apply(req, now, api)
+    return store, f"user {verb}s {node.meta.name}: {_fmt(req, res)}"
+
+
+# -- delete pods ------------------------------------------------------------------------------
+
+
+def owned_pods(store: Store, owner: Key) -> list[Pod]:
+    """Pods whose controllerRef names the owner and that are not yet being deleted, by name."""
+    owner_obj = store.get(owner)
+    if owner_obj is None:
+        return []
+    out = []
+    for p in store.list("Pod"):
+        ref = p.meta.controller_ref()
+        if ref is not None and ref.uid == owner_obj.meta.uid and p.meta.deletion_timestamp is None:
+            out.append(p)
+    return sorted(out, key=lambda p: p.meta.name)
+
+
+def _parse_delete(f: Fields, target: Key) -> UserOp:
+    return UserOp(f.str("op"), target, (("index", tuple(range(POD_SLOTS))),))
+
+
+def _delete_pod(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
+    """``kubectl delete pod`` (graceful: the pod's terminationGracePeriodSeconds) or with
+    ``--grace-period=0 --force`` (the name is freed at once, whatever the kubelet is doing)."""
+    pods = owned_pods(store, op.target)
+    if not pods:
+        return None
+    pod = pods[args["index"] % len(pods)]
+    force = verb == "forceDeletePod"
+    req = Request("delete", pod.key, grace=0 if force else None, precondition_uid=pod.meta.uid)
+    store, res = store.apply(req, now, api)
+    how = "force-deletes" if force else "deletes"
+    return store, f"user {how} {pod.meta.name}: {_fmt(req, res)}"
+
+
+def _one(op: UserOp) -> list[ActionSpec]:
+    return [ActionSpec(op.op, "user", (("target", (op.target_name,)), *op.params))]
+
+
+def _both(op: UserOp) -> list[ActionSpec]:
+    return [ActionSpec(verb, "user", (("target", (op.target_name,)),)) for verb in ("cordon", "uncordon")]
+
+
+REGISTRY: dict[str, UserOpType] = {
+    "scale": UserOpType(("ReplicaSet",), _parse_scale, _one, _scale, ("replicas",)),
+    "cordon": UserOpType(("Node",), _parse_target_only, _both, _cordon),
+    "deletePod": UserOpType(("ReplicaSet",), _parse_delete, _one, _delete_pod),
+    "forceDeletePod": UserOpType(("ReplicaSet",), _parse_delete, _one, _delete_pod),
+}
+VERBS: dict[str, str] = {"uncordon": "cordon"}  # action op → registry entry, where they differ
+
+
+def parse_user_op(f: Fields, objects: set[Key], nodes: set[str]) -> UserOp:
+    f.only(("op", "target", "namespace", *sorted({k for t in REGISTRY.values() for k in t.keys})))
+    op = f.str("op")
+    kind_spec = REGISTRY.get(op)
+    if kind_spec is None:
+        raise f.error("op", f"unknown user op {op!r} (supported: {', '.join(REGISTRY)})")
+    target = f.str("target")
+    kind, _, name = target.partition("/")
+    if kind not in kind_spec.kinds:
+        raise f.error("target", f"{op} targets {' or '.join(kind_spec.kinds)}, got {target!r}")
+    if kind == "Node":
+        if name not in nodes:
+            raise f.error("target", f"no node {name!r} in spec.nodes")
+        key: Key = ("Node", "", name)
+    else:
+        namespace = f.str("namespace", "default")
+        key = (kind, namespace, name)
+        if key not in objects:
+            raise f.error("target", f"no object {target!r} in namespace {namespace!r} among the scenario's objects")
+    for extra in kind_spec.keys:
+        if not f.has(extra):
+            raise f.error(extra, "is required")
+    return kind_spec.parse(f, key)
+
+
+def apply_user_op(
+    store: Store, ops: tuple[UserOp, ...], verb: str, args: dict[str, Any], now: int, api: APIConfig
+) -> Applied:
+    entry = VERBS.get(verb, verb)
+    target = args.get("target")
+    for op in ops:
+        if op.op == entry and op.target_name == target:
+            return REGISTRY[entry].apply(store, op, verb, args, now, api)
+    return None
+
+
+def user_specs(ops: tuple[UserOp, ...]) -> list[ActionSpec]:
+    out: list[ActionSpec] = []
+    for op in ops:
+        out.extend(REGISTRY[op.op].specs(op))
+    return out
+
+
+__all__ = ["REGISTRY", "InputError", "UserOp", "apply_user_op", "parse_user_op", "user_specs"]
