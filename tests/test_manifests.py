@@ -134,7 +134,7 @@ def test_node_defaults() -> None:
 
 def test_unknown_fields_are_ignored() -> None:
     doc = pod_doc(hostNetwork=True, volumes=[{"name": "v"}])
-    doc["metadata"]["annotations"] = {"a": "b"}
+    doc["metadata"]["uid"] = "from-the-manifest"
     doc["status"] = {"phase": "Running"}
     doc["spec"]["containers"][0]["ports"] = [{"containerPort": 80}]
     assert parse_one(doc) == parse_one(pod_doc())
@@ -327,3 +327,9 @@ def test_in_operator_needs_values() -> None:
     doc["spec"]["selector"] = {"matchExpressions": [{"key": "app", "operator": "In"}]}
     msg = error_of([doc])
     assert "spec.selector.matchExpressions[0].values: must be non-empty" in msg
+
+
+def test_annotations_are_kept() -> None:
+    doc = pod_doc()
+    doc["metadata"]["annotations"] = {"a": "b"}
+    assert dict(parse_one(doc).meta.annotations) == {"a": "b"}
