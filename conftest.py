@@ -7,7 +7,9 @@
 The property suites scale scenario budgets by ``KMODEL_BUDGET_SCALE[profile]``.
 """
 
+import functools
 import os
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 
@@ -18,3 +20,12 @@ settings.register_profile("deep", max_examples=2000, deadline=None, suppress_hea
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 KMODEL_BUDGET_SCALE = {"ci": 1, "dev": 1, "deep": 10, "default": 1}
+
+
+@functools.cache
+def cached_check(path: str | None, seed: int, examples: int | None = None) -> Any:
+    """``kmodel.check`` of a scenario file, shared by the property suite and the golden-report
+    test so that each scenario is checked once per session."""
+    import kmodel
+
+    return kmodel.check(kmodel.load_scenario(path), seed=seed, examples=examples)

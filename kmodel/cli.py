@@ -91,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kmodel: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `kmodel replay T | head`: the reader left; not an error
+        sys.stderr.close()
+        return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:

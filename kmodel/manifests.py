@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from kmodel.core.fmap import FMap
 from kmodel.errors import InputError
 from kmodel.fields import Fields
@@ -24,7 +26,11 @@ from kmodel.k8s.objects import (
     READY,
     Condition,
     Container,
+    Deployment,
+    DeploymentSpec,
     Node,
+    NodeSelectorRequirement,
+    NodeSelectorTerm,
     NodeSpec,
     NodeStatus,
     ObjectMeta,
@@ -35,12 +41,12 @@ from kmodel.k8s.objects import (
     ReplicaSetSpec,
     Taint,
     Toleration,
+    TopologySpreadConstraint,
 )
 from kmodel.k8s.quantity import QuantityError, parse_quantity, to_model_units
 
-SUPPORTED = {"Pod": "v1", "ReplicaSet": "apps/v1", "Node": "v1"}
+SUPPORTED = {"Pod": "v1", "ReplicaSet": "apps/v1", "Node": "v1", "Deployment": "apps/v1"}
 KNOWN_UNMODELLED = (
-    "Deployment",
     "StatefulSet",
     "DaemonSet",
     "Job",
@@ -84,6 +90,8 @@ def parse_object(doc: Any) -> Any:
         return parse_pod(f)
     if kind == "ReplicaSet":
         return parse_replicaset(f)
+    if kind == "Deployment":
+        return parse_deployment(f)
     return parse_node_manifest(f)
 
 
@@ -137,7 +145,29 @@ def parse_container(f: Fields) -> Container:
     for r, v in requests.items():
         if r in limits and v > limits[r]:
             raise res.error("requests", f"{r} request must be ≤ its limit")
-    return Container(name=name, image=image, requests=FMap(merged))
+    container = Container(name=name, image=image, requests=FMap(merged))
+    if f.has("readinessProbe"):
+        probe = f.map("readinessProbe")
+        container = attrs.evolve(
+            container,
+            # SetDefaults_Probe: an unset (0) periodSeconds is 10 and successThreshold is 1.
+            readiness_initial_delay=probe.int("initialDelaySeconds", 0, minimum=0),
+            readiness_period=probe.int("periodSeconds", 0, minimum=0) or 10,
+            readiness_success_threshold=probe.int("successThreshold", 0, minimum=0) or 1,
+        )
+    pre_stop = f.map("lifecycle").map("preStop")
+    if pre_stop.data:
+        # validation.go: exactly one handler; tcpSocket is kept only for compatibility and fails
+        # at once when run (``pkg/kubelet/lifecycle/handlers.go``), so it holds nothing up.
+        kinds = [k for k in ("exec", "httpGet", "sleep", "tcpSocket") if pre_stop.has(k)]
+        if len(kinds) != 1:
+            raise pre_stop.error(None, "must specify exactly one of exec, httpGet, sleep, tcpSocket")
+        if kinds[0] == "sleep":
+            seconds = pre_stop.map("sleep").int("seconds", minimum=0)
+            container = attrs.evolve(container, pre_stop="sleep", pre_stop_sleep=seconds)
+        elif kinds[0] != "tcpSocket":
+            container = attrs.evolve(container, pre_stop=kinds[0])
+    return container
 
 
 def parse_toleration(f: Fields) -> Toleration:
@@ -154,6 +184,102 @@ def parse_toleration(f: Fields) -> Toleration:
         effect=effect,
         toleration_seconds=f.int("tolerationSeconds", None),
     )
+
+
+NODE_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
+WHEN_UNSATISFIABLE = ("DoNotSchedule", "ScheduleAnyway")
+NODE_INCLUSION_POLICIES = ("Honor", "Ignore")
+
+
+def parse_node_selector_requirement(f: Fields, field_selector: bool) -> NodeSelectorRequirement:
+    """``pkg/apis/core/validation/validation.go: ValidateNodeSelectorRequirement`` (label keys) and
+    ``ValidateNodeFieldSelectorRequirement`` (``matchFields``: key ``metadata.name``, In/NotIn with
+    exactly one value). A Gt/Lt value that is not an integer passes API validation upstream; the
+    scheduler then cannot parse the term and it matches no node, which the model reproduces."""
+    key = f.str("key")
+    op = f.str("operator")
+    values = tuple(f.str_list("values"))
+    if field_selector:
+        if key != "metadata.name":
+            raise f.error("key", f"{key!r} is not a valid field selector key (supported: metadata.name)")
+        if op not in ("In", "NotIn"):
+            raise f.error("operator", f"expected In or NotIn for a node field selector, got {op!r}")
+        if len(values) != 1:
+            raise f.error("values", f"must be exactly one value when operator is {op} for a node field selector")
+        return NodeSelectorRequirement(key, op, values)
+    if not key:
+        raise f.error("key", "is required")
+    if op not in NODE_SELECTOR_OPERATORS:
+        raise f.error("operator", f"expected one of {', '.join(NODE_SELECTOR_OPERATORS)}, got {op!r}")
+    if op in ("In", "NotIn") and not values:
+        raise f.error("values", f"must be non-empty for operator {op}")
+    if op in ("Exists", "DoesNotExist") and values:
+        raise f.error("values", f"must be empty for operator {op}")
+    if op in ("Gt", "Lt") and len(values) != 1:
+        raise f.error("values", f"must be exactly one value for operator {op}")
+    return NodeSelectorRequirement(key, op, values)
+
+
+def parse_node_affinity_required(f: Fields) -> tuple[NodeSelectorTerm, ...]:
+    """``spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution``, validated as
+    ``ValidateNodeSelector`` does (at least one term). ``preferredDuringScheduling...``, podAffinity
+    and podAntiAffinity are not modelled and are ignored."""
+    na = f.map("affinity").map("nodeAffinity")
+    if not na.has("requiredDuringSchedulingIgnoredDuringExecution"):
+        return ()
+    req = na.map("requiredDuringSchedulingIgnoredDuringExecution")
+    terms = []
+    for path, item in req.list("nodeSelectorTerms", required=True):
+        t = Fields(item, path)
+        terms.append(
+            NodeSelectorTerm(
+                match_expressions=tuple(
+                    parse_node_selector_requirement(Fields(e, ep), False) for ep, e in t.list("matchExpressions")
+                ),
+                match_fields=tuple(
+                    parse_node_selector_requirement(Fields(e, ep), True) for ep, e in t.list("matchFields")
+                ),
+            )
+        )
+    if not terms:
+        raise req.error("nodeSelectorTerms", "must have at least one node selector term")
+    return tuple(terms)
+
+
+def parse_topology_spread_constraints(f: Fields) -> tuple[TopologySpreadConstraint, ...]:
+    """``spec.topologySpreadConstraints`` validated as ``validateTopologySpreadConstraints``:
+    maxSkew > 0, topologyKey required, whenUnsatisfiable DoNotSchedule or ScheduleAnyway, minDomains
+    > 0 and only with DoNotSchedule, node inclusion policies Honor or Ignore, and no two constraints
+    with the same {topologyKey, whenUnsatisfiable}. ``matchLabelKeys`` is not modelled (ignored)."""
+    out: list[TopologySpreadConstraint] = []
+    seen: dict[tuple[str, str], int] = {}
+    for path, item in f.list("topologySpreadConstraints"):
+        c = Fields(item, path)
+        max_skew = c.int("maxSkew", minimum=1)
+        key = c.str("topologyKey")
+        if not key:
+            raise c.error("topologyKey", "is required")
+        when = c.str("whenUnsatisfiable")
+        if when not in WHEN_UNSATISFIABLE:
+            raise c.error("whenUnsatisfiable", f"expected one of {', '.join(WHEN_UNSATISFIABLE)}, got {when!r}")
+        min_domains = c.int("minDomains", None, minimum=1)
+        if min_domains is not None and when != "DoNotSchedule":
+            raise c.error("minDomains", f"can only be set when whenUnsatisfiable is DoNotSchedule, not {when}")
+        policies = []
+        for name, default in (("nodeAffinityPolicy", "Honor"), ("nodeTaintsPolicy", "Ignore")):
+            value = c.str(name, default)
+            if value not in NODE_INCLUSION_POLICIES:
+                raise c.error(name, f"expected Honor or Ignore, got {value!r}")
+            policies.append(value)
+        if (key, when) in seen:
+            raise c.error(
+                "topologyKey",
+                f"duplicate {{topologyKey, whenUnsatisfiable}} ({key}, {when}) of constraint {seen[(key, when)]}",
+            )
+        seen[(key, when)] = len(out)
+        selector = parse_selector(c.map("labelSelector")) if c.has("labelSelector") else None
+        out.append(TopologySpreadConstraint(max_skew, key, when, selector, min_domains, policies[0], policies[1]))
+    return tuple(out)
 
 
 def parse_pod_spec(f: Fields) -> PodSpec:
@@ -173,6 +299,8 @@ def parse_pod_spec(f: Fields) -> PodSpec:
         restart_policy=restart,
         termination_grace_period_seconds=f.int("terminationGracePeriodSeconds", 30, minimum=0),
         scheduler_name=f.str("schedulerName", "default-scheduler"),
+        affinity_required=parse_node_affinity_required(f),
+        topology_spread_constraints=parse_topology_spread_constraints(f),
     )
 
 
@@ -219,6 +347,87 @@ def parse_replicaset(f: Fields) -> ReplicaSet:
             min_ready_seconds=spec.int("minReadySeconds", 0, minimum=0),
         ),
     )
+
+
+DEPLOYMENT_STRATEGIES = ("RollingUpdate", "Recreate")
+
+
+def parse_deployment(f: Fields) -> Deployment:
+    """An ``apps/v1`` Deployment with ``SetDefaults_Deployment`` (replicas 1, RollingUpdate with
+    maxSurge/maxUnavailable 25%, revisionHistoryLimit 10, progressDeadlineSeconds 600) and the
+    checks of ``pkg/apis/apps/validation: ValidateDeploymentSpec`` that the model relies on."""
+    meta = parse_meta(f)
+    spec = f.map("spec", required=True)
+    selector_f = spec.map("selector", required=True)
+    selector = parse_selector(selector_f)
+    if not selector.match_labels and not selector.match_expressions:
+        raise selector_f.error(None, "must not be empty (apps/v1 requires a non-empty selector)")
+    template = spec.map("template", required=True)
+    labels = FMap(template.map("metadata").str_map("labels"))
+    if not selector.matches(labels):
+        raise template.error("metadata", f"labels {dict(labels)} do not match the selector {selector}")
+    pod_spec = parse_pod_spec(template.map("spec", required=True))
+    if pod_spec.restart_policy != "Always":
+        raise template.map("spec").error("restartPolicy", "a Deployment's pods must use restartPolicy Always")
+    strategy = spec.map("strategy")
+    stype = strategy.str("type", "RollingUpdate")
+    if stype not in DEPLOYMENT_STRATEGIES:
+        raise strategy.error("type", f"expected RollingUpdate or Recreate, got {stype!r}")
+    surge: int | str | None = None
+    unavailable: int | str | None = None
+    if stype == "Recreate":
+        if strategy.has("rollingUpdate"):
+            raise strategy.error("rollingUpdate", "may not be specified when strategy `type` is 'Recreate'")
+    else:
+        ru = strategy.map("rollingUpdate")
+        surge = _int_or_percent(ru, "maxSurge")
+        unavailable = _int_or_percent(ru, "maxUnavailable")
+        if isinstance(unavailable, str) and int(unavailable[:-1]) > 100:
+            raise ru.error("maxUnavailable", "must not be greater than 100%")
+        if _int_or_percent_value(surge) == 0 and _int_or_percent_value(unavailable) == 0:
+            raise ru.error("maxUnavailable", "may not be 0 when `maxSurge` is 0")
+    min_ready = spec.int("minReadySeconds", 0, minimum=0)
+    deadline = spec.int("progressDeadlineSeconds", 600, minimum=0)
+    if deadline <= min_ready:
+        raise spec.error("progressDeadlineSeconds", "must be greater than minReadySeconds")
+    return Deployment(
+        meta=meta,
+        spec=DeploymentSpec(
+            selector=selector,
+            template=PodTemplateSpec(labels=labels, spec=pod_spec),
+            replicas=spec.int("replicas", 1, minimum=0),
+            strategy_type=stype,
+            max_surge=surge,
+            max_unavailable=unavailable,
+            revision_history_limit=spec.int("revisionHistoryLimit", 10, minimum=0),
+            progress_deadline_seconds=deadline,
+            min_ready_seconds=min_ready,
+            paused=spec.bool("paused", False),
+        ),
+    )
+
+
+def _int_or_percent(f: Fields, key: str) -> int | str:
+    """An IntOrString that ``ValidatePositiveIntOrPercent`` accepts: an integer ≥ 0 or a
+    string ``"N%"``; absent → the ``25%`` default."""
+    value = f.raw(key, "25%")
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise f.error(key, f"expected an integer or a percentage like '25%', got {value!r}")
+    if isinstance(value, int):
+        if value < 0:
+            raise f.error(key, "must be greater than or equal to 0")
+        return value
+    digits = value[:-1]
+    if not value.endswith("%") or not digits.isdigit() or not digits.isascii():
+        raise f.error(key, f"a string must be a percentage like '25%', got {value!r}")
+    return value
+
+
+def _int_or_percent_value(value: int | str | None) -> int:
+    """``getIntOrPercentValue``: the number, ignoring whether it is a percentage."""
+    if value is None:
+        return 0
+    return value if isinstance(value, int) else int(value[:-1])
 
 
 def parse_taint(f: Fields) -> Taint:

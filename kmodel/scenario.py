@@ -38,6 +38,7 @@ from kmodel.errors import InputError
 from kmodel.fields import Fields
 from kmodel.k8s import invariants as catalogue
 from kmodel.k8s.cluster import ClusterConfig, ClusterModel, ControlPlane, Variants
+from kmodel.k8s.faults import FAULTS, MAX_CLOCK_SKEW
 from kmodel.k8s.userops import parse_user_op
 from kmodel.manifests import make_node, parse_documents, parse_resources, parse_taint
 from kmodel.yamlio import load_documents, read_text
@@ -55,8 +56,11 @@ SPEC_KEYS = (
     "budget",
     "start",
 )
-FAULTS = ("nodeCrash", "containerCrash")
-VARIANTS = {"replicaSetExpectations": "replica_set_expectations", "schedulerAssumeCache": "scheduler_assume_cache"}
+VARIANTS = {
+    "replicaSetExpectations": "replica_set_expectations",
+    "replicaSetEdgeTriggeredDeletes": "replica_set_edge_triggered_deletes",
+    "schedulerAssumeCache": "scheduler_assume_cache",
+}
 CONTROL_PLANE = {
     "nodeMonitorGracePeriod": ("node_monitor_grace_period", "duration"),
     "nodeLeaseDurationSeconds": ("node_lease_duration_seconds", "int"),
@@ -194,7 +198,10 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
 
     ff = spec.map("faults")
     ff.only(FAULTS)
-    faults = tuple((k, ff.int(k, minimum=0, maximum=10)) for k in FAULTS if ff.has(k))
+    seconds = ("clockSkew", "watchDelay")  # these budgets are in seconds, the others are counts
+    faults = tuple(
+        (k, ff.int(k, minimum=0, maximum=MAX_CLOCK_SKEW if k in seconds else 10)) for k in FAULTS if ff.has(k)
+    )
 
     keys = {(o.KIND, o.meta.namespace, o.meta.name) for o in workloads}
     node_names = {n.meta.name for n in nodes}

@@ -32,8 +32,12 @@ def test_every_scenario_has_an_expected_verdict() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_scenario_verdict(name: str, tmp_path: Path) -> None:
-    scenario = kmodel.load_scenario(None if name == "default" else SCENARIOS[name])
-    result = kmodel.check(scenario, seed=0, examples=scenario.budget.examples * _scale())
+    from conftest import cached_check
+
+    path = None if name == "default" else str(SCENARIOS[name])
+    scenario = kmodel.load_scenario(path)
+    scale = _scale()
+    result = cached_check(path, 0, None if scale == 1 else scenario.budget.examples * scale)
     expected = EXPECTED[name]
     if result.trace is not None:
         path = trace_path(tmp_path, result.trace, scenario.name)

@@ -28,16 +28,21 @@ import attrs
 from kmodel.core.fmap import FMap
 from kmodel.core.model import Action, ActionSpec, Property, expand
 from kmodel.core.run import settle_steps
+from kmodel.k8s.controllers.deployment import DeploymentController
 from kmodel.k8s.controllers.kubelet import Kubelet, KubeletLocal, crashed, node_lease
 from kmodel.k8s.controllers.nodelifecycle import NodeLifecycleController, NodeLifecycleLocal
 from kmodel.k8s.controllers.replicaset import ReplicaSetController, owned_active_pods
 from kmodel.k8s.controllers.scheduler import Scheduler
+from kmodel.k8s.faults import HISTORY_KEEP, LOSS_INDEX, LOSS_KINDS, RESTART_AFTER, STALE_LAGS
 from kmodel.k8s.informers import EMPTY_CACHE, Component, ComponentState, View, cache_apply, cache_from_store
 from kmodel.k8s.objects import APIObject, Key, Node
-from kmodel.k8s.store import APIConfig, Request, Result, Store
+from kmodel.k8s.store import APIConfig, Event, EventType, Request, Result, Store
 from kmodel.k8s.userops import UserOp, apply_user_op, user_specs
 
 CONTAINER_SLOTS = 3  # crash_container draws index 0..2 into a node's running pods
+FAULT_OPS = frozenset(
+    {"partition_node", "heal_node", "restart", "restart_stale", "deliver_coalesced", "reconcile_lossy", "skew_clock"}
+)
 
 
 @attrs.frozen
@@ -45,6 +50,7 @@ class Variants:
     """Deliberate deviations from upstream, to study failure patterns."""
 
     replica_set_expectations: bool = True
+    replica_set_edge_triggered_deletes: bool = False
     scheduler_assume_cache: bool = True
 
 
@@ -78,6 +84,8 @@ class ClusterState:
     nodes_up: FMap[str, bool]
     faults_left: FMap[str, int]
     monitor: FMap[str, str] = FMap()  # history variables for transition invariants
+    partitioned: FMap[str, bool] = FMap()  # node → its kubelet is cut off from the API server
+    offsets: FMap[str, int] = FMap()  # component → clock offset (seconds) from the true clock
 
 
 class ClusterModel:
@@ -91,16 +99,24 @@ class ClusterModel:
         self.api = APIConfig(cp.default_not_ready_toleration_seconds, cp.default_unreachable_toleration_seconds)
         self.node_names = tuple(n.meta.name for n in config.nodes)
         comps: list[Component] = [
-            ReplicaSetController(expectations=config.variants.replica_set_expectations),
+            ReplicaSetController(
+                expectations=config.variants.replica_set_expectations,
+                edge_triggered_deletes=config.variants.replica_set_edge_triggered_deletes,
+            ),
             Scheduler(assume_cache=config.variants.scheduler_assume_cache),
             NodeLifecycleController(node_monitor_grace_period=cp.node_monitor_grace_period),
+            DeploymentController(),
         ]
         comps.extend(Kubelet(node=n, lease_duration_seconds=cp.node_lease_duration_seconds) for n in self.node_names)
         self.components: dict[str, Component] = {c.name: c for c in comps}
         self.component_names = tuple(self.components)
         self._properties = invariants.select(self, config.invariants)
         self._user_ops = {spec.op for spec in user_specs(config.user)}
+        self._history = dict(config.faults).get("staleRelist", 0) > 0
+        self._watch_delay = dict(config.faults).get("watchDelay", 0)
+        self.control_plane = tuple(n for n, c in self.components.items() if not isinstance(c, Kubelet))
         self._initial: ClusterState | None = None
+        self._memo: dict[str, tuple[ComponentState, int, Any, tuple[Request, ...]]] = {}
         self._space: list[ActionSpec] | None = None
         self.renew_interval = cp.node_lease_duration_seconds // 4
         self.quiet_period = 2 * self.renew_interval
@@ -139,12 +155,14 @@ class ClusterModel:
                 state = settled
         return state
 
-    def _fresh_component(self, comp: Component, store: Store) -> ComponentState:
-        cache = cache_from_store(store, comp.watches)
-        local = comp.initial_local()
-        if isinstance(comp, ReplicaSetController):
-            local = comp.resync(local, View(cache, 0))
-        return ComponentState(cursor=store.revision, cache=cache, local=local)
+    def _fresh_component(self, comp: Component, store: Store, at: int | None = None, now: int = 0) -> ComponentState:
+        """A component just (re)started: empty memory, cache from a LIST at head (or at
+        revision ``at``, served by a lagging API server)."""
+        revision = store.revision if at is None else at
+        objects = None if at is None else store.objects_at(at)
+        cache = cache_from_store(store, comp.watches, objects)
+        local = comp.on_relist(comp.initial_local(), View(cache, now))
+        return ComponentState(cursor=revision, cache=cache, local=local)
 
     def action_space(self) -> Sequence[ActionSpec]:
         if self._space is None:
@@ -168,6 +186,7 @@ class ClusterModel:
                         (("node", self.node_names), ("index", tuple(range(CONTAINER_SLOTS)))),
                     )
                 )
+            space.extend(self._fault_specs(faults))
             space.extend(user_specs(self.config.user))
             self._space = space
         return self._space
@@ -200,26 +219,33 @@ class ClusterModel:
     def pending_until(self, state: ClusterState) -> int:
         """When every timer that could still change a quiescent cluster has fired.
 
-        Such timers are: pending container restarts (CrashLoopBackOff), scheduled evictions,
-        and, for a down node not yet marked Unknown, the node lifecycle controller's grace
-        period. Heartbeats change nothing once the cluster is quiescent.
+        Such timers are: each component's ``settle_deadline`` (e.g. expiring ReplicaSet
+        expectations), pending container restarts (CrashLoopBackOff), scheduled evictions,
+        and, for a crashed or partitioned node not yet marked Unknown, the node lifecycle
+        controller's grace period. Heartbeats change nothing once the cluster is quiescent.
         """
         until = state.clock
-        for _name, cs in state.components.items():
+        for name, cs in state.components.items():
             local = cs.local
+            offset = state.offsets.get(name, 0)
+            if cs.up:
+                t = self.components[name].settle_deadline(local, self.view(state, name))
+                if t is not None:
+                    until = max(until, t - offset)
             if isinstance(local, KubeletLocal):
                 for rt in local.pods.values():
-                    t = rt.restart_at()
+                    t = rt.last_timer()  # restart, readiness or end of termination
                     if t is not None:
-                        until = max(until, t)
+                        until = max(until, t - offset)
             elif isinstance(local, NodeLifecycleLocal):
                 for t in local.evict_at.values():
-                    until = max(until, t)
+                    until = max(until, t - offset)
                 for node, up in state.nodes_up.items():
                     stored = state.store.get(("Node", "", node))
-                    if not up and stored is not None and stored.ready_status() != "Unknown":
+                    silent = not up or state.partitioned.get(node, False)
+                    if silent and stored is not None and stored.ready_status() != "Unknown":
                         h = local.health.get(node)
-                        probe = h.probe if h is not None else state.clock
+                        probe = h.probe - offset if h is not None else state.clock
                         until = max(until, probe + self.config.control_plane.node_monitor_grace_period + 1)
         return until
 
@@ -247,6 +273,8 @@ class ClusterModel:
             nxt = self._recover_node(state, action.arg("node"), log)
         elif op == "crash_container":
             nxt = self._crash_container(state, action.arg("node"), action.arg("index"), log)
+        elif op in FAULT_OPS:
+            nxt = getattr(self, f"_{op}")(state, log, **dict(action.args))
         elif self._user_ops and op in self._user_ops:
             nxt = self._user(state, action, log)
         else:
@@ -262,45 +290,122 @@ class ClusterModel:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def view(self, state: ClusterState, name: str) -> View:
-        return View(state.components[name].cache, state.clock)
+    def view(self, state: ClusterState, name: str, cache: Any = None) -> View:
+        """What ``name`` sees: its cache (or ``cache``) and its own clock."""
+        c = state.components[name].cache if cache is None else cache
+        return View(c, state.clock + state.offsets.get(name, 0))
+
+    def _reconcile_memo(self, name: str, cs: ComponentState, view: View) -> tuple[Any, list[Request]]:
+        """``reconcile`` is a pure function of (local, cache, now); most steps leave a given
+        component's state object untouched, so the last result per component is reused when
+        the same object is asked about at the same instant (checked by identity: cheap and
+        exact). This is a cache outside the model state; it changes no result."""
+        hit = self._memo.get(name)
+        if hit is not None and hit[0] is cs and hit[1] == view.now:
+            return hit[2], list(hit[3])
+        local, reqs = self.components[name].reconcile(cs.local, view)
+        self._memo[name] = (cs, view.now, local, tuple(reqs))
+        return local, reqs
+
+    def _cut_off(self, state: ClusterState, name: str) -> bool:
+        comp = self.components[name]
+        return isinstance(comp, Kubelet) and bool(state.partitioned.get(comp.node))
+
+    def _pending(self, state: ClusterState, name: str) -> list[Any]:
+        """The watch events ``name`` has yet to see, in order (skipping coalesced ones)."""
+        cs = state.components[name]
+        comp = self.components[name]
+        return [ev for ev in state.store.events_after(cs.cursor) if ev.revision not in cs.skip and comp.watches(ev.obj)]
+
+    def _first_pending(self, state: ClusterState, name: str) -> Any:
+        """The next watch event ``name`` has yet to see, or None (cheaper than ``_pending``)."""
+        cs = state.components[name]
+        watches = self.components[name].watches
+        skip = cs.skip
+        for ev in state.store.events_after(cs.cursor):
+            if (not skip or ev.revision not in skip) and watches(ev.obj):
+                return ev
+        return None
 
     def _deliver(self, state: ClusterState, name: str, log: list[str] | None) -> ClusterState | None:
         cs = state.components.get(name)
-        if cs is None or not cs.up:
+        if cs is None or not cs.up or self._cut_off(state, name):
             return None
-        comp = self.components[name]
-        for ev in state.store.events_after(cs.cursor):
-            if not comp.watches(ev.obj):
-                continue
-            view = View(cs.cache, state.clock)
-            old = view.get(ev.key)
-            cache = cache_apply(cs.cache, ev)
-            local = comp.on_event(cs.local, ev, old, View(cache, state.clock))
-            if log is not None:
-                log.append(f"{name} sees {ev.type} {_fmt_key(ev.key)} (rv {ev.revision})")
-            cs = attrs.evolve(cs, cursor=ev.revision, cache=cache, local=local)
-            return attrs.evolve(state, components=state.components.set(name, cs))
-        return None
+        ev = self._first_pending(state, name)
+        if ev is None:
+            return None
+        return self._apply_event(state, name, ev, (), log)
 
-    def _reconcile(self, state: ClusterState, name: str, log: list[str] | None) -> ClusterState | None:
+    def _apply_event(
+        self, state: ClusterState, name: str, ev: Any, skipped: tuple[int, ...], log: list[str] | None
+    ) -> ClusterState:
+        cs = state.components[name]
+        comp = self.components[name]
+        old = self.view(state, name).get(ev.key)
+        cache = cache_apply(cs.cache, ev)
+        local = comp.on_event(cs.local, ev, old, self.view(state, name, cache))
+        if log is not None:
+            extra = f", skipping {len(skipped)} intermediate states" if skipped else ""
+            log.append(f"{name} sees {ev.type} {_fmt_key(ev.key)} (rv {ev.revision}{extra})")
+        skip = tuple(sorted(r for r in (*cs.skip, *skipped) if r > ev.revision))
+        cs = attrs.evolve(cs, cursor=ev.revision, cache=cache, local=local, skip=skip)
+        return attrs.evolve(state, components=state.components.set(name, cs))
+
+    def _reconcile(
+        self,
+        state: ClusterState,
+        name: str,
+        log: list[str] | None,
+        cut_after: int | None = None,
+        lose: tuple[int, str] | None = None,
+    ) -> ClusterState | None:
+        """One reconcile. ``cut_after``: the component crashes after that many writes (they
+        are applied; the rest are not) and restarts. ``lose``: (index, "request"|"response")
+        — that request never arrives, or arrives and its response is lost."""
         cs = state.components.get(name)
         if cs is None or not cs.up:
             return None
         comp = self.components[name]
-        view = View(cs.cache, state.clock)
-        local, reqs = comp.reconcile(cs.local, view)
-        if not reqs and local == cs.local:
+        view = self.view(state, name)
+        local, reqs = self._reconcile_memo(name, cs, view)
+        if cut_after is not None and len(reqs) < cut_after:
             return None
+        if lose is not None and len(reqs) <= lose[0]:
+            return None
+        if cut_after is None and lose is None and not reqs and local == cs.local:
+            return None
+        cut = self._cut_off(state, name)
         store = state.store
         monitor = state.monitor
-        for req in reqs:
-            if req.tag and req.tag[0] == "rs-create":
-                monitor = self._check_excess(store, req, monitor)
-            store, res = store.apply(req, state.clock, self.api)
+        for i, req in enumerate(reqs):
+            if cut_after is not None and i >= cut_after:
+                if log is not None:
+                    log.append(f"{name}: crashed before sending {req}")
+                break
+            if cut or (lose is not None and lose == (i, "request")):
+                res = Result(False, "NetworkError", "the request never reached the API server")
+            else:
+                if req.tag and req.tag[0] == "rs-create":
+                    monitor = self._check_excess(store, req, monitor)
+                store, res = store.apply(req, state.clock, self.api)
+                if lose is not None and lose == (i, "response"):
+                    applied = "applied" if res.ok else f"{res.reason}"
+                    if log is not None:
+                        log.append(f"{name}: {req} → {applied}, but the response was lost")
+                    res = Result(False, "NetworkError", "the response was lost")
+                    local = comp.on_result(local, req, res, view)
+                    continue
             local = comp.on_result(local, req, res, view)
             if log is not None:
                 log.append(f"{name}: {_fmt_result(req, res)}")
+        if cut_after is not None:
+            fresh = self._fresh_component(comp, store, now=view.now)
+            if log is not None:
+                log.append(f"{name} restarted: in-memory state lost, relisted at rv {store.revision}")
+            new_cs = attrs.evolve(fresh, skip=())
+            if new_cs == cs and store is state.store:
+                return None
+            return attrs.evolve(state, store=store, monitor=monitor, components=state.components.set(name, new_cs))
         if store is state.store and monitor is state.monitor and local == cs.local:
             return None  # every request failed or changed nothing: the step is a no-op
         if log is not None and not reqs:
@@ -328,20 +433,41 @@ class ClusterModel:
         return monitor
 
     def _next_deadline(self, state: ClusterState) -> int | None:
+        """The earliest true time at which a running component has a timer (component timers
+        are on the component's own clock)."""
         best: int | None = None
         for name, comp in self.components.items():
             cs = state.components[name]
             if not cs.up:
                 continue
-            t = comp.next_deadline(cs.local, View(cs.cache, state.clock))
-            if t is not None and t > state.clock and (best is None or t < best):
+            t = comp.next_deadline(cs.local, self.view(state, name))
+            if t is None:
+                continue
+            t -= state.offsets.get(name, 0)
+            if t > state.clock and (best is None or t < best):
                 best = t
         return best
 
     def _tick(self, state: ClusterState, log: list[str] | None) -> ClusterState | None:
+        """Advance the true clock to the next timer.
+
+        Watches are prompt: time does not move more than ``faults.watchDelay`` seconds (default
+        0) past a watch event that a running, connected component has not yet received. Lag
+        within an instant is unbounded, which is where the informer races are; an adversary
+        that may also hold events while timers fire (a slow or overloaded API server) is the
+        ``watchDelay`` fault. Without this bound every time-based promise (expectations
+        expiring after 5 minutes, node grace periods) would fail by the adversary simply
+        never delivering events.
+        """
         t = self._next_deadline(state)
         if t is None:
             return None
+        for name in self.component_names:
+            if not state.components[name].up or self._cut_off(state, name):
+                continue
+            first = self._first_pending(state, name)
+            if first is not None and first.time + self._watch_delay < t:
+                return None
         if log is not None:
             log.append(f"clock {state.clock}s → {t}s")
         return attrs.evolve(state, clock=t)
@@ -385,7 +511,8 @@ class ClusterModel:
         if not running:
             return None
         pod_name, uid = running[index % len(running)]
-        local = attrs.evolve(cs.local, pods=cs.local.pods.set(uid, crashed(cs.local.pods[uid], state.clock)))
+        exited = crashed(cs.local.pods[uid], self.view(state, name).now)  # FinishedAt, on the kubelet's clock
+        local = attrs.evolve(cs.local, pods=cs.local.pods.set(uid, exited))
         if log is not None:
             log.append(f"container of {pod_name} on {node} exited")
         return attrs.evolve(
@@ -403,11 +530,158 @@ class ClusterModel:
             log.append(what)
         return attrs.evolve(state, store=store)
 
+    # -- faults beyond crashes (see kmodel.k8s.faults) ---------------------------------------
+
+    def _fault_specs(self, faults: dict[str, int]) -> list[ActionSpec]:
+        cp = self.control_plane
+        specs = []
+        if faults.get("nodePartition", 0) > 0:
+            specs.append(ActionSpec("partition_node", "fault", (("node", self.node_names),)))
+            specs.append(ActionSpec("heal_node", "fault", (("node", self.node_names),)))
+        if faults.get("componentRestart", 0) > 0:
+            specs.append(ActionSpec("restart", "fault", (("component", cp), ("after", RESTART_AFTER))))
+        if faults.get("staleRelist", 0) > 0:
+            specs.append(ActionSpec("restart_stale", "fault", (("component", cp), ("lag", STALE_LAGS))))
+        if faults.get("coalesce", 0) > 0:
+            specs.append(ActionSpec("deliver_coalesced", "fault", (("component", self.component_names),)))
+        if faults.get("requestLoss", 0) > 0:
+            specs.append(
+                ActionSpec(
+                    "reconcile_lossy",
+                    "fault",
+                    (("component", self.component_names), ("index", LOSS_INDEX), ("lost", LOSS_KINDS)),
+                )
+            )
+        skew = faults.get("clockSkew", 0)
+        if skew > 0:
+            specs.append(
+                ActionSpec("skew_clock", "fault", (("component", self.component_names), ("offset", (-skew, 0, skew))))
+            )
+        return specs
+
+    def _spend(self, state: ClusterState, fault: str) -> ClusterState | None:
+        left = state.faults_left.get(fault, 0)
+        if left <= 0:
+            return None
+        return attrs.evolve(state, faults_left=state.faults_left.set(fault, left - 1))
+
+    def _partition_node(self, state: ClusterState, log: list[str] | None, node: str) -> ClusterState | None:
+        if state.partitioned.get(node) or not state.nodes_up.get(node):
+            return None
+        spent = self._spend(state, "nodePartition")
+        if spent is None:
+            return None
+        if log is not None:
+            log.append(f"{node} partitioned: its kubelet can no longer reach the API server; containers keep running")
+        return attrs.evolve(spent, partitioned=spent.partitioned.set(node, True))
+
+    def _heal_node(self, state: ClusterState, log: list[str] | None, node: str) -> ClusterState | None:
+        if not state.partitioned.get(node):
+            return None
+        if log is not None:
+            log.append(f"{node} partition healed: the kubelet's watch resumes")
+        return attrs.evolve(state, partitioned=state.partitioned.delete(node))
+
+    def _restart(self, state: ClusterState, log: list[str] | None, component: str, after: int) -> ClusterState | None:
+        if component not in self.control_plane or state.faults_left.get("componentRestart", 0) <= 0:
+            return None
+        nxt = self._reconcile(state, component, log, cut_after=after)
+        return None if nxt is None else self._spend(nxt, "componentRestart")
+
+    def _restart_stale(
+        self, state: ClusterState, log: list[str] | None, component: str, lag: int
+    ) -> ClusterState | None:
+        if component not in self.control_plane or state.faults_left.get("staleRelist", 0) <= 0:
+            return None
+        cs = state.components[component]
+        comp = self.components[component]
+        seen = [ev for ev in state.store.events if ev.revision <= cs.cursor and comp.watches(ev.obj)]
+        if len(seen) < lag:
+            return None
+        at = seen[-lag].revision - 1  # just before the lag-th latest change the component had seen
+        if state.store.objects_at(at) is None:
+            return None
+        fresh = self._fresh_component(
+            self.components[component], state.store, at=at, now=self.view(state, component).now
+        )
+        if fresh == cs:
+            return None
+        if log is not None:
+            log.append(
+                f"{component} restarted; its relist was served by an API server at rv {at}, "
+                f"missing the last {lag} changes it had seen (up to rv {cs.cursor})"
+            )
+        nxt = attrs.evolve(state, components=state.components.set(component, fresh))
+        return self._spend(nxt, "staleRelist")
+
+    def _deliver_coalesced(self, state: ClusterState, log: list[str] | None, component: str) -> ClusterState | None:
+        cs = state.components[component]
+        if not cs.up or self._cut_off(state, component) or state.faults_left.get("coalesce", 0) <= 0:
+            return None
+        pending = self._pending(state, component)
+        if not pending:
+            return None
+        key = pending[0].key
+        same = [ev for ev in pending if ev.key == key]
+        if len(same) < 2:
+            return None
+        last = same[-1]
+        had = self.view(state, component).get(key) is not None
+        etype: EventType = "DELETED" if last.type == "DELETED" else ("MODIFIED" if had else "ADDED")
+        if etype == "DELETED" and not had:
+            return None
+        merged = Event(etype, last.revision, key, last.obj, last.prev)
+        # The merged event is delivered at the first one's place; the later ones are skipped.
+        first = pending[0]
+        skipped = tuple(ev.revision for ev in same[1:])
+        nxt = self._apply_event(state, component, attrs.evolve(merged, revision=first.revision), skipped, log)
+        return self._spend(nxt, "coalesce")
+
+    def _reconcile_lossy(
+        self, state: ClusterState, log: list[str] | None, component: str, index: int, lost: str
+    ) -> ClusterState | None:
+        if state.faults_left.get("requestLoss", 0) <= 0:
+            return None
+        nxt = self._reconcile(state, component, log, lose=(index, lost))
+        return None if nxt is None else self._spend(nxt, "requestLoss")
+
+    def _skew_clock(
+        self, state: ClusterState, log: list[str] | None, component: str, offset: int
+    ) -> ClusterState | None:
+        if state.offsets.get(component, 0) == offset:
+            return None
+        if log is not None:
+            log.append(f"{component}'s clock now runs {offset:+d}s from true time")
+        offsets = state.offsets.delete(component) if offset == 0 else state.offsets.set(component, offset)
+        return attrs.evolve(state, offsets=offsets)
+
+    def _normalize(self, state: ClusterState) -> ClusterState:
+        """Move each running component's cursor over the events it does not watch, up to its
+        next relevant event (or the head). Which irrelevant events a component has "passed"
+        changes nothing it can observe, so this makes equal views equal states, lets the log be
+        compacted, and keeps the scans for pending events short."""
+        comps = state.components
+        head = state.store.revision
+        changed = False
+        for name, cs in comps.items():
+            if not cs.up or cs.cursor >= head:
+                continue
+            first = self._first_pending(state, name)
+            target = head if first is None else first.revision - 1
+            if target > cs.cursor:
+                skip = tuple(r for r in cs.skip if r > target)
+                comps = comps.set(name, attrs.evolve(cs, cursor=target, skip=skip))
+                changed = True
+        return attrs.evolve(state, components=comps) if changed else state
+
     def _compact(self, state: ClusterState) -> ClusterState:
+        state = self._normalize(state)
         store = state.store
         if not store.events:
             return state
         low = min((cs.cursor for cs in state.components.values() if cs.up), default=store.revision)
+        if self._history:
+            low -= HISTORY_KEEP  # keep what a lagging API server could still serve
         if store.events[0].revision > low:
             return state
         return attrs.evolve(state, store=store.compact(low))

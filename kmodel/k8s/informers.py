@@ -52,10 +52,11 @@ def cache_apply(cache: Cache, event: Event) -> Cache:
     return cache.set(kind, objs)
 
 
-def cache_from_store(store: Store, watches: Any) -> Cache:
-    """A fresh LIST: every watched object as of the store's head."""
+def cache_from_store(store: Store, watches: Any, objects: Any = None) -> Cache:
+    """A fresh LIST: every watched object as of the store's head (or of ``objects``, a past
+    state served by a lagging API server)."""
     by_kind: dict[str, dict[tuple[str, str], Any]] = {}
-    for (kind, ns, name), obj in store.objects.items():
+    for (kind, ns, name), obj in (store.objects if objects is None else objects).items():
         if watches(obj):
             by_kind.setdefault(kind, {})[(ns, name)] = obj
     return FMap({k: FMap[tuple[str, str], Any](v) for k, v in by_kind.items()})
@@ -63,12 +64,17 @@ def cache_from_store(store: Store, watches: Any) -> Cache:
 
 @attrs.frozen
 class ComponentState:
-    """A component's informer cursor and cache, its in-memory state, and whether it runs."""
+    """A component's informer cursor and cache, its in-memory state, and whether it runs.
+
+    ``skip`` holds revisions after the cursor already delivered out of order (a coalesced
+    delivery jumps to an object's latest state); the cursor passes over them.
+    """
 
     cursor: int
     cache: Cache
     local: Any
     up: bool = True
+    skip: tuple[int, ...] = ()
 
 
 class Component:
@@ -94,10 +100,20 @@ class Component:
         """One reconcile: the new local state and the API requests to send, in order."""
         raise NotImplementedError
 
+    def on_relist(self, local: Any, view: View) -> Any:
+        """Called after the cache was replaced by a fresh LIST (start, restart, or a watch too
+        old to resume): the ``Replace`` of client-go's DeltaFIFO. Default: nothing."""
+        return local
+
     def on_result(self, local: Any, req: Request, result: Result, view: View) -> Any:
         """Called with each request's result, in order."""
         return local
 
     def next_deadline(self, local: Any, view: View) -> int | None:
         """The earliest future time at which this component has a timer to act on."""
+        return None
+
+    def settle_deadline(self, local: Any, view: View) -> int | None:
+        """The latest pending timer that could still change the cluster (not heartbeats): the
+        settle phase does not end before it (component clock). Default: none."""
         return None

@@ -76,7 +76,16 @@ def replicas_converge(state: ClusterState) -> str | None:
 
 def _why_not_ready(rs: ReplicaSet, active: list[Pod], pods: list[Pod], nodes: list[Node], state: ClusterState) -> str:
     if len(active) < rs.spec.replicas:
-        return f"only {len(active)} active pods exist (the controller has not created the rest)"
+        waiting = ""
+        for cs in state.components.values():
+            exp = getattr(cs.local, "expectations", None)
+            e = exp.get((rs.meta.namespace, rs.meta.name)) if exp is not None else None
+            if e is not None and not e.fulfilled():
+                waiting = (
+                    f"; the ReplicaSet controller is still waiting on expectations set at t={e.timestamp}s "
+                    f"({max(e.add, 0)} creates, {len(e.dels)} deletions unobserved) and nothing has synced it since"
+                )
+        return f"only {len(active)} active pods exist (the controller has not created the rest){waiting}"
     by_ref = {(p.meta.namespace, p.meta.name): p for p in pods}
     from kmodel.core.fmap import FMap
 
@@ -99,6 +108,53 @@ def _why_not_ready(rs: ReplicaSet, active: list[Pod], pods: list[Pod], nodes: li
     return "; ".join(reasons) or "pods are not ready"
 
 
+def deployment_complete(state: ClusterState) -> str | None:
+    """After settling, every Deployment's rollout is complete: the controller has observed its
+    latest generation and ``updatedReplicas == availableReplicas == replicas == spec.replicas``
+    (``pkg/controller/deployment/util: DeploymentComplete``), and no old ReplicaSet still runs
+    pods. A failure names what holds the rollout up."""
+    from kmodel.k8s.controllers import deployment as dc
+
+    store = state.store
+    pods = store.list("Pod")
+    nodes: list[Node] = store.list("Node")
+    rss = store.list("ReplicaSet")
+    for d in store.list("Deployment"):
+        if d.meta.deletion_timestamp is not None:
+            continue
+        owned = dc.owned_replica_sets(d, rss)
+        new = dc.find_new_replica_set(d, owned)
+        old_running = [(rs, len(owned_active_pods(rs, pods))) for rs in owned if rs is not new]
+        old_running = [(rs, n) for rs, n in old_running if n]
+        st = d.status
+        if dc.deployment_complete(d, st) and not old_running:
+            continue
+        parts = [f"{st.updated_replicas} updated and {st.available_replicas} available of {d.spec.replicas} replicas"]
+        if st.observed_generation < d.meta.generation:
+            parts.append(f"generation {d.meta.generation} not yet observed (status is for {st.observed_generation})")
+        parts.extend(f"old ReplicaSet {rs.meta.name} still runs {n} pods" for rs, n in old_running)
+        if d.spec.strategy_type == dc.RECREATE and (new is None or new.spec.replicas == 0):
+            old_uids = {rs.meta.uid for rs in owned if rs is not new}
+            for p in sorted(pods, key=lambda p: p.meta.name):
+                ref = p.meta.controller_ref()
+                if ref is None or ref.uid not in old_uids or p.is_terminal() or p.is_active():
+                    continue
+                where = p.spec.node_name or "no node"
+                down = " (crashed)" if not state.nodes_up.get(p.spec.node_name, True) else ""
+                parts.append(f"Recreate waits for old pod {p.meta.name}, Terminating on {where}{down}")
+        if new is None:
+            parts.append("no ReplicaSet has the current pod template")
+        else:
+            active = owned_active_pods(new, pods)
+            if sum(1 for p in active if p.is_ready()) < new.spec.replicas:
+                parts.append(f"new ReplicaSet {new.meta.name}: {_why_not_ready(new, active, pods, nodes, state)}")
+            if old_running and dc.is_rolling_update(d) and dc.max_unavailable(d) == 0:
+                surge = dc.max_surge(d)
+                parts.append(f"with maxUnavailable 0 old pods go only once surge pods (maxSurge {surge}) are available")
+        return f"Deployment {d.meta.namespace}/{d.meta.name} rollout incomplete: " + "; ".join(parts)
+    return None
+
+
 _Check = Callable[[Any], str | None]
 
 CATALOGUE: dict[str, tuple[str, str, _Check]] = {
@@ -117,6 +173,12 @@ CATALOGUE: dict[str, tuple[str, str, _Check]] = {
         "eventually",
         "Once the cluster settles, every ReplicaSet has spec.replicas ready pods.",
         replicas_converge,
+    ),
+    "DeploymentComplete": (
+        "eventually",
+        "Once the cluster settles, every Deployment is fully rolled out: all replicas updated and "
+        "available, no old ReplicaSet running pods.",
+        deployment_complete,
     ),
 }
 

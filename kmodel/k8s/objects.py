@@ -159,6 +159,47 @@ class Container:
     name: str
     image: str = ""
     requests: ResourceList = EMPTY_RESOURCES
+    # readinessProbe (``core/v1`` Probe; defaults from ``pkg/apis/core/v1/defaults.go: SetDefaults_Probe``):
+    # None when the container declares no readiness probe.
+    readiness_initial_delay: int | None = None
+    readiness_period: int = 10
+    readiness_success_threshold: int = 1
+    # lifecycle.preStop: "" (none), "sleep" (``sleep.seconds`` = pre_stop_sleep), "exec" or "httpGet".
+    pre_stop: str = ""
+    pre_stop_sleep: int = 0
+
+
+@attrs.frozen
+class NodeSelectorRequirement:
+    """``core/v1 NodeSelectorRequirement``: operator In, NotIn, Exists, DoesNotExist, Gt or Lt
+    (``matchFields`` allow only In/NotIn on ``metadata.name``)."""
+
+    key: str
+    operator: str
+    values: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class NodeSelectorTerm:
+    """``core/v1 NodeSelectorTerm``: its requirements are ANDed; a term with none matches no node."""
+
+    match_expressions: tuple[NodeSelectorRequirement, ...] = ()
+    match_fields: tuple[NodeSelectorRequirement, ...] = ()
+
+
+@attrs.frozen
+class TopologySpreadConstraint:
+    """``core/v1 TopologySpreadConstraint``. ``label_selector`` None is a nil selector (matches no
+    pod); ``min_domains`` None means unset (the scheduler treats it as 1). Node inclusion policies
+    default to ``Honor`` (node affinity) and ``Ignore`` (taints), as the scheduler does when unset."""
+
+    max_skew: int
+    topology_key: str
+    when_unsatisfiable: str
+    label_selector: LabelSelector | None = None
+    min_domains: int | None = None
+    node_affinity_policy: str = "Honor"
+    node_taints_policy: str = "Ignore"
 
 
 @attrs.frozen
@@ -171,6 +212,10 @@ class PodSpec:
     restart_policy: str = "Always"
     termination_grace_period_seconds: int = 30
     scheduler_name: str = "default-scheduler"
+    # spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
+    # (ORed); () when the pod has no required node affinity.
+    affinity_required: tuple[NodeSelectorTerm, ...] = ()
+    topology_spread_constraints: tuple[TopologySpreadConstraint, ...] = ()
 
     def requests(self) -> ResourceList:
         """``component-helpers/resource/helpers.go: PodRequests`` without sidecars or overhead:
@@ -259,7 +304,59 @@ class Lease(APIObject):
     renew_time: int | None = None
 
 
-KINDS: Mapping[str, type[Any]] = {k.KIND: k for k in (Node, Pod, ReplicaSet, Lease)}
+@attrs.frozen
+class DeploymentCondition:
+    """``apps/v1`` DeploymentCondition (Progressing, Available); times are model-clock seconds."""
+
+    type: str
+    status: str
+    reason: str = ""
+    message: str = ""
+    last_update_time: int = 0
+    last_transition_time: int = 0
+
+
+@attrs.frozen
+class DeploymentSpec:
+    """``apps/v1`` DeploymentSpec with ``SetDefaults_Deployment`` defaults. ``max_surge`` and
+    ``max_unavailable`` are IntOrString (an int or a ``"25%"`` string); both are None when the
+    strategy is Recreate (it has no ``rollingUpdate``). ``progress_deadline_seconds`` of
+    2147483647 (MaxInt32) means no deadline, as upstream."""
+
+    selector: LabelSelector
+    template: PodTemplateSpec
+    replicas: int = 1
+    strategy_type: str = "RollingUpdate"  # or "Recreate"
+    max_surge: int | str | None = "25%"
+    max_unavailable: int | str | None = "25%"
+    revision_history_limit: int = 10
+    progress_deadline_seconds: int = 600
+    min_ready_seconds: int = 0
+    paused: bool = False
+
+
+@attrs.frozen
+class DeploymentStatus:
+    observed_generation: int = 0
+    replicas: int = 0
+    updated_replicas: int = 0
+    ready_replicas: int = 0
+    available_replicas: int = 0
+    unavailable_replicas: int = 0
+    conditions: tuple[DeploymentCondition, ...] = ()
+    collision_count: int | None = None
+
+
+@attrs.frozen
+class Deployment(APIObject):
+    KIND: ClassVar[str] = "Deployment"
+    API_VERSION: ClassVar[str] = "apps/v1"
+    meta: ObjectMeta
+    spec: DeploymentSpec
+    status: DeploymentStatus = DeploymentStatus()
+
+
+KINDS: Mapping[str, type[Any]] = {k.KIND: k for k in (Node, Pod, ReplicaSet, Lease, Deployment)}
 
 
 def resources_fit(requested: Mapping[str, int], allocatable: Mapping[str, int]) -> list[str]:

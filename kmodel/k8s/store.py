@@ -50,10 +50,15 @@ NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 @attrs.frozen
 class Event:
+    """A watch event. ``prev`` is the object before the write (None for ADDED); it lets a
+    lagging API server's view be rebuilt from the log (``Store.objects_at``)."""
+
     type: EventType
     revision: int
     key: Key
     obj: Any
+    prev: Any = attrs.field(default=None, eq=False, repr=False)
+    time: int = 0  # the API server's clock when the write happened
 
 
 @attrs.frozen
@@ -130,15 +135,33 @@ class Store:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def _write(self, key: Key, obj: Any, etype: EventType) -> tuple[Store, Any]:
+    def objects_at(self, revision: int) -> FMap[Key, Any] | None:
+        """The objects as they were at ``revision`` (what a lagging API server's watch cache
+        serves), or None when the log no longer reaches back that far."""
+        if revision >= self.revision:
+            return self.objects
+        if not self.events or self.events[0].revision > revision + 1:
+            return None
+        objects = dict(self.objects)
+        for ev in reversed(self.events):
+            if ev.revision <= revision:
+                break
+            if ev.type == "ADDED":
+                objects.pop(ev.key, None)
+            else:
+                objects[ev.key] = ev.prev
+        return FMap(objects)
+
+    def _write(self, key: Key, obj: Any, etype: EventType, now: int) -> tuple[Store, Any]:
         rev = self.revision + 1
+        prev = self.objects.get(key)
         if etype == "DELETED":
             objects = self.objects.delete(key)
             stamped = obj
         else:
             stamped = attrs.evolve(obj, meta=attrs.evolve(obj.meta, resource_version=rev))
             objects = self.objects.set(key, stamped)
-        ev = Event(etype, rev, key, stamped)
+        ev = Event(etype, rev, key, stamped, prev, now)
         return attrs.evolve(self, revision=rev, objects=objects, events=(*self.events, ev)), stamped
 
     def apply(self, req: Request, now: int, config: APIConfig) -> tuple[Store, Result]:
@@ -150,7 +173,7 @@ class Store:
         if req.precondition_uid is not None and current.meta.uid != req.precondition_uid:
             return self, Result(False, "Conflict", "uid precondition failed")
         if req.verb == "bind":
-            return self._bind(current, req)
+            return self._bind(current, req, now)
         if req.precondition_rv is not None and current.meta.resource_version != req.precondition_rv:
             return self, Result(
                 False,
@@ -158,9 +181,9 @@ class Store:
                 f"the object has been modified (rv {req.precondition_rv} ≠ {current.meta.resource_version})",
             )
         if req.verb == "update":
-            return self._update(current, req.obj)
+            return self._update(current, req.obj, now)
         if req.verb == "update_status":
-            return self._update_status(current, req.obj)
+            return self._update_status(current, req.obj, now)
         return self._delete(current, req, now)
 
     def _create(self, req: Request, now: int, config: APIConfig) -> tuple[Store, Result]:
@@ -188,10 +211,10 @@ class Store:
         if isinstance(obj, Pod):
             obj = admit_default_tolerations(obj, config)
         store = attrs.evolve(self, counter=counter)
-        store, stamped = store._write(key, obj, "ADDED")
+        store, stamped = store._write(key, obj, "ADDED", now)
         return store, Result(True, obj=stamped)
 
-    def _update(self, current: Any, new: Any) -> tuple[Store, Result]:
+    def _update(self, current: Any, new: Any, now: int) -> tuple[Store, Result]:
         meta = attrs.evolve(
             new.meta,
             uid=current.meta.uid,
@@ -211,22 +234,22 @@ class Store:
         if obj == current:
             return self, Result(True, obj=current)
         if current.meta.deletion_timestamp is not None and not obj.meta.finalizers and not _is_pod(obj):
-            store, _ = self._write(current.key, obj, "DELETED")
+            store, _ = self._write(current.key, obj, "DELETED", now)
             return store, Result(True, obj=obj)
-        store, stamped = self._write(current.key, obj, "MODIFIED")
+        store, stamped = self._write(current.key, obj, "MODIFIED", now)
         return store, Result(True, obj=stamped)
 
-    def _update_status(self, current: Any, new: Any) -> tuple[Store, Result]:
+    def _update_status(self, current: Any, new: Any, now: int) -> tuple[Store, Result]:
         obj = attrs.evolve(current, status=new.status)
         if obj == current:
             return self, Result(True, obj=current)
-        store, stamped = self._write(current.key, obj, "MODIFIED")
+        store, stamped = self._write(current.key, obj, "MODIFIED", now)
         return store, Result(True, obj=stamped)
 
     def _delete(self, current: Any, req: Request, now: int) -> tuple[Store, Result]:
         meta = current.meta
         if meta.deletion_timestamp is not None:
-            return self._delete_again(current, req)
+            return self._delete_again(current, req, now)
         grace = 0
         if isinstance(current, Pod):
             grace = req.grace if req.grace is not None else current.spec.termination_grace_period_seconds
@@ -235,7 +258,7 @@ class Store:
             elif grace < 0:
                 grace = 1  # BeforeDelete: a negative grace period means 1s
         if grace == 0 and not meta.finalizers:
-            store, _ = self._write(current.key, current, "DELETED")
+            store, _ = self._write(current.key, current, "DELETED", now)
             return store, Result(True, obj=current)
         meta = attrs.evolve(
             meta,
@@ -243,10 +266,10 @@ class Store:
             deletion_grace_period_seconds=grace,
             generation=meta.generation + 1,
         )
-        store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED")
+        store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED", now)
         return store, Result(True, obj=stamped)
 
-    def _delete_again(self, current: Any, req: Request) -> tuple[Store, Result]:
+    def _delete_again(self, current: Any, req: Request, now: int) -> tuple[Store, Result]:
         """A delete of an object already terminating (``BeforeDelete``): without a grace
         period nothing changes; grace 0 removes it (unless finalizers remain); only a shorter
         grace period moves the deadline, to ``old deadline − old grace + new grace``."""
@@ -257,7 +280,7 @@ class Store:
         if grace == 0:
             if meta.finalizers:
                 return self, Result(True, obj=current)
-            store, _ = self._write(current.key, current, "DELETED")
+            store, _ = self._write(current.key, current, "DELETED", now)
             return store, Result(True, obj=current)
         old = meta.deletion_grace_period_seconds
         if old is None or grace >= old:
@@ -266,10 +289,10 @@ class Store:
         meta = attrs.evolve(
             meta, deletion_timestamp=meta.deletion_timestamp - old + grace, deletion_grace_period_seconds=grace
         )
-        store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED")
+        store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED", now)
         return store, Result(True, obj=stamped)
 
-    def _bind(self, pod: Any, req: Request) -> tuple[Store, Result]:
+    def _bind(self, pod: Any, req: Request, now: int) -> tuple[Store, Result]:
         if pod.meta.deletion_timestamp is not None:
             return self, Result(False, "Conflict", f"pod {pod.meta.name} is being deleted")
         if pod.spec.node_name:
@@ -277,7 +300,7 @@ class Store:
                 False, "Conflict", f"pod {pod.meta.name} is already assigned to node {pod.spec.node_name!r}"
             )
         obj = attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=req.node_name))
-        store, stamped = self._write(pod.key, obj, "MODIFIED")
+        store, stamped = self._write(pod.key, obj, "MODIFIED", now)
         return store, Result(True, obj=stamped)
 
 

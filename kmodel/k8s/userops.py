@@ -12,6 +12,7 @@ Scenario syntax::
       - {op: cordon, target: Node/node-1}                        # kubectl cordon / uncordon
       - {op: deletePod, target: ReplicaSet/web}                  # kubectl delete pod (graceful)
       - {op: forceDeletePod, target: ReplicaSet/web}             # ... --grace-period=0 --force
+      - {op: rollout, target: Deployment/web, images: [nginx:1.27, nginx:1.28]}  # kubectl set image
 """
 
 from __future__ import annotations
@@ -142,6 +143,41 @@ def _delete_pod(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: 
     return store, f"user {how} {pod.meta.name}: {_fmt(req, res)}"
 
 
+# -- rollout (kubectl set image) -------------------------------------------------------------
+
+
+def _parse_rollout(f: Fields, target: Key) -> UserOp:
+    images = f.raw("images")
+    if (
+        not isinstance(images, list)
+        or not images
+        or not all(isinstance(x, str) and x and not x.isspace() for x in images)
+    ):
+        raise f.error("images", "expected a non-empty list of image names")
+    if len(images) > MAX_CHOICES:
+        raise f.error("images", f"at most {MAX_CHOICES} values")
+    return UserOp("rollout", target, (("image", tuple(dict.fromkeys(images))),))
+
+
+def _rollout(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
+    """``kubectl set image deployment/web '*=IMAGE'``: every container and init container of
+    the pod template gets ``IMAGE`` (a template change, so the Deployment rolls out a new
+    ReplicaSet); a patch, so no resourceVersion precondition."""
+    obj = store.get(op.target)
+    image = args["image"]
+    if obj is None:
+        return None
+    spec = obj.spec.template.spec
+    containers = tuple(attrs.evolve(c, image=image) for c in spec.containers)
+    init = tuple(attrs.evolve(c, image=image) for c in spec.init_containers)
+    if containers == spec.containers and init == spec.init_containers:
+        return None
+    template = attrs.evolve(obj.spec.template, spec=attrs.evolve(spec, containers=containers, init_containers=init))
+    req = Request("update", obj.key, attrs.evolve(obj, spec=attrs.evolve(obj.spec, template=template)))
+    store, res = store.apply(req, now, api)
+    return store, f"user sets the image of {op.target_name} to {image}: {_fmt(req, res)}"
+
+
 def _one(op: UserOp) -> list[ActionSpec]:
     return [ActionSpec(op.op, "user", (("target", (op.target_name,)), *op.params))]
 
@@ -151,10 +187,11 @@ def _both(op: UserOp) -> list[ActionSpec]:
 
 
 REGISTRY: dict[str, UserOpType] = {
-    "scale": UserOpType(("ReplicaSet",), _parse_scale, _one, _scale, ("replicas",)),
+    "scale": UserOpType(("ReplicaSet", "Deployment"), _parse_scale, _one, _scale, ("replicas",)),
     "cordon": UserOpType(("Node",), _parse_target_only, _both, _cordon),
     "deletePod": UserOpType(("ReplicaSet",), _parse_delete, _one, _delete_pod),
     "forceDeletePod": UserOpType(("ReplicaSet",), _parse_delete, _one, _delete_pod),
+    "rollout": UserOpType(("Deployment",), _parse_rollout, _one, _rollout, ("images",)),
 }
 VERBS: dict[str, str] = {"uncordon": "cordon"}  # action op → registry entry, where they differ
 

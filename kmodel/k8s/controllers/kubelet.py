@@ -1,6 +1,6 @@
 """The kubelet of one node, with its container runtime.
 
-One reconcile is one pass of ``pkg/kubelet/kubelet.go: syncLoop``:
+One reconcile is one pass of ``pkg/kubelet/kubelet.go: syncLoop`` over the node's pods:
 
 - Node heartbeat: renews its Lease in ``kube-node-lease`` every ``renewInterval`` =
   ``nodeLeaseDurationSeconds`` (40) × 0.25 = 10s (``pkg/kubelet/kubelet.go``,
@@ -9,19 +9,23 @@ One reconcile is one pass of ``pkg/kubelet/kubelet.go: syncLoop``:
 - Node status: posts ``Ready=True`` when its node is not Ready (``setNodeReadyCondition``,
   on start and after the node lifecycle controller marked it Unknown).
 - Admission (``pkg/kubelet/lifecycle/predicate.go: Admit``): a pod that does not fit next to the
-  pods already admitted fails with phase Failed, reason ``OutOf<resource>`` (first failure only).
-- Containers start on admission; a crashed container is restarted per ``restartPolicy`` with
-  CrashLoopBackOff (``backOffPeriod`` 10s doubling to ``MaxContainerBackOff`` 300s; the entry is
-  reset after 2 × 300s without failure: ``client-go/util/flowcontrol/backoff.go``). As upstream
-  (``kuberuntime_manager.go: doBackOff``), the first restart is immediate and arms the backoff.
-- Readiness: no probes are modelled yet, so a pod is Ready while its containers run.
-- Termination: a pod with ``deletionTimestamp`` has its containers stopped, then the kubelet
-  sends the final grace-0 delete with a UID precondition (``pkg/kubelet/status/status_manager.go``).
-  Containers stop at once on SIGTERM (no preStop hook yet), so grace periods end early.
-- Pods gone from the API (force-deleted) are killed (``HandlePodCleanups``).
+  pods already admitted (terminating ones included, as ``filterOutInactivePods`` keeps them)
+  fails with phase Failed, reason ``OutOf<resource>`` (first failure only).
+- Containers start on admission. Restarts, readiness and termination: see ``restart_at``,
+  ``ready_time`` and ``Kubelet._terminate``; every rule there names its upstream source.
+- Liveness: a container may declare a ``livenessProbe``; the manifest parser ignores it. The
+  only liveness failure the model knows is the ``crash_container`` fault: an exited container is
+  handled exactly as one killed for a failed liveness probe (``kuberuntime_manager.go:
+  computePodActions`` restarts both only when ``shouldRestartOnFailure``), so a probe adds
+  nothing until a probe-failure fault exists. ``crash_container`` is always a non-zero exit.
+- restartPolicy (``computePodActions`` / ``kubelet_pods.go: getPhase``): ``Always`` and
+  ``OnFailure`` restart a crashed container (a crash is a failure); ``Never`` does not, and the
+  pod's phase becomes ``Failed`` with ``Ready=False`` (reason ``PodCompleted``, as
+  ``status.GeneratePodReadyCondition`` does for terminal pods since kubernetes#110256).
+- Pods gone from the API (force-deleted) are killed at once (``HandlePodCleanups``).
 
-All pods of one pod are modelled as one container ("the pod's containers"), enough for the
-scheduling and replica properties in scope.
+All containers of one pod are modelled as one runtime entry ("the pod's containers"): they start,
+crash and stop together; readiness and preStop take the slowest container.
 """
 
 from __future__ import annotations
@@ -35,14 +39,28 @@ from kmodel.k8s.informers import Component, View
 from kmodel.k8s.objects import READY, Condition, Lease, Node, ObjectMeta, Pod, ResourceList, set_condition
 from kmodel.k8s.store import Request
 
-BACKOFF_INITIAL = 10
-BACKOFF_MAX = 300
+BACKOFF_INITIAL = 10  # kubelet.go: containerBackOffPeriod (older releases: backOffPeriod)
+BACKOFF_MAX = 300  # kubelet.go: MaxContainerBackOff = v1beta1.MaxContainerBackOff
+BACKOFF_RESET = 2 * BACKOFF_MAX  # backoff.go: hasExpired; kubelet.go HasExpiredFunc: 600s
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 
 
 @attrs.frozen
+class Probe:
+    """A readinessProbe's timing (``core/v1`` Probe, defaults from ``SetDefaults_Probe``)."""
+
+    initial_delay: int = 0
+    period: int = 10
+    success_threshold: int = 1
+
+
+@attrs.frozen
 class PodRuntime:
-    """What the container runtime runs for one admitted pod (keyed by pod uid)."""
+    """What the container runtime runs for one admitted pod (keyed by pod uid).
+
+    Times are on the kubelet's own clock. ``backoff``/``backoff_updated`` are the pod's
+    ``flowcontrol.Backoff`` entry (``backoff``, ``lastUpdate``); ``backoff == 0`` means no entry.
+    """
 
     namespace: str
     name: str
@@ -52,18 +70,52 @@ class PodRuntime:
     restarts: int = 0
     started_at: int = 0
     exited_at: int | None = None
-    backoff: int = 0  # the armed CrashLoopBackOff delay, 0 when none
+    backoff: int = 0
     backoff_updated: int | None = None
+    admitted_at: int = 0  # the probe workers start here: their ticks are admitted_at + k × period
+    probes: tuple[Probe, ...] = ()
+    ready_at: int | None = None  # when the running containers pass readiness (None: not running)
+    terminating_since: int | None = None  # when the kubelet began killing the pod (preStop, SIGTERM)
+    stop_at: int | None = None  # when the containers have stopped (hook done, or SIGKILL at grace)
 
     def restart_at(self) -> int | None:
-        """When a crashed container may start again, or None if it never will."""
+        """When a crashed container starts again, or None if it never will.
+
+        ``kuberuntime_manager.go: doBackOff`` asks ``Backoff.IsInBackOffSince(key, FinishedAt)``
+        (``client-go/util/flowcontrol/backoff.go``): with no entry, or when the entry
+        ``hasExpired`` (``FinishedAt − lastUpdate > 600s``, kubelet's ``HasExpiredFunc``), it is
+        not in backoff and the container starts at once; otherwise it waits until
+        ``now − FinishedAt ≥ backoff``. ``HandlePodCleanups`` runs ``Backoff.GC`` every
+        housekeeping period (2s), dropping entries with ``now − lastUpdate > 600s``; a container
+        still waiting then starts at once. We take the earliest such moment, ``lastUpdate + 601``
+        (upstream notices it at the pod worker's next sync, within its 1m resync).
+
+        Simplification: the restart happens exactly when the backoff ends. Upstream the pod worker
+        requeues a pod in backoff at the backoff's expiry (kubernetes#133066; before it, every
+        10s, kubernetes#123602).
+        """
         if self.running or self.exited_at is None or self.restart_policy == "Never":
             return None
-        if self.backoff == 0 or (
-            self.backoff_updated is not None and self.exited_at - self.backoff_updated > 2 * BACKOFF_MAX
-        ):
+        if self.terminating_since is not None:
+            return None  # SyncTerminatingPod never starts containers
+        if self.backoff == 0 or self.backoff_updated is None:
             return self.exited_at
-        return self.exited_at + self.backoff
+        if self.exited_at - self.backoff_updated > BACKOFF_RESET:
+            return self.exited_at
+        return min(self.exited_at + self.backoff, self.backoff_updated + BACKOFF_RESET + 1)
+
+    def timers(self) -> list[int]:
+        """When this pod next changes without any event: a restart, readiness, the end of its
+        termination. Times may lie in the past (callers keep the future ones)."""
+        times = [t for t in (self.restart_at(), self.stop_at) if t is not None]
+        if self.running and self.ready_at is not None:
+            times.append(self.ready_at)
+        return times
+
+    def last_timer(self) -> int | None:
+        """The time by which every timer of this pod has fired (for the settle phase)."""
+        times = self.timers()
+        return max(times) if times else None
 
 
 @attrs.frozen
@@ -128,31 +180,29 @@ class Kubelet(Component):
             seen.add(uid)
             rt = runtime.get(uid)
             if pod.meta.deletion_timestamp is not None:
+                rt = self._terminate(pod, rt, now)
+                if rt is None:
+                    runtime.pop(uid, None)
+                    reqs.append(Request("delete", pod.key, grace=0, precondition_uid=uid, tag=("final-delete",)))
+                    continue
+                runtime[uid] = rt
+            elif pod.is_terminal():
                 runtime.pop(uid, None)
-                reqs.append(Request("delete", pod.key, grace=0, precondition_uid=uid, tag=("final-delete",)))
                 continue
-            if pod.is_terminal():
-                runtime.pop(uid, None)
-                continue
-            if rt is None:
+            elif rt is None:
                 rejection = self._admit(pod, node, runtime)
                 if rejection is not None:
                     reason, message = rejection
                     status = attrs.evolve(pod.status, phase="Failed", reason=reason, message=message)
                     reqs.append(self._status(pod, status))
                     continue
-                rt = PodRuntime(
-                    namespace=pod.meta.namespace,
-                    name=pod.meta.name,
-                    requests=pod.spec.requests(),
-                    restart_policy=pod.spec.restart_policy,
-                    started_at=now,
-                )
+                rt = admitted(pod, now)
                 runtime[uid] = rt
-            restart_at = rt.restart_at()
-            if restart_at is not None and now >= restart_at:
-                rt = restarted(rt, now)
-                runtime[uid] = rt
+            else:
+                restart_at = rt.restart_at()
+                if restart_at is not None and now >= restart_at:
+                    rt = restarted(rt, now)
+                    runtime[uid] = rt
             status = pod_status(pod, rt, now)
             if status != pod.status:
                 reqs.append(self._status(pod, status))
@@ -161,6 +211,40 @@ class Kubelet(Component):
                 del runtime[uid]  # HandlePodCleanups: the pod is gone from the API
         local = attrs.evolve(local, pods=FMap(runtime))
         return local, reqs
+
+    def _terminate(self, pod: Pod, rt: PodRuntime | None, now: int) -> PodRuntime | None:
+        """Graceful termination of a pod with ``deletionTimestamp``; None once its containers
+        have stopped, when the kubelet sends the final grace-0 delete with a UID precondition
+        (``pkg/kubelet/status/status_manager.go: syncPod`` → ``canBeDeleted``).
+
+        ``kuberuntime_container.go: killContainer``, for every container in parallel
+        (``killContainersWithSyncResult``): the grace period is ``deletionGracePeriodSeconds``,
+        else ``terminationGracePeriodSeconds`` (``setTerminationGracePeriod``); the preStop hook
+        runs first and is abandoned when the grace period ends (``executePreStopHook``); then
+        ``StopContainer`` sends SIGTERM, and SIGKILL after what is left of the grace period
+        (at least ``minimumGracePeriodInSeconds`` = 2). A ``sleep`` hook takes ``sleep.seconds``
+        (``lifecycle/handlers.go: runSleepHandler``); an ``exec`` or ``httpGet`` hook is assumed
+        to take the whole grace period (worst case). Simplification: containers exit at once on
+        SIGTERM, so they stop at ``since + min(preStop, grace)``; the 2s floor never matters.
+        A shorter grace period from a second delete shortens the wait (the pod worker kills
+        again with it). A container that exits while terminating is not restarted. Readiness
+        probes keep running during termination (kubernetes#110191), so ``Ready`` stays as it was
+        until the containers stop; EndpointSlices drop a terminating pod by its
+        ``deletionTimestamp``, not by ``Ready``.
+        """
+        if rt is None:
+            return None  # nothing runs here (never admitted, or the node restarted)
+        grace = pod.meta.deletion_grace_period_seconds
+        if grace is None:
+            grace = pod.spec.termination_grace_period_seconds
+        if rt.terminating_since is None:
+            hook = pre_stop_seconds(pod, grace) if rt.running else 0
+            rt = attrs.evolve(rt, terminating_since=now, stop_at=now + min(hook, grace))
+        assert rt.terminating_since is not None and rt.stop_at is not None
+        stop_at = min(rt.stop_at, rt.terminating_since + grace)
+        if not rt.running or now >= stop_at:
+            return None
+        return attrs.evolve(rt, stop_at=stop_at)
 
     def _status(self, pod: Pod, status: Any) -> Request:
         return Request("update_status", pod.key, attrs.evolve(pod, status=status), tag=("pod-status",))
@@ -189,38 +273,136 @@ class Kubelet(Component):
         if local.last_renew is not None:
             times.append(local.last_renew + self.renew_interval)
         for rt in local.pods.values():
-            t = rt.restart_at()
-            if t is not None:
-                times.append(t)
+            times.extend(rt.timers())
         future = [t for t in times if t > view.now]
         return min(future) if future else None
 
 
+def pod_probes(pod: Pod) -> tuple[Probe, ...]:
+    return tuple(
+        Probe(c.readiness_initial_delay, c.readiness_period, c.readiness_success_threshold)
+        for c in pod.spec.containers
+        if c.readiness_initial_delay is not None
+    )
+
+
+def pre_stop_seconds(pod: Pod, grace: int) -> int:
+    """How long the slowest container's preStop hook runs (``exec``/``httpGet``: all of grace)."""
+    longest = 0
+    for c in pod.spec.containers:
+        if c.pre_stop == "sleep":
+            longest = max(longest, c.pre_stop_sleep)
+        elif c.pre_stop:
+            longest = max(longest, grace)
+    return longest
+
+
+def ready_time(probes: tuple[Probe, ...], origin: int, start: int) -> int:
+    """When containers started at ``start`` become ready; probes always succeed in the model.
+
+    ``pkg/kubelet/prober/worker.go``: each readiness worker starts with result Failure, probes on
+    a ticker every ``periodSeconds`` from its creation at admission (``origin``; the random
+    initial sleep applies only right after a kubelet restart and is not modelled), skips probes
+    while the container has run less than ``initialDelaySeconds``, and sets Success after
+    ``successThreshold`` successes in a row. ``prober_manager.go: UpdatePodStatus`` also triggers
+    one immediate probe when the kubelet generates the status of a container without a result,
+    which it does right after starting it: that probe counts only when ``initialDelaySeconds``
+    is 0 (later status syncs are not modelled). A new container (restart) starts over from
+    Failure. Without a readiness probe a running container is ready. The pod is ready when all
+    its containers are.
+    """
+    ready = start
+    for p in probes:
+        due = start + p.initial_delay
+        if p.initial_delay == 0:
+            t = start  # the manual trigger at status generation
+        else:
+            t = _tick_at_or_after(origin, p.period, due)
+        for _ in range(p.success_threshold - 1):
+            t = _tick_at_or_after(origin, p.period, t + 1)
+        ready = max(ready, t)
+    return ready
+
+
+def _tick_at_or_after(origin: int, period: int, t: int) -> int:
+    if t <= origin:
+        return origin
+    return origin + -(-(t - origin) // period) * period
+
+
+def admitted(pod: Pod, now: int) -> PodRuntime:
+    """A pod just admitted: its containers start now and its probe workers are created."""
+    probes = pod_probes(pod)
+    return PodRuntime(
+        namespace=pod.meta.namespace,
+        name=pod.meta.name,
+        requests=pod.spec.requests(),
+        restart_policy=pod.spec.restart_policy,
+        started_at=now,
+        admitted_at=now,
+        probes=probes,
+        ready_at=ready_time(probes, now, now),
+    )
+
+
 def restarted(rt: PodRuntime, now: int) -> PodRuntime:
-    """Start the container again and arm the backoff (``flowcontrol.Backoff.Next``)."""
-    expired = rt.backoff_updated is None or now - rt.backoff_updated > 2 * BACKOFF_MAX
-    backoff = BACKOFF_INITIAL if rt.backoff == 0 or expired else min(rt.backoff * 2, BACKOFF_MAX)
+    """Start the container again after ``Backoff.Next(key, FinishedAt)`` (``backoff.go``).
+
+    ``Next`` creates a fresh entry at ``backoff = 10s`` when there is none (never armed, or
+    garbage-collected because ``now − lastUpdate > 600s``) or when it ``hasExpired``
+    (``FinishedAt − lastUpdate > 600s``); otherwise it doubles it, capped at 300s. Either way
+    ``lastUpdate = now``. ``doBackOff`` calls ``Next`` right before every start, the first
+    restart included, which is therefore immediate (kubernetes#133472 reports this as a bug;
+    its fixes, #133483 and #133577, were closed unmerged). Jitter is 0 (``NewBackOff``).
+    """
+    assert rt.exited_at is not None
+    fresh = (
+        rt.backoff == 0
+        or rt.backoff_updated is None
+        or now - rt.backoff_updated > BACKOFF_RESET
+        or rt.exited_at - rt.backoff_updated > BACKOFF_RESET
+    )
+    backoff = BACKOFF_INITIAL if fresh else min(rt.backoff * 2, BACKOFF_MAX)
     return attrs.evolve(
-        rt, running=True, restarts=rt.restarts + 1, started_at=now, exited_at=None, backoff=backoff, backoff_updated=now
+        rt,
+        running=True,
+        restarts=rt.restarts + 1,
+        started_at=now,
+        exited_at=None,
+        backoff=backoff,
+        backoff_updated=now,
+        ready_at=ready_time(rt.probes, rt.admitted_at, now),
     )
 
 
 def crashed(rt: PodRuntime, now: int) -> PodRuntime:
-    return attrs.evolve(rt, running=False, exited_at=now)
+    """The containers exited with a non-zero code at ``now`` (the ``crash_container`` fault)."""
+    return attrs.evolve(rt, running=False, exited_at=now, ready_at=None)
 
 
 def pod_status(pod: Pod, rt: PodRuntime, now: int) -> Any:
-    ready = "True" if rt.running else "False"
-    reason = "" if rt.running else "ContainersNotReady"
-    cond = Condition(READY, ready, reason)
-    conditions = set_condition(pod.status.conditions, cond)
-    start = pod.status.start_time if pod.status.start_time is not None else rt.started_at
+    """The status the kubelet posts (``kubelet_pods.go: generateAPIPodStatus``)."""
+    start = pod.status.start_time if pod.status.start_time is not None else rt.admitted_at
+    if not rt.running and rt.restart_policy == "Never" and rt.terminating_since is None:
+        cond = Condition(READY, "False", "PodCompleted")
+        return attrs.evolve(
+            pod.status,
+            phase="Failed",
+            conditions=set_condition(pod.status.conditions, cond),
+            restart_count=rt.restarts,
+            start_time=start,
+            reason="",
+            message="",
+        )
+    ready = rt.running and rt.ready_at is not None and now >= rt.ready_at
+    cond = Condition(READY, "True" if ready else "False", "" if ready else "ContainersNotReady")
+    waiting = not rt.running and rt.terminating_since is None
     return attrs.evolve(
         pod.status,
         phase="Running",
-        conditions=conditions,
+        conditions=set_condition(pod.status.conditions, cond),
         restart_count=rt.restarts,
         start_time=start,
         reason="",
-        message="" if rt.running else "back-off restarting failed container (CrashLoopBackOff)",
+        message="back-off restarting failed container (CrashLoopBackOff)" if waiting else "",
     )

@@ -173,7 +173,7 @@ class NodeLifecycleController(Component):
             at = now if seconds < 0 else evict_at.get(ref, now + seconds)
             evict_at[ref] = at
             if now >= at:
-                reqs.append(Request("delete", pod.key, precondition_uid=pod.meta.uid, tag=("evict",)))
+                reqs.append(Request("delete", pod.key, tag=("evict",)))  # by name, no preconditions
         evict_at = {r: t for r, t in evict_at.items() if r in live_refs}
         return NodeLifecycleLocal(FMap(health), FMap(evict_at)), reqs
 

@@ -13,8 +13,13 @@ Mirrors ``pkg/controller/replicaset/replica_set.go``:
 - ``manageReplicas``: ``diff = len(activePods) - spec.replicas`` capped at ``BurstReplicas``
   (500). Too few: ``ExpectCreations(diff)`` then create. Too many: ``getPodsToDelete`` ranks
   pods (``ActivePodsWithRanks``) and ``ExpectDeletions`` with their keys (UID-tracking
-  expectations: each pod counts once), then delete. A failed create or delete lowers the
+  expectations: each pod counts once), then delete by name without preconditions
+  (``controller_utils.go: RealPodControl.DeletePod``). A failed create or delete lowers the
   expectations (``CreationObserved`` / ``DeletionObserved``).
+
+Nothing re-syncs a ReplicaSet when its expectations expire: as upstream, the next event for it
+or its pods does, or the informer resync (every 12–24 h, ``--min-resync-period``), which kmodel
+does not model; a ReplicaSet left waiting on expectations is a ReplicasConverge failure.
 
 Simplifications: all creates of one sync are sent in one step rather than in
 ``slowStartBatch`` batches of 1, 2, 4… (a failed create lowers expectations either way; batch
@@ -23,6 +28,11 @@ cut-off after the first failure is not modelled); orphan adoption/release is not
 
 Variant ``replicaSetExpectations: false`` drops expectations entirely, so the controller trusts
 its lagging cache — the bug expectations exist to prevent.
+
+Variant ``replicaSetEdgeTriggeredDeletes: true`` counts a deletion only when the controller sees
+the pod *become* Terminating, not when it sees it gone: an edge-triggered handler. Upstream
+counts both (``updatePod`` and ``deletePod`` both call ``DeletionObserved``), which is what lets
+it survive a watch that skips the Terminating state (Sieve's "unobserved state").
 """
 
 from __future__ import annotations
@@ -116,6 +126,7 @@ def deletion_rank(pod: Pod) -> tuple[Any, ...]:
 class ReplicaSetController(Component):
     name: str = NAME
     expectations: bool = True
+    edge_triggered_deletes: bool = False
     burst_replicas: int = BURST_REPLICAS
 
     def watches(self, obj: Any) -> bool:
@@ -124,7 +135,7 @@ class ReplicaSetController(Component):
     def initial_local(self) -> RSLocal:
         return RSLocal()
 
-    def resync(self, local: RSLocal, view: View) -> RSLocal:
+    def on_relist(self, local: RSLocal, view: View) -> RSLocal:
         """After a (re)list every ReplicaSet is enqueued, as the initial ADD events do."""
         for rs in view.list("ReplicaSet"):
             local = _enqueue(local, (rs.meta.namespace, rs.meta.name))
@@ -144,6 +155,11 @@ class ReplicaSetController(Component):
                 local = self._deletion_observed(local, rs_key, pod_key(obj))
             else:
                 local = self._creation_observed(local, rs_key)
+        elif self.edge_triggered_deletes:
+            # only the transition to Terminating counts
+            becomes_terminating = old is not None and old.meta.deletion_timestamp is None
+            if event.type == "MODIFIED" and obj.meta.deletion_timestamp is not None and becomes_terminating:
+                local = self._deletion_observed(local, rs_key, pod_key(obj))
         elif event.type == "DELETED" or obj.meta.deletion_timestamp is not None:
             local = self._deletion_observed(local, rs_key, pod_key(obj))
         return _enqueue(local, rs_key)
@@ -218,10 +234,7 @@ class ReplicaSetController(Component):
             if self.expectations:
                 exp = Expectation(add=0, dels=tuple(sorted(pod_key(p) for p in victims)), timestamp=now)
                 local = attrs.evolve(local, expectations=local.expectations.set(rs_key, exp))
-            reqs = [
-                Request("delete", p.key, precondition_uid=p.meta.uid, tag=("rs-delete", rs_key, pod_key(p)))
-                for p in victims
-            ]
+            reqs = [Request("delete", p.key, tag=("rs-delete", rs_key, pod_key(p))) for p in victims]
             return local, reqs
         return local, []
 
@@ -232,17 +245,19 @@ class ReplicaSetController(Component):
             return local
         tag = req.tag
         if tag[0] == "rs-create":
+            if result.reason == "Timeout":
+                # slowStartBatch's createFn: on a server Timeout (apierrors.IsTimeout: "Pod is
+                # created but its initialization has timed out ... the controller will create a
+                # new pod when the expectation expires") the create is not counted as failed.
+                # Lost requests and responses are transport errors, not server Timeouts: they
+                # are counted as failed creates, as upstream does.
+                return local
             return _enqueue(self._creation_observed(local, tag[1]), tag[1])
         if tag[0] == "rs-delete":
             return _enqueue(self._deletion_observed(local, tag[1], tag[2]), tag[1])
         if tag[0] == "rs-status":
             return _enqueue(local, tag[1])
         return local
-
-    def next_deadline(self, local: RSLocal, view: View) -> int | None:
-        """Unfulfilled expectations expire after 5 minutes; the RS is synced again then only if
-        something enqueues it, as upstream (no timer re-enqueues it)."""
-        return None
 
 
 def pod_from_template(rs: ReplicaSet) -> Pod:

@@ -1,0 +1,291 @@
+"""Faults and view perturbations, driven step by step through the cluster model.
+
+Each test scripts a schedule (or lets the fair settle phase run) and checks the upstream
+behaviour it should produce; the docstrings say which upstream rule is being reproduced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kmodel.core.model import Action
+from kmodel.core.run import first_failure, settle, settle_steps
+from kmodel.k8s.cluster import ClusterModel, ClusterState
+from kmodel.k8s.controllers.kubelet import KubeletLocal
+from kmodel.k8s.controllers.replicaset import RSLocal
+from kmodel.k8s.invariants import no_excess_replicas, replicas_converge
+from kmodel.scenario import scenario_from_data
+
+RS = "replicaset-controller"
+
+
+def scenario(faults: dict[str, int], nodes: int = 2, cpu: str = "4", replicas: int = 3, **spec: Any) -> ClusterModel:
+    data = {
+        "apiVersion": "kmodel/v1",
+        "kind": "Scenario",
+        "metadata": {"name": "t"},
+        "spec": {
+            "nodes": [{"name": f"node-{i}", "capacity": {"cpu": cpu, "memory": "8Gi"}} for i in range(1, nodes + 1)],
+            "objects": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "metadata": {"name": "web"},
+                    "spec": {
+                        "replicas": replicas,
+                        "selector": {"matchLabels": {"app": "web"}},
+                        "template": {
+                            "metadata": {"labels": {"app": "web"}},
+                            "spec": {"containers": [{"name": "web", "resources": {"requests": {"cpu": "500m"}}}]},
+                        },
+                    },
+                }
+            ],
+            "faults": faults,
+            "user": [{"op": "scale", "target": "ReplicaSet/web", "replicas": [1, 5]}],
+            **spec,
+        },
+    }
+    return scenario_from_data(data, "test").model()
+
+
+def run(model: ClusterModel, state: ClusterState, *actions: Action) -> ClusterState:
+    for a in actions:
+        nxt = model.step(state, a)
+        assert nxt is not None, f"{a} not enabled"
+        state = nxt
+    return state
+
+
+def settled(model: ClusterModel, state: ClusterState, safety: bool = True) -> ClusterState:
+    outcome = settle(model, state, check_safety=safety)
+    assert outcome.settled
+    return outcome.state
+
+
+def pods(state: ClusterState, node: str | None = None) -> list[Any]:
+    return [p for p in state.store.list("Pod") if node is None or p.spec.node_name == node]
+
+
+def busiest_node(state: ClusterState) -> str:
+    counts: dict[str, int] = {}
+    for p in pods(state):
+        counts[p.spec.node_name] = counts.get(p.spec.node_name, 0) + 1
+    return max(sorted(counts), key=lambda n: counts[n])
+
+
+def running_on(state: ClusterState, node: str) -> set[str]:
+    local = state.components[f"kubelet/{node}"].local
+    assert isinstance(local, KubeletLocal)
+    return {rt.name for rt in local.pods.values() if rt.running}
+
+
+def test_partitioned_node_pods_stay_running_and_terminating() -> None:
+    """A partitioned node's pods are evicted (deletionTimestamp set) but keep running, because
+    their kubelet never hears of it; replacements run elsewhere; on healing the kubelet stops
+    them and confirms the deletion (kubernetes.io/docs/concepts/architecture/nodes: pods on an
+    unreachable node stay Terminating until the node comes back or is deleted)."""
+    model = scenario({"nodePartition": 1})
+    s0 = model.initial()
+    node = busiest_node(s0)
+    victims = {p.meta.name for p in pods(s0, node)}
+    s1 = settled(model, run(model, s0, Action.of("partition_node", node=node)))
+    stuck = {p.meta.name: p for p in pods(s1, node)}
+    assert set(stuck) == victims
+    assert all(p.meta.deletion_timestamp is not None for p in stuck.values())
+    assert running_on(s1, node) == victims  # the containers never stopped
+    assert s1.store.get(("Node", "", node)).ready_status() == "Unknown"
+    assert replicas_converge(s1) is None  # replacements are ready on the other node
+    s2 = settled(model, run(model, s1, Action.of("heal_node", node=node)))
+    assert not ({p.meta.name for p in pods(s2)} & victims)
+    assert running_on(s2, node) == set()
+    assert s2.store.get(("Node", "", node)).ready_status() == "True"
+
+
+def test_crashed_node_is_marked_unknown_then_evicted_after_300s() -> None:
+    """Node lifecycle: Ready→Unknown once ``now > probe + nodeMonitorGracePeriod`` (50s), the
+    unreachable NoExecute taint follows, and taint eviction deletes the pods
+    ``tolerationSeconds`` (300, from DefaultTolerationSeconds) after it first sees them under
+    the taint; the ReplicaSet then replaces them on the surviving node."""
+    model = scenario({"nodeCrash": 1})
+    s0 = model.initial()
+    node = busiest_node(s0)
+    victims = {p.meta.name for p in pods(s0, node)}
+    crash_at = s0.clock
+    state = run(model, s0, Action.of("crash_node", node=node))
+    t_unknown = t_taint = t_evict = None
+    for _, st in settle_steps(model, state):
+        n = st.store.get(("Node", "", node))
+        if t_unknown is None and n.ready_status() == "Unknown":
+            t_unknown = st.clock
+        if t_taint is None and any(t.effect == "NoExecute" for t in n.spec.taints):
+            t_taint = st.clock
+        if t_evict is None and any(p.meta.deletion_timestamp is not None for p in pods(st, node)):
+            t_evict = st.clock
+        state = st
+    assert t_unknown is not None and t_taint is not None and t_evict is not None
+    # the last heartbeat the controller saw was at most one renew interval (10s) before the crash
+    assert crash_at + 40 < t_unknown <= crash_at + 51
+    assert t_taint == t_unknown
+    assert t_evict == t_taint + 300
+    assert replicas_converge(state) is None
+    replacements = {p.meta.name for p in pods(state) if p.meta.deletion_timestamp is None}
+    assert len(replacements) == 3 and not (replacements & victims)
+
+
+def test_stale_relist_makes_upstream_replicaset_overshoot_then_heal() -> None:
+    """kubernetes#59848: after a restart, a relist served by a lagging API server makes the
+    (upstream) ReplicaSet controller count one pod too few and create another; once its cache
+    catches up it deletes the extra pod."""
+    model = scenario({"staleRelist": 1}, nodes=1)
+    s = run(
+        model,
+        model.initial(),
+        Action.of("scale", target="ReplicaSet/web", replicas=4),
+        Action.of("deliver", component=RS),
+        Action.of("reconcile", component=RS),  # creates the 4th pod
+        Action.of("deliver", component=RS),  # sees it ADDED
+        Action.of("restart_stale", component=RS, lag=1),  # relist from just before that create
+        Action.of("reconcile", component=RS),
+    )
+    assert no_excess_replicas(s) is not None
+    assert len([p for p in pods(s) if p.is_active()]) == 5
+    healed = settled(model, s, safety=False)  # NoExcessReplicas stays recorded; let it heal
+    assert replicas_converge(healed) is None
+    assert s.faults_left["staleRelist"] == 0
+
+
+def test_stale_relist_goes_back_exactly_lag_changes() -> None:
+    """``lag`` counts changes of the kinds the component watches, newest first; a lag beyond the
+    kept history is not enabled."""
+    model = scenario({"staleRelist": 1}, nodes=1)
+    s = run(model, model.initial(), Action.of("scale", target="ReplicaSet/web", replicas=4))
+    s = run(model, s, Action.of("deliver", component=RS))
+    assert s.components[RS].cache["ReplicaSet"][("default", "web")].spec.replicas == 4
+    back = run(model, s, Action.of("restart_stale", component=RS, lag=1))
+    assert back.components[RS].cache["ReplicaSet"][("default", "web")].spec.replicas == 3
+    assert back.components[RS].cursor == s.components[RS].cursor - 1
+    assert model.step(s, Action.of("restart_stale", component=RS, lag=10_000)) is None
+
+
+def test_lost_create_request_is_retried_at_once() -> None:
+    """A create whose request never reached the API server fails with a transport error, which
+    the controller counts as a failed create (``CreationObserved``) and retries."""
+    model = scenario({"requestLoss": 1}, nodes=1)
+    s = run(
+        model,
+        model.initial(),
+        Action.of("scale", target="ReplicaSet/web", replicas=4),
+        Action.of("deliver", component=RS),
+        Action.of("reconcile_lossy", component=RS, index=0, lost="request"),
+    )
+    assert len([p for p in pods(s) if p.is_active()]) == 3
+    local = s.components[RS].local
+    assert isinstance(local, RSLocal)
+    assert local.expectations[("default", "web")].fulfilled()
+    outcome = settle(model, s)
+    assert outcome.failure is None, outcome.failure
+    created = sorted(p.meta.creation_timestamp for p in pods(outcome.state) if p.is_active())
+    assert len(created) == 4 and created[-1] == s.clock  # retried in the same instant, no timer
+
+
+def test_lost_create_response_can_make_upstream_overshoot() -> None:
+    """A create that succeeded but whose response was lost looks failed to the controller; if
+    it syncs again before its informer shows the pod, it creates another (upstream does the
+    same: only a server Timeout status is treated as "maybe created")."""
+    model = scenario({"requestLoss": 1}, nodes=1)
+    s = run(
+        model,
+        model.initial(),
+        Action.of("scale", target="ReplicaSet/web", replicas=4),
+        Action.of("deliver", component=RS),
+        Action.of("reconcile_lossy", component=RS, index=0, lost="response"),
+    )
+    assert len([p for p in pods(s) if p.is_active()]) == 4  # it was created
+    s = run(model, s, Action.of("reconcile", component=RS))  # requeued by the error, stale cache
+    assert no_excess_replicas(s) is not None
+    healed = settled(model, s, safety=False)
+    assert replicas_converge(healed) is None
+
+
+def test_restart_mid_reconcile_applies_only_the_first_writes() -> None:
+    model = scenario({"componentRestart": 1}, nodes=1)
+    s = run(
+        model,
+        model.initial(),
+        Action.of("scale", target="ReplicaSet/web", replicas=5),
+        Action.of("deliver", component=RS),
+        Action.of("restart", component=RS, after=1),
+    )
+    assert len([p for p in pods(s) if p.is_active()]) == 4  # 1 of the 2 creates went out
+    cs = s.components[RS]
+    assert cs.local.expectations == RSLocal().expectations  # memory lost
+    assert cs.cursor == s.store.revision  # relisted at head
+    outcome = settle(model, s)
+    assert outcome.failure is None and replicas_converge(outcome.state) is None
+
+
+def test_coalesced_delivery_skips_intermediate_states() -> None:
+    model = scenario({"coalesce": 1}, nodes=1)
+    s = run(
+        model,
+        model.initial(),
+        Action.of("scale", target="ReplicaSet/web", replicas=4),
+        Action.of("scale", target="ReplicaSet/web", replicas=5),
+    )
+    assert model.step(s, Action.of("deliver_coalesced", component="scheduler")) is None  # no RS events there
+    s2 = run(model, s, Action.of("deliver_coalesced", component=RS))
+    rs = s2.components[RS].cache["ReplicaSet"][("default", "web")]
+    assert rs.spec.replicas == 5  # jumped straight to the latest state
+    # the skipped event is not delivered again: nothing is pending for the controller
+    assert model.step(s2, Action.of("deliver", component=RS)) is None
+    assert s2.faults_left["coalesce"] == 0
+    assert model.step(s2, Action.of("deliver_coalesced", component=RS)) is None  # budget spent
+
+
+def test_kubelet_clock_jumping_back_beyond_grace_gets_a_live_node_evicted() -> None:
+    """The node lifecycle controller refreshes its probe only when it sees a *later* Lease
+    renewTime (``tryUpdateNodeHealth``: ``savedLease.Spec.RenewTime.Before(observed)``). A
+    kubelet whose clock jumps back by more than the grace period renews with older times, so a
+    live node is marked Unknown and its pods are evicted, as upstream would."""
+    model = scenario({"clockSkew": 120})
+    s0 = model.initial()
+    node = busiest_node(s0)
+    s = run(model, s0, Action.of("skew_clock", component=f"kubelet/{node}", offset=-120))
+    seen_unknown = False
+    for _, st in settle_steps(model, s):
+        if st.store.get(("Node", "", node)).ready_status() == "Unknown":
+            seen_unknown = True
+            break
+    assert seen_unknown
+    # with a skew within the grace period nothing happens
+    model2 = scenario({"clockSkew": 30})
+    s = run(model2, model2.initial(), Action.of("skew_clock", component=f"kubelet/{node}", offset=-30))
+    for _, st in settle_steps(model2, s):
+        assert st.store.get(("Node", "", node)).ready_status() == "True"
+
+
+def test_every_fault_is_in_the_action_space_only_when_budgeted() -> None:
+    ops = {spec.op for spec in scenario({}).action_space()}
+    assert not ops & {
+        "partition_node",
+        "restart",
+        "restart_stale",
+        "deliver_coalesced",
+        "reconcile_lossy",
+        "skew_clock",
+    }
+    all_on = scenario(
+        {
+            "nodePartition": 1,
+            "componentRestart": 1,
+            "staleRelist": 1,
+            "coalesce": 1,
+            "requestLoss": 1,
+            "clockSkew": 5,
+        }
+    )
+    ops = {spec.op for spec in all_on.action_space()}
+    assert {"partition_node", "heal_node", "restart", "restart_stale", "deliver_coalesced"} <= ops
+    assert {"reconcile_lossy", "skew_clock"} <= ops
+    assert first_failure(list(all_on.properties()), all_on.initial()) is None
