@@ -59,6 +59,7 @@ SPEC_KEYS = (
 VARIANTS = {
     "replicaSetExpectations": "replica_set_expectations",
     "replicaSetEdgeTriggeredDeletes": "replica_set_edge_triggered_deletes",
+    "replicaSetTrustsStatus": "replica_set_trusts_status",
     "schedulerAssumeCache": "scheduler_assume_cache",
 }
 CONTROL_PLANE = {

@@ -289,3 +289,63 @@ def test_every_fault_is_in_the_action_space_only_when_budgeted() -> None:
     assert {"partition_node", "heal_node", "restart", "restart_stale", "deliver_coalesced"} <= ops
     assert {"reconcile_lossy", "skew_clock"} <= ops
     assert first_failure(list(all_on.properties()), all_on.initial()) is None
+
+
+def test_short_partition_resumes_the_watch_long_one_relists() -> None:
+    """The watch cache keeps ≥75s of events (cacher.go eventFreshDuration): a kubelet cut off
+    for less resumes its watch; one cut off for longer gets "too old resource version" and
+    relists (reflector.go ListAndWatch)."""
+    model = scenario({"nodePartition": 1})
+    s0 = model.initial()
+    node = busiest_node(s0)
+    cut = run(model, s0, Action.of("partition_node", node=node))
+    heal = Action.of("heal_node", node=node)
+    assert "resumes" in model.describe(cut, heal, run(model, cut, heal))
+    long_cut = settled(model, cut)  # 300s+ of evictions and heartbeats later
+    assert "too old" in model.describe(long_cut, heal, run(model, long_cut, heal))
+
+
+def test_cordon_taints_the_node_and_uncordon_removes_it() -> None:
+    """``kubectl cordon`` sets spec.unschedulable; the node lifecycle controller adds the
+    ``node.kubernetes.io/unschedulable:NoSchedule`` taint (doNoScheduleTaintingPass), and new
+    pods go elsewhere."""
+    model = scenario_from_data(_cordon_data(), "test").model()
+    s = run(model, model.initial(), Action.of("cordon", target="Node/node-1"))
+    s = settled(model, s)
+    taints = s.store.get(("Node", "", "node-1")).spec.taints
+    assert [(t.key, t.effect) for t in taints] == [("node.kubernetes.io/unschedulable", "NoSchedule")]
+    s = settled(model, run(model, s, Action.of("scale", target="ReplicaSet/web", replicas=5)))
+    new = [p for p in pods(s) if p.meta.creation_timestamp > 0]  # the initial pods start at t=0
+    assert len(new) == 3 and all(p.spec.node_name == "node-2" for p in new)
+    s = settled(model, run(model, s, Action.of("uncordon", target="Node/node-1")))
+    assert s.store.get(("Node", "", "node-1")).spec.taints == ()
+
+
+def _cordon_data() -> dict[str, Any]:
+    return {
+        "apiVersion": "kmodel/v1",
+        "kind": "Scenario",
+        "metadata": {"name": "t"},
+        "spec": {
+            "nodes": [{"name": f"node-{i}", "capacity": {"cpu": "4", "memory": "8Gi"}} for i in (1, 2)],
+            "objects": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "metadata": {"name": "web"},
+                    "spec": {
+                        "replicas": 2,
+                        "selector": {"matchLabels": {"app": "web"}},
+                        "template": {
+                            "metadata": {"labels": {"app": "web"}},
+                            "spec": {"containers": [{"name": "web", "resources": {"requests": {"cpu": "500m"}}}]},
+                        },
+                    },
+                }
+            ],
+            "user": [
+                {"op": "scale", "target": "ReplicaSet/web", "replicas": [1, 5]},
+                {"op": "cordon", "target": "Node/node-1"},
+            ],
+        },
+    }

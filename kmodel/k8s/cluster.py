@@ -40,6 +40,7 @@ from kmodel.k8s.store import APIConfig, Event, EventType, Request, Result, Store
 from kmodel.k8s.userops import UserOp, apply_user_op, user_specs
 
 CONTAINER_SLOTS = 3  # crash_container draws index 0..2 into a node's running pods
+WATCH_CACHE_SECONDS = 75  # cacher.go eventFreshDuration: the watch cache keeps at least 75s
 FAULT_OPS = frozenset(
     {"partition_node", "heal_node", "restart", "restart_stale", "deliver_coalesced", "reconcile_lossy", "skew_clock"}
 )
@@ -51,6 +52,7 @@ class Variants:
 
     replica_set_expectations: bool = True
     replica_set_edge_triggered_deletes: bool = False
+    replica_set_trusts_status: bool = False
     scheduler_assume_cache: bool = True
 
 
@@ -102,6 +104,7 @@ class ClusterModel:
             ReplicaSetController(
                 expectations=config.variants.replica_set_expectations,
                 edge_triggered_deletes=config.variants.replica_set_edge_triggered_deletes,
+                trust_status=config.variants.replica_set_trusts_status,
             ),
             Scheduler(assume_cache=config.variants.scheduler_assume_cache),
             NodeLifecycleController(node_monitor_grace_period=cp.node_monitor_grace_period),
@@ -576,11 +579,39 @@ class ClusterModel:
         return attrs.evolve(spent, partitioned=spent.partitioned.set(node, True))
 
     def _heal_node(self, state: ClusterState, log: list[str] | None, node: str) -> ClusterState | None:
+        """The kubelet reconnects and re-watches from the last resourceVersion it saw. The API
+        server's watch cache keeps at least ``eventFreshDuration`` = 75s of events
+        (``staging/src/k8s.io/apiserver/pkg/storage/cacher/cacher.go``); kmodel keeps exactly
+        the events some connected watcher still needs and those younger than 75s. If the
+        kubelet's next event is gone, the watch fails with "too old resource version" (410) and
+        the reflector relists (``client-go/tools/cache/reflector.go: ListAndWatch``)."""
         if not state.partitioned.get(node):
             return None
+        state = attrs.evolve(state, partitioned=state.partitioned.delete(node))
+        name = f"kubelet/{node}"
+        cs = state.components[name]
+        events = state.store.events
+        gone = state.store.revision > cs.cursor and (not events or events[0].revision > cs.cursor + 1)
+        if gone:
+            if log is not None:
+                log.append(
+                    f"{node} partition healed: the kubelet's watch from rv {cs.cursor} is too old "
+                    f"(no longer in the watch cache), so it relists at rv {state.store.revision}"
+                )
+            return self._relist(state, name)
         if log is not None:
-            log.append(f"{node} partition healed: the kubelet's watch resumes")
-        return attrs.evolve(state, partitioned=state.partitioned.delete(node))
+            log.append(f"{node} partition healed: the kubelet's watch resumes from rv {cs.cursor}")
+        return state
+
+    def _relist(self, state: ClusterState, name: str) -> ClusterState:
+        """Replace a running component's cache with a LIST at head, keeping its memory (a
+        reflector relist, not a restart): client-go's ``Replace``, then ``on_relist``."""
+        cs = state.components[name]
+        comp = self.components[name]
+        cache = cache_from_store(state.store, comp.watches)
+        local = comp.on_relist(cs.local, self.view(state, name, cache))
+        cs = attrs.evolve(cs, cursor=state.store.revision, cache=cache, local=local, skip=())
+        return attrs.evolve(state, components=state.components.set(name, cs))
 
     def _restart(self, state: ClusterState, log: list[str] | None, component: str, after: int) -> ClusterState | None:
         if component not in self.control_plane or state.faults_left.get("componentRestart", 0) <= 0:
@@ -664,8 +695,8 @@ class ClusterModel:
         head = state.store.revision
         changed = False
         for name, cs in comps.items():
-            if not cs.up or cs.cursor >= head:
-                continue
+            if not cs.up or cs.cursor >= head or self._cut_off(state, name):
+                continue  # a cut-off watch consumes nothing; on reconnect it must see the gap
             first = self._first_pending(state, name)
             target = head if first is None else first.revision - 1
             if target > cs.cursor:
@@ -679,7 +710,15 @@ class ClusterModel:
         store = state.store
         if not store.events:
             return state
-        low = min((cs.cursor for cs in state.components.values() if cs.up), default=store.revision)
+        # Events a connected watcher has yet to receive are kept; a partitioned kubelet's watch
+        # is broken, so for it only the watch cache's 75s of history is kept (see _heal_node).
+        low = min(
+            (cs.cursor for name, cs in state.components.items() if cs.up and not self._cut_off(state, name)),
+            default=store.revision,
+        )
+        fresh = [ev.revision for ev in store.events if ev.time >= state.clock - WATCH_CACHE_SECONDS]
+        if fresh:
+            low = min(low, fresh[0] - 1)
         if self._history:
             low -= HISTORY_KEEP  # keep what a lagging API server could still serve
         if store.events[0].revision > low:

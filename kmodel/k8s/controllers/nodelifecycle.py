@@ -40,6 +40,7 @@ from kmodel.k8s.objects import (
     READY,
     TAINT_NOT_READY,
     TAINT_UNREACHABLE,
+    TAINT_UNSCHEDULABLE,
     Condition,
     Lease,
     Node,
@@ -70,9 +71,15 @@ class NodeLifecycleLocal:
 
 
 def desired_taints(node: Node, now: int) -> tuple[Taint, ...]:
+    """``doNoExecuteTaintingPass`` / ``doNoScheduleTaintingPass``: the condition taints, and
+    ``node.kubernetes.io/unschedulable:NoSchedule`` while ``spec.unschedulable`` (cordon)."""
     status = node.ready_status()
     key = TAINT_UNREACHABLE if status == "Unknown" else TAINT_NOT_READY if status == "False" else None
-    keep = [t for t in node.spec.taints if t.key not in (TAINT_UNREACHABLE, TAINT_NOT_READY)]
+    managed = (TAINT_UNREACHABLE, TAINT_NOT_READY, TAINT_UNSCHEDULABLE)
+    keep = [t for t in node.spec.taints if t.key not in managed]
+    if node.spec.unschedulable:
+        existing = next((t for t in node.spec.taints if t.key == TAINT_UNSCHEDULABLE), None)
+        keep.append(existing or Taint(key=TAINT_UNSCHEDULABLE, effect="NoSchedule", time_added=now))
     if key is not None:
         for effect in ("NoExecute", "NoSchedule"):
             existing = next((t for t in node.spec.taints if t.key == key and t.effect == effect), None)

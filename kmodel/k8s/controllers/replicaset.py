@@ -33,6 +33,11 @@ Variant ``replicaSetEdgeTriggeredDeletes: true`` counts a deletion only when the
 the pod *become* Terminating, not when it sees it gone: an edge-triggered handler. Upstream
 counts both (``updatePod`` and ``deletePod`` both call ``DeletionObserved``), which is what lets
 it survive a watch that skips the Terminating state (Sieve's "unobserved state").
+
+Variant ``replicaSetTrustsStatus: true`` decides how many pods to create from the
+``status.replicas`` it last wrote (counting its own creates) instead of counting pods: not
+level-triggered. A crash between its creates and its status write (Sieve's "intermediate
+state") makes it create the same pods again; upstream recounts pods after a restart.
 """
 
 from __future__ import annotations
@@ -127,6 +132,7 @@ class ReplicaSetController(Component):
     name: str = NAME
     expectations: bool = True
     edge_triggered_deletes: bool = False
+    trust_status: bool = False
     burst_replicas: int = BURST_REPLICAS
 
     def watches(self, obj: Any) -> bool:
@@ -197,6 +203,10 @@ class ReplicaSetController(Component):
         if self._satisfied(local, rs_key, view.now) and rs.meta.deletion_timestamp is None:
             local, requests = self._manage_replicas(local, rs, rs_key, pods, view.now)
         status = calculate_status(rs, pods)
+        if self.trust_status:
+            # the variant records what it believes exists, counting its own writes
+            made = sum(1 for r in requests if r.verb == "create") - sum(1 for r in requests if r.verb == "delete")
+            status = attrs.evolve(status, replicas=max(rs.status.replicas, 0) + made if requests else len(pods))
         if status != rs.status:
             requests.append(
                 Request(
@@ -212,7 +222,8 @@ class ReplicaSetController(Component):
     def _manage_replicas(
         self, local: RSLocal, rs: ReplicaSet, rs_key: RSKey, pods: list[Pod], now: int
     ) -> tuple[RSLocal, list[Request]]:
-        diff = len(pods) - rs.spec.replicas
+        current = rs.status.replicas if self.trust_status else len(pods)
+        diff = current - rs.spec.replicas
         if diff < 0:
             n = min(-diff, self.burst_replicas)
             if self.expectations:

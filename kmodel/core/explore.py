@@ -1,0 +1,488 @@
+"""Exhaustive breadth-first exploration of a Model: every state of a small scope.
+
+This is the explicit-state checker beside the Hypothesis one (after TLC and stateright's
+``checker/bfs.rs``); like the rest of ``kmodel.core`` it knows nothing of Kubernetes.
+
+- **Safety.** Breadth-first search from ``initial()`` over ``actions(state)`` / ``step``.
+  States are deduplicated by the state objects themselves (frozen and hashable; the model makes
+  every field that matters part of equality). ``always`` properties are checked on every new
+  state; the search stops at the first failure, and parent pointers give a *shortest* trace to
+  it (BFS order).
+- **Symmetry.** An optional model hook ``representative(state) -> state`` maps a state to a
+  canonical member of its symmetry class (e.g. interchangeable nodes renamed in a fixed order);
+  the search stores representatives only. Traces are turned back into concrete actions by
+  re-executing them (``_concretise``), so they replay on the model as is. Properties must be
+  symmetric (invariant under the renaming) for this to be sound.
+- **Liveness.** ``eventually`` properties mean "eventually always P" (convergence), checked under
+  weak fairness of the ``system`` and ``time`` actions. The state graph is a ``networkx.DiGraph``;
+  only system/time edges can stay in a cycle forever (faults are budgeted in the state, user
+  steps are the environment, which may stop). A violation is a reachable state with no enabled
+  system/time action where P is false, or a fair strongly connected component (every
+  system/time action enabled in all of its states is taken on one of its edges) containing a
+  state where P is false. The counterexample is a lasso: a shortest prefix to the component,
+  then a cycle inside it that visits a failing state and takes every such action.
+- **Bounds.** ``max_states`` (distinct states) and ``max_depth`` (steps from the initial state)
+  stop the search early; the verdict is then ``"bound"`` unless a violation was already found.
+  Liveness violations found in the part explored so far are real (every state of the lasso had
+  all its successors computed); "held" for liveness needs the whole space.
+
+The search keeps no wall clock: callers time it (``on_progress`` gets the counters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, Literal, TypeVar
+
+import attrs
+import networkx as nx
+
+from kmodel.core.model import Action, Model, Property
+from kmodel.core.run import SETTLE, Violation, always_props, eventually_props, first_failure
+
+S = TypeVar("S")
+Verdict = Literal["held", "violated", "bound"]
+Bound = Literal["max_states", "max_depth"]
+
+FAIR_CATEGORIES = frozenset({"system", "time"})
+"""Categories whose actions are weakly fair and may repeat forever in a cycle."""
+
+PROGRESS_EVERY = 1000  # call on_progress every this many generated states (and after each level)
+MAX_UNROLL = 64  # times a symmetric cycle is unrolled to close it on concrete states
+
+
+def fingerprint(state: object) -> str:
+    """A short, process-independent digest of a state, for output (reports, JSON).
+
+    It hashes ``repr(state)``, which for frozen attrs classes, ``FMap`` (sorted keys), tuples,
+    strings and integers does not depend on ``PYTHONHASHSEED``. It is *not* used for
+    deduplication: the search keys its table by the states themselves, so a digest collision
+    can never merge two states.
+    """
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
+
+
+@attrs.frozen
+class ExploreProgress:
+    """Counters handed to ``on_progress``: states generated (duplicates included), distinct
+    states, and the depth of the level being expanded."""
+
+    states: int
+    distinct: int
+    depth: int
+
+
+@attrs.frozen
+class ExploreResult(Generic[S]):
+    """What an exploration found.
+
+    ``steps`` is the counterexample (concrete actions that replay on the model); for a liveness
+    violation ``loop_start`` is the number of prefix steps: ``steps[loop_start:]`` repeat forever
+    (an empty cycle means no system/time action is enabled after the last step). ``states``
+    counts generated states (the initial one plus one per enabled transition, duplicates
+    included), ``distinct`` the states kept, ``levels[d]`` the distinct states first found at
+    depth ``d``. ``depth`` is the deepest level reached.
+    """
+
+    verdict: Verdict
+    bound: Bound | None
+    violation: Violation | None
+    steps: tuple[Action, ...]
+    loop_start: int | None
+    states: int
+    distinct: int
+    edges: int
+    depth: int
+    levels: tuple[int, ...]
+    symmetry: bool
+    fingerprint: str | None  # of the state the counterexample ends in
+    graph: Any = attrs.field(default=None, eq=False, repr=False)  # networkx.DiGraph, when built
+
+    @property
+    def held(self) -> bool:
+        return self.verdict == "held"
+
+
+class SymmetryError(AssertionError):
+    """``representative`` does not commute with the model's steps or properties."""
+
+
+def explore(
+    model: Model[S],
+    *,
+    max_states: int | None = None,
+    max_depth: int | None = None,
+    symmetry: bool = True,
+    on_progress: Callable[[ExploreProgress], None] | None = None,
+) -> ExploreResult[S]:
+    """Explore every state reachable from ``model.initial()`` (within the bounds).
+
+    Args:
+        model: any ``Model``; optional hooks ``representative(state)`` (symmetry reduction) and
+            ``successors(state) -> [(action, next_state)]`` (enabled transitions in
+            ``actions`` order, when the model can list them cheaper than ``actions`` + ``step``).
+        max_states: stop before keeping more than this many distinct states (None: no limit).
+        max_depth: do not expand states this many steps from the initial state (None: no limit).
+        symmetry: use ``model.representative`` when the model has one.
+        on_progress: called with the counters every ``PROGRESS_EVERY`` generated states and
+            after each level.
+    """
+    rep = getattr(model, "representative", None) if symmetry else None
+    canon: Callable[[S], S] = rep if rep is not None else _identity
+    successors = _successor_function(model)
+    safety = always_props(model)
+    liveness = eventually_props(model)
+    categories = {spec.op: spec.category for spec in model.action_space()}
+    graph: nx.DiGraph | None = nx.DiGraph() if liveness else None
+
+    init = canon(model.initial())
+    ids: dict[S, int] = {init: 0}
+    states: list[S] = [init]
+    parent: list[tuple[int, Action] | None] = [None]
+    depth_of: list[int] = [0]
+    levels = [1]
+    if graph is not None:
+        graph.add_node(0)
+    edges = 0
+    bound: Bound | None = None
+    failed: tuple[int, Property[S], str] | None = None
+    first = first_failure(safety, init)
+    if first is not None:
+        failed = (0, *first)
+
+    level = [0]
+    d = 0
+    while level and failed is None and bound is None:
+        closed = max_depth is not None and d >= max_depth  # probe only: is anything new out there?
+        next_level: list[int] = []
+        for sid in level:
+            fair_enabled: list[Action] = []
+            complete = True
+            for action, nxt in successors(states[sid]):
+                edges += 1
+                if on_progress is not None and edges % PROGRESS_EVERY == 0:
+                    on_progress(ExploreProgress(edges + 1, len(states), d))
+                c = canon(nxt)
+                tid = ids.get(c)
+                if tid is None:
+                    if closed:
+                        bound = "max_depth"
+                    elif max_states is not None and len(states) >= max_states:
+                        bound = "max_states"
+                    if bound is not None:
+                        complete = False
+                        break
+                    tid = len(states)
+                    ids[c] = tid
+                    states.append(c)
+                    parent.append((sid, action))
+                    depth_of.append(d + 1)
+                    next_level.append(tid)
+                    found = first_failure(safety, c)
+                    if found is not None:
+                        failed = (tid, *found)
+                        complete = False
+                        break
+                if graph is not None:
+                    category = categories[action.op]
+                    if tid not in graph:
+                        graph.add_node(tid)
+                    if graph.has_edge(sid, tid):
+                        graph[sid][tid]["labels"].append((action, category))
+                    else:
+                        graph.add_edge(sid, tid, labels=[(action, category)])
+                    if category in FAIR_CATEGORIES:
+                        fair_enabled.append(action)
+            if graph is not None and complete:
+                graph.nodes[sid]["fair"] = tuple(fair_enabled)
+            if not complete:
+                break
+        if next_level:
+            levels.append(len(next_level))
+        level = next_level
+        d += 1
+        if on_progress is not None:
+            on_progress(ExploreProgress(edges + 1, len(states), d))
+
+    depth = len(levels) - 1
+    common = {
+        "states": edges + 1,
+        "distinct": len(states),
+        "edges": edges,
+        "depth": depth,
+        "levels": tuple(levels),
+        "symmetry": rep is not None,
+        "graph": graph,
+    }
+    if failed is not None:
+        tid, prop, msg = failed
+        abstract = _path(parent, tid)
+        steps, end = _concretise(model, canon, [states[i] for i in _path_ids(parent, tid)], abstract)
+        concrete = first_failure(safety, end)
+        if concrete is None or concrete[0].name != prop.name:
+            raise SymmetryError(f"{prop.name} fails on a representative but not on the concrete state")
+        violation = Violation(prop.name, prop.kind, concrete[1], len(steps))
+        return ExploreResult("violated", bound, violation, tuple(steps), None, fingerprint=fingerprint(end), **common)
+    if graph is not None:
+        lasso = _find_lasso(model, graph, states, parent, depth_of, liveness)
+        if lasso is not None:
+            prefix_ids, cycle = lasso
+            steps, loop_start, end = _concretise_lasso(model, canon, states, parent, prefix_ids, cycle)
+            violation = lasso_violation(model, steps, loop_start)
+            if violation is None:
+                raise SymmetryError("the lasso found on representatives does not replay as a fair cycle")
+            return ExploreResult(
+                "violated", bound, violation, tuple(steps), loop_start, fingerprint=fingerprint(end), **common
+            )
+    verdict: Verdict = "bound" if bound is not None else "held"
+    return ExploreResult(verdict, bound, None, (), None, fingerprint=None, **common)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _identity(state: S) -> S:
+    return state
+
+
+def _successor_function(model: Model[S]) -> Callable[[S], Sequence[tuple[Action, S]]]:
+    hook = getattr(model, "successors", None)
+    if hook is not None:
+        return hook  # type: ignore[no-any-return]
+
+    def successors(state: S) -> list[tuple[Action, S]]:
+        out = []
+        for action in model.actions(state):
+            nxt = model.step(state, action)
+            if nxt is not None:
+                out.append((action, nxt))
+        return out
+
+    return successors
+
+
+def _path_ids(parent: list[tuple[int, Action] | None], sid: int) -> list[int]:
+    ids = [sid]
+    while (p := parent[ids[-1]]) is not None:
+        ids.append(p[0])
+    ids.reverse()
+    return ids
+
+
+def _path(parent: list[tuple[int, Action] | None], sid: int) -> list[Action]:
+    actions = []
+    while (p := parent[sid]) is not None:
+        actions.append(p[1])
+        sid = p[0]
+    actions.reverse()
+    return actions
+
+
+def _concretise(
+    model: Model[S], canon: Callable[[S], S], targets: list[S], actions: list[Action], start: S | None = None
+) -> tuple[list[Action], S]:
+    """Concrete actions from ``start`` (default: the initial state) whose states have the
+    representatives ``targets[1:]`` (``targets[0]`` is the start's). Without symmetry the
+    abstract actions are already concrete; with it, step ``i`` may need another action (the same
+    move on the symmetric counterpart), found by trying the enabled actions in order."""
+    state = model.initial() if start is None else start
+    out: list[Action] = []
+    for i, action in enumerate(actions):
+        target = targets[i + 1]
+        nxt = model.step(state, action)
+        if nxt is None or canon(nxt) != target:
+            nxt = None
+            for other in model.actions(state):
+                cand = model.step(state, other)
+                if cand is not None and canon(cand) == target:
+                    action, nxt = other, cand
+                    break
+            if nxt is None:
+                raise SymmetryError(f"step {i + 1}: no action leads to the representative reached by {action}")
+        out.append(action)
+        state = nxt
+    return out, state
+
+
+def _find_lasso(
+    model: Model[S],
+    graph: nx.DiGraph,
+    states: list[S],
+    parent: list[tuple[int, Action] | None],
+    depth_of: list[int],
+    props: Sequence[Property[S]],
+) -> tuple[list[int], list[tuple[int, Action, int]]] | None:
+    """The shortest lasso (prefix state ids, cycle edges) violating the first property that has
+    one, or None. Only fully expanded states (node attribute ``fair``) take part."""
+    expanded = [n for n, data in graph.nodes(data=True) if "fair" in data]
+    fair = nx.DiGraph()
+    fair.add_nodes_from(expanded)
+    for u, v, data in graph.edges(data=True):
+        if u in fair and v in fair:
+            acts = [a for a, cat in data["labels"] if cat in FAIR_CATEGORIES]
+            if acts:
+                fair.add_edge(u, v, actions=acts)
+    components = sorted(
+        (sorted(c, key=lambda n: (depth_of[n], n)) for c in nx.strongly_connected_components(fair)),
+        key=lambda c: (depth_of[c[0]], c[0]),
+    )
+    cyclic = [c for c in components if len(c) > 1 or fair.has_edge(c[0], c[0])]
+    fair_components = [c for c in cyclic if _is_fair(graph, fair, c)]
+    terminal = [n for n in expanded if not graph.nodes[n]["fair"]]
+    for prop in props:
+        best: tuple[int, list[int], list[tuple[int, Action, int]]] | None = None
+        for n in terminal:
+            if prop.check(states[n]) is not None:
+                length = depth_of[n]
+                if best is None or length < best[0]:
+                    best = (length, _path_ids(parent, n), [])
+                break  # ``expanded`` is in BFS order: the first is the nearest
+        for comp in fair_components:
+            if best is not None and depth_of[comp[0]] >= best[0]:
+                continue
+            bad = [n for n in comp if prop.check(states[n]) is not None]
+            if not bad:
+                continue
+            cycle = _cycle(graph, fair, comp, bad)
+            length = depth_of[comp[0]] + len(cycle)
+            if best is None or length < best[0]:
+                best = (length, _path_ids(parent, comp[0]), cycle)
+        if best is not None:
+            return best[1], best[2]
+    return None
+
+
+def _is_fair(graph: nx.DiGraph, fair: nx.DiGraph, comp: list[int]) -> bool:
+    """Weak fairness: every system/time action enabled in every state of ``comp`` is taken on an
+    edge inside it (else a fair run cannot stay in it forever)."""
+    always = set(graph.nodes[comp[0]]["fair"])
+    for n in comp[1:]:
+        always &= set(graph.nodes[n]["fair"])
+    members = set(comp)
+    taken = {a for u in comp for v in fair.successors(u) if v in members for a in fair[u][v]["actions"]}
+    return always <= taken
+
+
+def _cycle(graph: nx.DiGraph, fair: nx.DiGraph, comp: list[int], bad: list[int]) -> list[tuple[int, Action, int]]:
+    """A closed walk from ``comp[0]`` inside ``comp`` that visits a failing state and takes every
+    action enabled throughout the component (so it is a fair cycle)."""
+    sub = fair.subgraph(comp)
+    entry = comp[0]
+    walk: list[tuple[int, Action, int]] = []
+    taken: set[Action] = set()
+
+    def go(to: int) -> None:
+        here = walk[-1][2] if walk else entry
+        nodes = nx.shortest_path(sub, here, to)
+        for u, v in zip(nodes, nodes[1:], strict=False):
+            a = sub[u][v]["actions"][0]
+            walk.append((u, a, v))
+            taken.add(a)
+
+    dist = nx.single_source_shortest_path_length(sub, entry)
+    go(min(bad, key=lambda n: (dist[n], n)))
+    required = set(graph.nodes[comp[0]]["fair"])
+    for n in comp[1:]:
+        required &= set(graph.nodes[n]["fair"])
+    for action in sorted(required - taken):
+        if action in taken:
+            continue
+        here = walk[-1][2] if walk else entry
+        dist = nx.single_source_shortest_path_length(sub, here)
+        u, v = min(
+            ((u, v) for u, v, acts in sub.edges(data="actions") if action in acts),
+            key=lambda e: (dist[e[0]], e[0], e[1]),
+        )
+        go(u)
+        walk.append((u, action, v))
+        taken.add(action)
+    if not walk:  # the entry itself fails and nothing is required: any cycle through it
+        v = min(sub.successors(entry))
+        walk.append((entry, sub[entry][v]["actions"][0], v))
+    if walk[-1][2] != entry:
+        go(entry)
+    return walk
+
+
+def _concretise_lasso(
+    model: Model[S],
+    canon: Callable[[S], S],
+    states: list[S],
+    parent: list[tuple[int, Action] | None],
+    prefix_ids: list[int],
+    cycle: list[tuple[int, Action, int]],
+) -> tuple[list[Action], int, S]:
+    """Concrete (steps, loop_start, last state) for an abstract lasso.
+
+    With symmetry the cycle closes on representatives, not necessarily on concrete states: it is
+    unrolled until the concrete state at the loop start repeats (the symmetry class is finite),
+    and the passes before the repetition join the prefix.
+    """
+    prefix, state = _concretise(model, canon, [states[i] for i in prefix_ids], _path(parent, prefix_ids[-1]))
+    if not cycle:
+        return prefix, len(prefix), state
+    targets = [states[cycle[0][0]]] + [states[v] for _, _, v in cycle]
+    actions = [a for _, a, _ in cycle]
+    passes: list[list[Action]] = []
+    seen = {state: 0}
+    for k in range(1, MAX_UNROLL + 1):
+        acts, state = _concretise(model, canon, targets, actions, start=state)
+        passes.append(acts)
+        if state in seen:
+            j = seen[state]
+            steps = prefix + [a for p in passes[:j] for a in p]
+            loop_start = len(steps)
+            steps += [a for p in passes[j:] for a in p]
+            return steps, loop_start, state
+        seen[state] = k
+    raise SymmetryError(f"the cycle did not close on concrete states within {MAX_UNROLL} passes")
+
+
+def lasso_violation(model: Model[S], steps: Sequence[Action], loop_start: int) -> Violation | None:
+    """The liveness violation a lasso trace shows, checked on concrete states, or None.
+
+    ``steps[:loop_start]`` lead to the loop; ``steps[loop_start:]`` must be system/time actions
+    returning exactly to the state after ``loop_start`` steps, taking every system/time action
+    enabled in all the loop's states (weak fairness); an empty loop needs a state with no
+    enabled system/time action. The violation is the first ``eventually`` property false in a
+    state of the loop. None when any of this does not hold (a step is not enabled, the loop
+    does not close, is unfair, or every property holds) — how a fixed model answers a replay.
+    """
+    if not 0 <= loop_start <= len(steps) or SETTLE in steps:
+        return None
+    categories = {spec.op: spec.category for spec in model.action_space()}
+    trail = [model.initial()]
+    for action in steps:
+        if action.op not in categories:
+            return None
+        nxt = model.step(trail[-1], action)
+        if nxt is None:
+            return None
+        trail.append(nxt)
+    loop = list(steps[loop_start:])
+
+    def fair_enabled(state: S) -> set[Action]:
+        return {a for a in model.actions(state) if categories[a.op] in FAIR_CATEGORIES}
+
+    if loop:
+        if trail[-1] != trail[loop_start] or any(categories[a.op] not in FAIR_CATEGORIES for a in loop):
+            return None
+        members = trail[loop_start:-1]
+        always = fair_enabled(members[0])
+        for s in members[1:]:
+            always &= fair_enabled(s)
+        if not always <= set(loop):
+            return None
+        where = f"steps {loop_start + 1}–{len(steps)} repeat forever under fair scheduling"
+    else:
+        if fair_enabled(trail[-1]):
+            return None
+        members = [trail[-1]]
+        where = f"after step {len(steps)} no system or time action is enabled, so nothing changes any more"
+    for prop in eventually_props(model):
+        for s in members:
+            msg = prop.check(s)
+            if msg is not None:
+                return Violation(prop.name, prop.kind, f"{msg} ({where})", len(steps))
+    return None
