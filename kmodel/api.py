@@ -6,12 +6,15 @@ This is an edge module: it may time runs and touch files; the model underneath s
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from kmodel import __version__
+from kmodel.core.explore import ExploreProgress, ExploreResult, lasso_violation
+from kmodel.core.explore import explore as explore_model
 from kmodel.core.machine import CheckOutcome, check_model
 from kmodel.core.model import Action, expand
 from kmodel.core.run import SETTLE, Violation, minimize, run_steps
@@ -112,6 +115,7 @@ class ReplayResult:
     rows: tuple[ReplayRow, ...]
     violation: Violation | None
     expected: Violation
+    loop_start: int | None = None  # a lasso: rows after this many steps repeat forever
 
     @property
     def reproduced(self) -> bool:
@@ -155,7 +159,83 @@ def replay(trace: Trace | str | Path) -> ReplayResult:
                 found = violation
     except ValueError as err:
         raise InputError(f"does not replay on this model: {err}", file=label, document=1, path=("steps",)) from None
-    return ReplayResult(tuple(rows), found, tr.violation)
+    if tr.loop_start is not None and found is None:
+        # A liveness lasso from ``explore``: replayed once; the loop must close on the same
+        # state, be fair, and contain a state where the property is false.
+        found = lasso_violation(model, tr.steps, tr.loop_start)
+        if found is not None and rows:
+            rows[-1] = attrs.evolve(rows[-1], violation=found)
+    return ReplayResult(tuple(rows), found, tr.violation, tr.loop_start)
+
+
+@attrs.frozen
+class ExploreRun:
+    """An exploration of a scenario: the result, its counterexample as a Trace, and the time."""
+
+    scenario: Scenario
+    result: ExploreResult[Any]
+    trace: Trace | None
+    seconds: float
+    max_states: int | None
+    max_depth: int | None
+
+    @property
+    def held(self) -> bool:
+        return self.result.verdict == "held"
+
+
+def explore(
+    scenario: Scenario | str | Path | None = None,
+    *,
+    max_states: int | None = None,
+    max_depth: int | None = None,
+    symmetry: bool = True,
+    on_progress: Callable[[ExploreProgress], None] | None = None,
+) -> ExploreRun:
+    """Explore every state of a scenario breadth-first (``kmodel.core.explore.explore``).
+
+    A violation comes with a shortest trace (a lasso with ``loop_start`` for liveness) in the
+    same Trace format as ``check``, so ``replay`` replays it. The explorer is deterministic, so
+    the trace's seed is 0.
+    """
+    sc = _as_scenario(scenario)
+    model = sc.model()
+    t0 = time.perf_counter()
+    result = explore_model(
+        model, max_states=max_states, max_depth=max_depth, symmetry=symmetry, on_progress=on_progress
+    )
+    seconds = time.perf_counter() - t0
+    trace = None
+    if result.violation is not None:
+        trace = Trace(__version__, sc.resolved, 0, result.steps, result.violation, result.loop_start)
+    return ExploreRun(sc, result, trace, seconds, max_states, max_depth)
+
+
+def explore_trace_path(out_dir: Path, trace: Trace, scenario_name: str) -> Path:
+    """Where ``kmodel explore`` writes a trace: beside ``check``'s, without overwriting them."""
+    return out_dir / "traces" / f"{scenario_name}-{trace.violation.invariant}-explore.yaml"
+
+
+def describe_explore(run: ExploreRun) -> dict[str, Any]:
+    """Plain data about an exploration, for reports and JSON (no timings: it must be reproducible)."""
+    r = run.result
+    return {
+        "scenario": run.scenario.name,
+        "verdict": r.verdict,
+        "bound": r.bound,
+        "maxStates": run.max_states,
+        "maxDepth": run.max_depth,
+        "symmetry": r.symmetry,
+        "states": r.states,
+        "distinct": r.distinct,
+        "edges": r.edges,
+        "depth": r.depth,
+        "distinctPerDepth": list(r.levels),
+        "violation": None if run.trace is None else run.trace.to_data()["violation"],
+        "traceSteps": None if run.trace is None else len(run.trace.steps),
+        "loopStart": r.loop_start,
+        "fingerprint": r.fingerprint,
+    }
 
 
 def describe_result(result: CheckResult) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from kmodel import __version__
 from kmodel.errors import InputError
 
 EXIT_HELD, EXIT_VIOLATED, EXIT_INPUT = 0, 1, 2
+EXIT_BOUND = 3  # explore: a bound was reached before the state space was exhausted
 
 EPILOG_CHECK = """examples:
   kmodel check                                   the built-in default scenario
@@ -56,6 +57,24 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--settle", action="store_true", help="also list every step of the settle phase")
     r.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
+    e = sub.add_parser(
+        "explore",
+        help="explore every state of a small scenario breadth-first (exit 3: a bound was reached first)",
+        epilog=EPILOG_EXPLORE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    e.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: the built-in one)")
+    e.add_argument("--out", default="reports", type=Path, help="where the summary and traces go (default: reports/)")
+    e.add_argument("--max-states", type=_positive, default=1_000_000, help="distinct states to keep at most (1000000)")
+    e.add_argument("--max-depth", type=_positive, help="steps from the initial state to explore at most (no limit)")
+    e.add_argument(
+        "--symmetry",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="reduce symmetric states to one representative when the model supports it (default: on)",
+    )
+    e.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
+
     b = sub.add_parser("bench", help="measure model and checker speed against a bare Hypothesis machine")
     b.add_argument("scenario", nargs="?", metavar="SCENARIO")
     b.add_argument("--examples", type=_positive, default=50)
@@ -82,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "replay":
             return cmd_replay(args)
+        if args.command == "explore":
+            return cmd_explore(args)
         return cmd_bench(args)
     except InputError as err:
         if args.debug:
@@ -135,11 +156,96 @@ def cmd_check(args: argparse.Namespace) -> int:
     return worst
 
 
+EPILOG_EXPLORE = """examples:
+  kmodel explore properties/scenarios/web-no-expectations.yaml --max-depth 6
+  kmodel explore small.yaml --max-states 200000 --no-symmetry --out /tmp/kmodel
+
+exit codes: 0 every state held, 1 violation, 2 bad input, 3 a bound was reached first
+"""
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    import time
+
+    from kmodel.api import describe_explore, explore, explore_trace_path, save_trace
+    from kmodel.core.explore import ExploreProgress
+    from kmodel.scenario import load_scenario
+    from kmodel.yamlio import write_atomic
+
+    sc = load_scenario(args.scenario)  # validate before any output
+    tty = sys.stderr.isatty()
+    t0 = time.perf_counter()
+    last = [0.0]
+
+    def progress(p: ExploreProgress) -> None:
+        now = time.perf_counter()
+        if now - last[0] < 0.2:
+            return
+        last[0] = now
+        rate = p.states / (now - t0) if now > t0 else 0.0
+        print(
+            f"\r{sc.name}: {p.states:,} states, {p.distinct:,} distinct, depth {p.depth}, {rate:,.0f} states/s ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    run = explore(
+        sc,
+        max_states=args.max_states,
+        max_depth=args.max_depth,
+        symmetry=args.symmetry,
+        on_progress=progress if tty else None,
+    )
+    if tty:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    r = run.result
+    out: Path = args.out
+    trace_file = None
+    if run.trace is not None:
+        trace_file = explore_trace_path(out, run.trace, sc.name)
+        save_trace(run.trace, trace_file)
+    summary = out / f"{sc.name}.explore.json"
+    write_atomic(summary, json.dumps(describe_explore(run), indent=2) + "\n")
+    rate = r.states / run.seconds if run.seconds > 0 else 0.0
+    head = (
+        f"{sc.name}: {r.states:,} states, {r.distinct:,} distinct, depth {r.depth} in {run.seconds:.1f}s "
+        f"({rate:,.0f} states/s, {r.distinct / run.seconds if run.seconds > 0 else 0.0:,.0f} distinct/s)"
+    )
+    code = EXIT_HELD
+    if run.trace is not None:
+        v = run.trace.violation
+        code = EXIT_VIOLATED
+        print(f"{head}: {v.invariant} VIOLATED")
+        print(f"  {v.message}")
+        if run.trace.loop_start is None:
+            print(f"  counterexample: {len(run.trace.steps)} steps (shortest)")
+        else:
+            cycle = len(run.trace.steps) - run.trace.loop_start
+            print(f"  counterexample: a lasso of {run.trace.loop_start} steps, then a cycle of {cycle} repeating")
+        print(f"  trace:  {trace_file}")
+        print(f"  replay: kmodel replay {trace_file}")
+    elif r.verdict == "bound":
+        code = EXIT_BOUND
+        if r.bound == "max_states":
+            print(f"{head}: INCOMPLETE, bound --max-states {args.max_states} reached")
+            print(f"  every state within {r.depth - 1} steps held; depth {r.depth} partly explored")
+        else:
+            print(f"{head}: INCOMPLETE, bound --max-depth {args.max_depth} reached")
+            print(f"  every state within {r.depth} steps held; deeper states exist")
+    else:
+        print(f"{head}: every state explored, all invariants held")
+    print(f"  summary: {summary}")
+    return code
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from kmodel.api import replay
 
     result = replay(args.trace)
     for row in result.rows:
+        if result.loop_start is not None and row.index == result.loop_start + 1:
+            print(f"  ↺ loop: steps {row.index}–{len(result.rows)} repeat forever (a fair cycle)")
         print(f"{row.index:>3}  t={row.clock}s  {row.action}: {row.description}")
         if row.sub:
             # By default only the settle steps that changed the cluster (not heartbeats,

@@ -61,6 +61,7 @@ VARIANTS = {
     "replicaSetEdgeTriggeredDeletes": "replica_set_edge_triggered_deletes",
     "replicaSetTrustsStatus": "replica_set_trusts_status",
     "schedulerAssumeCache": "scheduler_assume_cache",
+    "garbageCollector": "garbage_collector",
 }
 CONTROL_PLANE = {
     "nodeMonitorGracePeriod": ("node_monitor_grace_period", "duration"),

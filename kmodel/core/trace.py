@@ -26,6 +26,8 @@ class Trace:
     seed: int
     steps: tuple[Action, ...]
     violation: Violation
+    loop_start: int | None = None
+    """For a liveness lasso from ``kmodel explore``: ``steps[loop_start:]`` repeat forever."""
 
     def to_data(self) -> dict[str, Any]:
         v = self.violation
@@ -33,20 +35,23 @@ class Trace:
         if v.settle_step:
             violation["settleStep"] = v.settle_step
         violation["message"] = v.message
-        return {
+        data: dict[str, Any] = {
             "apiVersion": FORMAT,
             "kind": "Trace",
             "kmodelVersion": self.version,
             "seed": self.seed,
             "violation": violation,
-            "steps": [a.to_data() for a in self.steps],
-            "scenario": self.scenario,
         }
+        if self.loop_start is not None:
+            data["loopStart"] = self.loop_start  # only lassos carry it: older traces stay valid
+        data["steps"] = [a.to_data() for a in self.steps]
+        data["scenario"] = self.scenario
+        return data
 
     @classmethod
     def from_data(cls, data: Any, current_version: str) -> Trace:
         f = Fields(data, what="a kmodel Trace document")
-        f.only(("apiVersion", "kind", "kmodelVersion", "seed", "violation", "steps", "scenario"))
+        f.only(("apiVersion", "kind", "kmodelVersion", "seed", "violation", "steps", "scenario", "loopStart"))
         if f.str("apiVersion") != FORMAT or f.str("kind") != "Trace":
             raise f.error("kind", f"expected apiVersion {FORMAT!r} and kind 'Trace'")
         version = f.str("kmodelVersion")
@@ -84,4 +89,5 @@ class Trace:
         scenario = f.raw("scenario")
         if not isinstance(scenario, dict):
             raise InputError("is required (a mapping)", path=("scenario",))
-        return cls(version, scenario, seed, tuple(steps), violation)
+        loop_start = f.int("loopStart", None, minimum=0, maximum=len(steps))
+        return cls(version, scenario, seed, tuple(steps), violation, loop_start)

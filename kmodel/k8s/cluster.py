@@ -54,6 +54,7 @@ class Variants:
     replica_set_edge_triggered_deletes: bool = False
     replica_set_trusts_status: bool = False
     scheduler_assume_cache: bool = True
+    garbage_collector: bool = True  # False: no garbage collector (dependents of deleted owners stay)
 
 
 @attrs.frozen
@@ -100,6 +101,8 @@ class ClusterModel:
         cp = config.control_plane
         self.api = APIConfig(cp.default_not_ready_toleration_seconds, cp.default_unreachable_toleration_seconds)
         self.node_names = tuple(n.meta.name for n in config.nodes)
+        from kmodel.k8s.controllers.gc import GarbageCollector, collector_needed
+
         comps: list[Component] = [
             ReplicaSetController(
                 expectations=config.variants.replica_set_expectations,
@@ -109,6 +112,12 @@ class ClusterModel:
             Scheduler(assume_cache=config.variants.scheduler_assume_cache),
             NodeLifecycleController(node_monitor_grace_period=cp.node_monitor_grace_period),
             DeploymentController(),
+            # only where an owner can be deleted: elsewhere it would only add steps
+            *(
+                [GarbageCollector()]
+                if config.variants.garbage_collector and collector_needed(config.user, config.objects)
+                else []
+            ),
         ]
         comps.extend(Kubelet(node=n, lease_duration_seconds=cp.node_lease_duration_seconds) for n in self.node_names)
         self.components: dict[str, Component] = {c.name: c for c in comps}
@@ -122,7 +131,7 @@ class ClusterModel:
         self._memo: dict[str, tuple[ComponentState, int, Any, tuple[Request, ...]]] = {}
         self._space: list[ActionSpec] | None = None
         self.renew_interval = cp.node_lease_duration_seconds // 4
-        self.quiet_period = 2 * self.renew_interval
+        self.quiet_period = self.renew_interval
 
     # -- Model protocol ----------------------------------------------------------------------
 

@@ -155,6 +155,30 @@ def deployment_complete(state: ClusterState) -> str | None:
     return None
 
 
+def no_dangling_owner_references(state: ClusterState) -> str | None:
+    """After settling, no object that is not being deleted has an ownerReference to an owner that
+    no longer exists (no object of that kind and name, or one with another uid) — the garbage
+    collector's promise (``pkg/controller/garbagecollector/garbagecollector.go:
+    attemptToDeleteItem``: an object whose owners are all dangling is deleted; dangling references
+    next to a solid owner are patched away). Orphan propagation removes the reference on purpose,
+    so orphaned objects keep it. Objects already being deleted are on their way out (a pod on a
+    crashed node may stay Terminating) and are not counted."""
+    store = state.store
+    for key, obj in store.objects.items():
+        meta = obj.meta
+        if not meta.owner_references or meta.deletion_timestamp is not None:
+            continue
+        for ref in meta.owner_references:
+            owner = store.get((ref.kind, meta.namespace, ref.name))
+            if owner is None or owner.meta.uid != ref.uid:
+                what = "no longer exists" if owner is None else f"was replaced (uid {owner.meta.uid})"
+                return (
+                    f"{key[0]} {meta.namespace}/{meta.name} still refers to its owner {ref.kind}/{ref.name} "
+                    f"(uid {ref.uid}), which {what}, and nothing is deleting it"
+                )
+    return None
+
+
 _Check = Callable[[Any], str | None]
 
 CATALOGUE: dict[str, tuple[str, str, _Check]] = {
@@ -179,6 +203,12 @@ CATALOGUE: dict[str, tuple[str, str, _Check]] = {
         "Once the cluster settles, every Deployment is fully rolled out: all replicas updated and "
         "available, no old ReplicaSet running pods.",
         deployment_complete,
+    ),
+    "NoDanglingOwnerReferences": (
+        "eventually",
+        "Once the cluster settles, no object (unless it is being deleted) refers to an owner that no longer "
+        "exists: the garbage collector deleted it or, next to a live owner, removed the reference.",
+        no_dangling_owner_references,
     ),
 }
 

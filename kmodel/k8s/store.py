@@ -15,6 +15,25 @@
   terminal pods; a pod with grace > 0 only gets ``deletionTimestamp`` and stays until a grace-0
   delete (the kubelet's, or a force delete) removes it. A second delete may only shorten grace.
 - Objects with finalizers get ``deletionTimestamp`` and stay until the finalizers are removed.
+- ``DeleteOptions.propagationPolicy`` (``Request.propagation``) sets the garbage collector's
+  finalizers (``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Delete``,
+  ``updateForGracefulDeletionAndFinalizers``, ``deletionFinalizersForGarbageCollection``,
+  ``shouldOrphanDependents``, ``shouldDeleteDependents``): both GC finalizers are removed, then
+  ``Orphan`` adds ``orphan`` and ``Foreground`` adds ``foregroundDeletion``; ``Background`` adds
+  none. Without a policy an existing GC finalizer stays and none is added: the default policy of
+  apps/v1 ReplicaSets and Deployments is ``DeleteDependents`` (``pkg/registry/apps/replicaset/
+  strategy.go`` / ``deployment/strategy.go: DefaultGarbageCollectionPolicy``), i.e. background,
+  and pods have no default. An object left with finalizers gets ``deletionTimestamp`` = now and
+  grace 0 (``markAsDeleting``); without finalizers a non-pod is removed at once. A second delete
+  of a terminating non-pod (no graceful strategy, so ``BeforeDelete`` reports nothing pending)
+  recomputes the GC finalizers from its policy, and is removed if none remain; for a pod the
+  pending graceful deletion wins and finalizers are not touched. Not modelled: a pod whose
+  finalizers are emptied after its grace-0 delete (upstream's pod ``ShouldDeleteDuringUpdate``);
+  nothing in kmodel puts GC finalizers on pods.
+- ``patch`` applies a ``MetaPatch`` to the *current* object (a server-side strategic-merge or
+  JSON-merge patch of ``metadata``: no resourceVersion precondition, optional uid precondition);
+  the garbage collector removes ownerReferences and finalizers this way. ``get`` is a live read
+  (``Result.obj`` is the stored object; NotFound otherwise); it changes nothing.
 - ``bind`` is ``pods/binding`` (``pkg/registry/core/pod/storage/storage.go: BindingREST.assignPod``):
   it fails if the pod is gone, being deleted, or already assigned.
 - Admission: ``DefaultTolerationSeconds`` adds NoExecute tolerations for the not-ready and
@@ -43,9 +62,13 @@ from kmodel.k8s.objects import (
     Toleration,
 )
 
-Verb = Literal["create", "update", "update_status", "delete", "bind"]
+Verb = Literal["create", "update", "update_status", "delete", "bind", "patch", "get"]
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+Propagation = Literal["Background", "Foreground", "Orphan"]
+PROPAGATION_POLICIES: tuple[Propagation, ...] = ("Background", "Foreground", "Orphan")
+FINALIZER_ORPHAN = "orphan"  # metav1.FinalizerOrphanDependents
+FINALIZER_FOREGROUND = "foregroundDeletion"  # metav1.FinalizerDeleteDependents
 
 
 @attrs.frozen
@@ -74,15 +97,35 @@ class Request:
     grace: int | None = None
     node_name: str = ""
     tag: tuple[Any, ...] = ()
+    propagation: Propagation | None = None  # DeleteOptions.propagationPolicy (delete only)
 
     def __str__(self) -> str:
         kind, ns, name = self.key
         where = f"{ns}/{name}" if ns else name
         if self.verb == "bind":
             return f"bind {kind}/{where} → {self.node_name}"
+        if self.verb == "delete" and self.propagation is not None:
+            return f"delete {kind}/{where} (propagationPolicy {self.propagation})"
         if self.verb == "delete" and self.grace is not None:
             return f"delete {kind}/{where} (grace {self.grace}s)"
+        if self.verb == "patch" and isinstance(self.obj, MetaPatch):
+            return f"patch {kind}/{where} ({self.obj})"
         return f"{self.verb} {kind}/{where}"
+
+
+@attrs.frozen
+class MetaPatch:
+    """A patch of ``metadata`` applied to the object as stored (what the garbage collector
+    sends: ``GenerateDeleteOwnerRefStrategicMergeBytes`` and the finalizers merge patch of
+    ``removeFinalizer`` in ``pkg/controller/garbagecollector/``)."""
+
+    remove_owner_uids: tuple[str, ...] = ()
+    remove_finalizers: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        parts = [f"remove ownerReference {u}" for u in self.remove_owner_uids]
+        parts += [f"remove finalizer {f}" for f in self.remove_finalizers]
+        return ", ".join(parts)
 
 
 @attrs.frozen
@@ -170,8 +213,12 @@ class Store:
         current = self.objects.get(req.key)
         if current is None:
             return self, Result(False, "NotFound", f"{req.key[0]} {req.key[2]!r} not found")
+        if req.verb == "get":
+            return self, Result(True, obj=current)
         if req.precondition_uid is not None and current.meta.uid != req.precondition_uid:
             return self, Result(False, "Conflict", "uid precondition failed")
+        if req.verb == "patch":
+            return self._patch(current, req.obj, now)
         if req.verb == "bind":
             return self._bind(current, req, now)
         if req.precondition_rv is not None and current.meta.resource_version != req.precondition_rv:
@@ -246,10 +293,27 @@ class Store:
         store, stamped = self._write(current.key, obj, "MODIFIED", now)
         return store, Result(True, obj=stamped)
 
+    def _patch(self, current: Any, patch: MetaPatch, now: int) -> tuple[Store, Result]:
+        """Apply ``patch`` to the stored object; emptying the finalizers of a terminating
+        non-pod removes it (``Update``: ``ShouldDeleteDuringUpdate``), as ``_update`` does."""
+        meta = current.meta
+        refs = tuple(r for r in meta.owner_references if r.uid not in patch.remove_owner_uids)
+        finalizers = tuple(f for f in meta.finalizers if f not in patch.remove_finalizers)
+        if refs == meta.owner_references and finalizers == meta.finalizers:
+            return self, Result(True, obj=current)
+        new = attrs.evolve(current, meta=attrs.evolve(meta, owner_references=refs, finalizers=finalizers))
+        return self._update(current, new, now)
+
     def _delete(self, current: Any, req: Request, now: int) -> tuple[Store, Result]:
         meta = current.meta
         if meta.deletion_timestamp is not None:
+            if req.propagation is not None and not _is_pod(current):
+                return self._delete_again_finalizers(current, req, now)
             return self._delete_again(current, req, now)
+        finalizers = deletion_finalizers(meta.finalizers, req.propagation)
+        if finalizers != meta.finalizers:
+            meta = attrs.evolve(meta, finalizers=finalizers)
+            current = attrs.evolve(current, meta=meta)
         grace = 0
         if isinstance(current, Pod):
             grace = req.grace if req.grace is not None else current.spec.termination_grace_period_seconds
@@ -267,6 +331,20 @@ class Store:
             generation=meta.generation + 1,
         )
         store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED", now)
+        return store, Result(True, obj=stamped)
+
+    def _delete_again_finalizers(self, current: Any, req: Request, now: int) -> tuple[Store, Result]:
+        """A delete with a propagation policy of a terminating non-pod: the GC finalizers are
+        recomputed (``updateForGracefulDeletionAndFinalizers``); none left → removed now."""
+        meta = current.meta
+        finalizers = deletion_finalizers(meta.finalizers, req.propagation)
+        if finalizers == meta.finalizers:
+            return self, Result(True, obj=current)
+        obj = attrs.evolve(current, meta=attrs.evolve(meta, finalizers=finalizers))
+        if not finalizers:
+            store, _ = self._write(current.key, obj, "DELETED", now)
+            return store, Result(True, obj=obj)
+        store, stamped = self._write(current.key, obj, "MODIFIED", now)
         return store, Result(True, obj=stamped)
 
     def _delete_again(self, current: Any, req: Request, now: int) -> tuple[Store, Result]:
@@ -308,6 +386,19 @@ def _is_pod(obj: Any) -> bool:
     return isinstance(obj, Pod)
 
 
+def deletion_finalizers(finalizers: tuple[str, ...], policy: Propagation | None) -> tuple[str, ...]:
+    """``deletionFinalizersForGarbageCollection``: without a policy the existing finalizers
+    decide (kept as they are); with one, both GC finalizers are dropped and the policy's added."""
+    if policy is None:
+        return finalizers
+    kept = tuple(f for f in finalizers if f not in (FINALIZER_ORPHAN, FINALIZER_FOREGROUND))
+    if policy == "Orphan":
+        return (*kept, FINALIZER_ORPHAN)
+    if policy == "Foreground":
+        return (*kept, FINALIZER_FOREGROUND)
+    return kept
+
+
 def generated_suffix(counter: int) -> str:
     """Five characters of the upstream name alphabet, derived from a counter (not random)."""
     n = (counter * 7_368_787) % (len(NAME_ALPHABET) ** 5)  # a fixed bijection of the counter
@@ -336,4 +427,4 @@ def admit_default_tolerations(pod: Pod, config: APIConfig) -> Pod:
     return attrs.evolve(pod, spec=attrs.evolve(pod.spec, tolerations=tuple(tolerations)))
 
 
-__all__ = ["APIConfig", "Event", "FMap", "Request", "Result", "Store"]
+__all__ = ["APIConfig", "Event", "FMap", "MetaPatch", "Request", "Result", "Store"]

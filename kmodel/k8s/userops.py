@@ -13,6 +13,7 @@ Scenario syntax::
       - {op: deletePod, target: ReplicaSet/web}                  # kubectl delete pod (graceful)
       - {op: forceDeletePod, target: ReplicaSet/web}             # ... --grace-period=0 --force
       - {op: rollout, target: Deployment/web, images: [nginx:1.27, nginx:1.28]}  # kubectl set image
+      - {op: delete, target: ReplicaSet/web, propagationPolicy: Foreground}  # kubectl delete --cascade=foreground
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from kmodel.core.model import ActionSpec, Scalar
 from kmodel.errors import InputError
 from kmodel.fields import Fields
 from kmodel.k8s.objects import Key, Node, Pod
-from kmodel.k8s.store import APIConfig, Request, Result, Store
+from kmodel.k8s.store import PROPAGATION_POLICIES, APIConfig, Request, Result, Store
 
 POD_SLOTS = 3  # deletePod draws index 0..2 into the target's active pods (by name)
 MAX_CHOICES = 50
@@ -53,6 +54,7 @@ class UserOpType:
     specs: Callable[[UserOp], list[ActionSpec]]
     apply: Callable[[Store, UserOp, str, dict[str, Any], int, APIConfig], Applied]
     keys: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()  # keys allowed but not required
 
 
 def _fmt(req: Request, res: Result) -> str:
@@ -178,6 +180,34 @@ def _rollout(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int
     return store, f"user sets the image of {op.target_name} to {image}: {_fmt(req, res)}"
 
 
+# -- delete an owner (kubectl delete --cascade) -----------------------------------------------
+
+
+def _parse_delete_owner(f: Fields, target: Key) -> UserOp:
+    raw = f.raw("propagationPolicy") if f.has("propagationPolicy") else "Background"
+    values = raw if isinstance(raw, list) else [raw]
+    if not values or not all(isinstance(v, str) and v in PROPAGATION_POLICIES for v in values):
+        raise f.error("propagationPolicy", f"expected one of {', '.join(PROPAGATION_POLICIES)} (or a list of them)")
+    return UserOp("delete", target, (("propagation", tuple(dict.fromkeys(values))),))
+
+
+def _delete_owner(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
+    """``kubectl delete replicaset/web --cascade=background|foreground|orphan``: a DELETE with
+    ``propagationPolicy`` Background, Foreground or Orphan (``staging/src/k8s.io/kubectl/pkg/cmd/
+    delete/delete_flags.go``: ``--cascade`` defaults to background; ``parseCascadingFlag``), by
+    name, without preconditions. Enabled while the object exists and the delete changes it (a
+    repeated delete with the same policy changes nothing)."""
+    obj = store.get(op.target)
+    if obj is None:
+        return None
+    policy = args["propagation"]
+    req = Request("delete", obj.key, propagation=policy)
+    new, res = store.apply(req, now, api)
+    if new is store:
+        return None
+    return new, f"user deletes {op.target_name} (kubectl delete --cascade={policy.lower()}): {_fmt(req, res)}"
+
+
 def _one(op: UserOp) -> list[ActionSpec]:
     return [ActionSpec(op.op, "user", (("target", (op.target_name,)), *op.params))]
 
@@ -192,12 +222,15 @@ REGISTRY: dict[str, UserOpType] = {
     "deletePod": UserOpType(("ReplicaSet",), _parse_delete, _one, _delete_pod),
     "forceDeletePod": UserOpType(("ReplicaSet",), _parse_delete, _one, _delete_pod),
     "rollout": UserOpType(("Deployment",), _parse_rollout, _one, _rollout, ("images",)),
+    "delete": UserOpType(
+        ("ReplicaSet", "Deployment"), _parse_delete_owner, _one, _delete_owner, optional=("propagationPolicy",)
+    ),
 }
 VERBS: dict[str, str] = {"uncordon": "cordon"}  # action op → registry entry, where they differ
 
 
 def parse_user_op(f: Fields, objects: set[Key], nodes: set[str]) -> UserOp:
-    f.only(("op", "target", "namespace", *sorted({k for t in REGISTRY.values() for k in t.keys})))
+    f.only(("op", "target", "namespace", *sorted({k for t in REGISTRY.values() for k in (*t.keys, *t.optional)})))
     op = f.str("op")
     kind_spec = REGISTRY.get(op)
     if kind_spec is None:
