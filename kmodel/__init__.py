@@ -21,6 +21,7 @@ __all__ = [
     "Scenario",
     "__version__",
     "check",
+    "explore",
     "load_scenario",
     "load_trace",
     "replay",

@@ -118,10 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from kmodel.api import check, describe_result, save_trace, trace_path
-    from kmodel.report.markdown import render
+    from kmodel.api import check, save_trace, trace_path
+    from kmodel.report.write import write_reports
     from kmodel.scenario import load_scenario
-    from kmodel.yamlio import write_atomic
 
     paths: list[str | None] = list(args.scenarios) or [None]
     scenarios = [load_scenario(p) for p in paths]  # validate every input before any output
@@ -136,9 +135,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if result.trace is not None:
             trace_file = trace_path(out, result.trace, sc.name)
             save_trace(result.trace, trace_file)
-        report_file = out / f"{sc.name}.md"
-        write_atomic(report_file, render(result, trace_file, out))
-        write_atomic(out / f"{sc.name}.json", json.dumps(describe_result(result), indent=2) + "\n")
+        report_file = write_reports(result, trace_file, out)
         rate = (o.model_steps + o.settle_steps) / result.seconds if result.seconds > 0 else 0.0
         total = o.model_steps + o.settle_steps
         head = f"{sc.name}: {o.runs} runs, {total} steps in {result.seconds:.1f}s ({rate:,.0f} steps/s)"

@@ -39,19 +39,29 @@ from kmodel.k8s.objects import (
     PodTemplateSpec,
     ReplicaSet,
     ReplicaSetSpec,
+    Service,
+    ServicePort,
+    ServiceSpec,
+    StatefulSet,
+    StatefulSetSpec,
     Taint,
     Toleration,
     TopologySpreadConstraint,
 )
 from kmodel.k8s.quantity import QuantityError, parse_quantity, to_model_units
 
-SUPPORTED = {"Pod": "v1", "ReplicaSet": "apps/v1", "Node": "v1", "Deployment": "apps/v1"}
+SUPPORTED = {
+    "Pod": "v1",
+    "ReplicaSet": "apps/v1",
+    "Node": "v1",
+    "Deployment": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "Service": "v1",
+}
 KNOWN_UNMODELLED = (
-    "StatefulSet",
     "DaemonSet",
     "Job",
     "CronJob",
-    "Service",
     "EndpointSlice",
     "ConfigMap",
     "Secret",
@@ -92,6 +102,10 @@ def parse_object(doc: Any) -> Any:
         return parse_replicaset(f)
     if kind == "Deployment":
         return parse_deployment(f)
+    if kind == "StatefulSet":
+        return parse_statefulset(f)
+    if kind == "Service":
+        return parse_service(f)
     return parse_node_manifest(f)
 
 
@@ -345,6 +359,110 @@ def parse_replicaset(f: Fields) -> ReplicaSet:
             template=PodTemplateSpec(labels=labels, spec=pod_spec),
             replicas=spec.int("replicas", 1, minimum=0),
             min_ready_seconds=spec.int("minReadySeconds", 0, minimum=0),
+        ),
+    )
+
+
+POD_MANAGEMENT_POLICIES = ("OrderedReady", "Parallel")
+STATEFULSET_STRATEGIES = ("RollingUpdate", "OnDelete")
+
+
+def parse_statefulset(f: Fields) -> StatefulSet:
+    """An ``apps/v1`` StatefulSet with ``SetDefaults_StatefulSet`` (``pkg/apis/apps/v1/defaults.go``:
+    podManagementPolicy OrderedReady, updateStrategy RollingUpdate with partition 0, replicas 1,
+    revisionHistoryLimit 10) and the checks of ``pkg/apis/apps/validation: ValidateStatefulSetSpec``
+    the model relies on: the policy is OrderedReady or Parallel, the strategy RollingUpdate or
+    OnDelete (``rollingUpdate`` only with RollingUpdate), a non-empty selector that matches the
+    template labels, and restartPolicy Always. ``volumeClaimTemplates``, ``ordinals`` and
+    ``persistentVolumeClaimRetentionPolicy`` are not modelled (ignored)."""
+    meta = parse_meta(f)
+    spec = f.map("spec", required=True)
+    selector_f = spec.map("selector", required=True)
+    selector = parse_selector(selector_f)
+    if not selector.match_labels and not selector.match_expressions:
+        raise selector_f.error(None, "must not be empty (apps/v1 requires a non-empty selector)")
+    template = spec.map("template", required=True)
+    labels = FMap(template.map("metadata").str_map("labels"))
+    if not selector.matches(labels):
+        raise template.error("metadata", f"labels {dict(labels)} do not match the selector {selector}")
+    pod_spec = parse_pod_spec(template.map("spec", required=True))
+    if pod_spec.restart_policy != "Always":
+        raise template.map("spec").error("restartPolicy", "a StatefulSet's pods must use restartPolicy Always")
+    policy = spec.str("podManagementPolicy", "OrderedReady")
+    if policy not in POD_MANAGEMENT_POLICIES:
+        raise spec.error("podManagementPolicy", f"must be 'OrderedReady' or 'Parallel', got {policy!r}")
+    strategy = spec.map("updateStrategy")
+    stype = strategy.str("type", "RollingUpdate")
+    if stype not in STATEFULSET_STRATEGIES:
+        raise strategy.error("type", f"expected RollingUpdate or OnDelete, got {stype!r}")
+    if stype == "OnDelete" and strategy.has("rollingUpdate"):
+        raise strategy.error("rollingUpdate", "only allowed for updateStrategy 'RollingUpdate'")
+    partition = strategy.map("rollingUpdate").int("partition", 0, minimum=0)
+    return StatefulSet(
+        meta=meta,
+        spec=StatefulSetSpec(
+            selector=selector,
+            template=PodTemplateSpec(labels=labels, spec=pod_spec),
+            replicas=spec.int("replicas", 1, minimum=0),
+            service_name=spec.str("serviceName", ""),
+            pod_management_policy=policy,
+            update_strategy_type=stype,
+            partition=partition,
+            min_ready_seconds=spec.int("minReadySeconds", 0, minimum=0),
+            revision_history_limit=spec.int("revisionHistoryLimit", 10, minimum=0),
+        ),
+    )
+
+
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+SERVICE_PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+def parse_service(f: Fields) -> Service:
+    """A ``v1`` Service with ``SetDefaults_Service`` (type ClusterIP, port protocol TCP, ``targetPort``
+    = ``port``) and the checks of ``pkg/apis/core/validation: ValidateService`` the model relies on: at
+    least one port unless headless, names on every port when there are several, ports in 1–65535,
+    ``clusterIP`` "None" (headless), empty (allocated on create) or an IPv4 address. NodePort and
+    LoadBalancer Services are modelled as their ClusterIP part (node ports and load balancers are
+    not); ExternalName has no endpoints and is not modelled. An empty ``selector`` is no selector
+    (the API server does not keep an empty map)."""
+    meta = parse_meta(f)
+    spec = f.map("spec", required=True)
+    stype = spec.str("type", "ClusterIP")
+    if stype == "ExternalName":
+        raise spec.error("type", "ExternalName Services are not modelled by kmodel")
+    if stype not in SERVICE_TYPES:
+        raise spec.error("type", f"expected one of ClusterIP, NodePort, LoadBalancer, got {stype!r}")
+    cluster_ip = spec.str("clusterIP", "")
+    if cluster_ip not in ("", "None"):
+        octets = cluster_ip.split(".")
+        if len(octets) != 4 or not all(o.isdigit() and o.isascii() and int(o) <= 255 for o in octets):
+            raise spec.error("clusterIP", f"must be 'None', empty or an IPv4 address, got {cluster_ip!r}")
+    ports = []
+    for path, item in spec.list("ports"):
+        pf = Fields(item, path)
+        port = pf.int("port", minimum=1, maximum=65535)
+        target = pf.raw("targetPort", port)
+        if isinstance(target, bool) or not isinstance(target, int | str) or target in ("", 0):
+            raise pf.error("targetPort", f"expected a port number or name, got {target!r}")
+        if isinstance(target, int) and not 1 <= target <= 65535:
+            raise pf.error("targetPort", "must be between 1 and 65535")
+        protocol = pf.str("protocol", "TCP")
+        if protocol not in SERVICE_PROTOCOLS:
+            raise pf.error("protocol", f"expected one of TCP, UDP, SCTP, got {protocol!r}")
+        ports.append(ServicePort(port=port, target_port=target, name=pf.str("name", ""), protocol=protocol))
+    if not ports and cluster_ip != "None":
+        raise spec.error("ports", "is required (only a headless Service may have no ports)")
+    if len(ports) > 1 and not all(p.name for p in ports):
+        raise spec.error("ports", "every port must have a name when there is more than one")
+    selector = spec.str_map("selector")
+    return Service(
+        meta=meta,
+        spec=ServiceSpec(
+            selector=FMap(selector) if selector else None,
+            cluster_ip=cluster_ip,
+            ports=tuple(ports),
+            publish_not_ready_addresses=spec.bool("publishNotReadyAddresses", False),
         ),
     )
 

@@ -1,29 +1,26 @@
 """Property suite: every shipped scenario gives its expected verdict.
 
-A scenario expected to hold that fails prints its trace path and the replay command; a scenario
-expected to fail must be found violating the named invariant, with a trace that replays.
+Uses the ``kmodel_check`` fixture of kmodel's pytest plugin, so a scenario expected to hold that
+fails prints its trace path and replay command, the terminal summary lists every violation
+found, and ``pytest -n 2 properties/`` works. ``--hypothesis-profile=deep`` multiplies the
+scenario budgets by 10.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from hypothesis import settings
 
 import kmodel
-from kmodel.api import save_trace, trace_path
 
 HERE = Path(__file__).parent
 EXPECTED: dict[str, str] = yaml.safe_load((HERE / "expected.yaml").read_text())
 SCENARIOS = {p.stem: p for p in sorted((HERE / "scenarios").glob("*.yaml"))}
-
-
-def _scale() -> int:
-    from conftest import KMODEL_BUDGET_SCALE
-
-    return KMODEL_BUDGET_SCALE.get(settings.get_current_profile_name(), 1)
+BUDGET_SCALE = {"deep": 10}
 
 
 def test_every_scenario_has_an_expected_verdict() -> None:
@@ -31,25 +28,10 @@ def test_every_scenario_has_an_expected_verdict() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_scenario_verdict(name: str, tmp_path: Path) -> None:
-    from conftest import cached_check
-
-    path = None if name == "default" else str(SCENARIOS[name])
-    scenario = kmodel.load_scenario(path)
-    scale = _scale()
-    result = cached_check(path, 0, None if scale == 1 else scenario.budget.examples * scale)
-    expected = EXPECTED[name]
+def test_scenario_verdict(name: str, kmodel_check: Any) -> None:
+    path = None if name == "default" else SCENARIOS[name]
+    scale = BUDGET_SCALE.get(settings.get_current_profile_name(), 1)
+    examples = None if scale == 1 else kmodel.load_scenario(path).budget.examples * scale
+    result = kmodel_check(path, expect=EXPECTED[name], examples=examples)
     if result.trace is not None:
-        path = trace_path(tmp_path, result.trace, scenario.name)
-        save_trace(result.trace, path)
-        found = result.trace.violation
-        detail = f"{found.invariant}: {found.message}\n  trace:  {path}\n  replay: kmodel replay {path}"
-    else:
-        detail = "all invariants held"
-    if expected == "held":
-        assert result.held, f"{name} was expected to hold but: {detail}"
-        return
-    assert result.trace is not None, f"{name}: expected {expected} to be violated, but {detail}"
-    assert result.trace.violation.invariant == expected, detail
-    replayed = kmodel.replay(result.trace)
-    assert replayed.reproduced, f"{name}: the trace does not reproduce on replay\n  {detail}"
+        assert kmodel.replay(result.trace).reproduced, f"{name}: the trace does not reproduce on replay"

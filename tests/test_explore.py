@@ -94,7 +94,7 @@ def mutex(atomic: bool, procs: int = 2, symmetric: bool = False) -> Toy:
         for i, pc in enumerate(pcs):
 
             def at(new: int, new_lock: bool, i: int = i) -> tuple[tuple[int, ...], bool]:
-                return (pcs[:i] + (new,) + pcs[i + 1 :], new_lock)
+                return ((*pcs[:i], new, *pcs[i + 1 :]), new_lock)
 
             if not atomic and pc == 0 and not lock:
                 out.append((Action.of("look", proc=i), at(1, lock)))
@@ -125,7 +125,7 @@ def bits(n: int, max_ones: int | None = None, symmetric: bool = False) -> Toy:
     (symmetric in the bits) fails once more bits are set."""
 
     def moves(state: tuple[int, ...]) -> list[tuple[Action, Any]]:
-        return [(Action.of("set", i=i), state[:i] + (1,) + state[i + 1 :]) for i in range(n) if not state[i]]
+        return [(Action.of("set", i=i), (*state[:i], 1, *state[i + 1 :])) for i in range(n) if not state[i]]
 
     def at_most(state: tuple[int, ...]) -> str | None:
         return f"{sum(state)} bits set" if max_ones is not None and sum(state) > max_ones else None

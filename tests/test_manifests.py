@@ -205,7 +205,7 @@ def test_unknown_kind_lists_supported() -> None:
         assert kind in msg
 
 
-@pytest.mark.parametrize("kind", ["Service", "StatefulSet", "ConfigMap"])
+@pytest.mark.parametrize("kind", ["EndpointSlice", "DaemonSet", "ConfigMap"])
 def test_known_unmodelled_kind(kind: str) -> None:
     msg = error_of([pod_doc(), {"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}}])
     assert "document 2: kind:" in msg

@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 
 import kmodel
-from kmodel.api import describe_result, trace_path
+from kmodel.api import trace_path
 from kmodel.core.trace import Trace
-from kmodel.report.markdown import render
+from kmodel.pytest_plugin import cached_check
+from kmodel.report.document import build
+from kmodel.report.html import render_html
+from kmodel.report.markdown import render_document
 from kmodel.yamlio import dump
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,15 +38,16 @@ def test_there_are_golden_reports() -> None:
 
 @pytest.mark.parametrize("report", GOLDEN, ids=lambda p: p.stem)
 def test_report_is_reproduced(report: Path) -> None:
-    from conftest import cached_check
-
     path = _scenario_for(report.stem)
     scenario = kmodel.load_scenario(path)
     result = cached_check(None if path is None else str(path), 0)
     out = Path("reports")
     trace_file = trace_path(out, result.trace, scenario.name) if result.trace is not None else None
-    assert render(result, trace_file, out) == report.read_text(), f"{report.name} drifted; see module docstring"
-    assert json.loads(report.with_suffix(".json").read_text()) == describe_result(result)
+    doc = build(result, trace_file, out)
+    assert json.loads(report.with_suffix(".json").read_text()) == json.loads(json.dumps(doc)), "JSON drifted"
+    timeline = f"{scenario.name}.timeline.svg" if (REPORTS / f"{scenario.name}.timeline.svg").exists() else None
+    assert render_document(doc, timeline) == report.read_text(), f"{report.name} drifted; see module docstring"
+    assert render_html(doc) == report.with_suffix(".html").read_text(), "HTML drifted"
     if result.trace is not None:
         assert trace_file is not None
         committed = (ROOT / trace_file).read_text().split("\n", 2)[2]

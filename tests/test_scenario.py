@@ -373,7 +373,7 @@ def test_user_op_namespace_matters() -> None:
 
 
 def test_user_op_unknown_op() -> None:
-    msg = error_of(scenario(objects=[rs_obj()], user=[{"op": "delete", "target": "ReplicaSet/web"}]))
+    msg = error_of(scenario(objects=[rs_obj()], user=[{"op": "teleport", "target": "ReplicaSet/web"}]))
     assert "spec.user[0].op" in msg and "scale" in msg
 
 

@@ -32,6 +32,7 @@ The search keeps no wall clock: callers time it (``on_progress`` gets the counte
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, Literal, TypeVar
 
@@ -66,7 +67,7 @@ def fingerprint(state: object) -> str:
 @attrs.frozen
 class ExploreProgress:
     """Counters handed to ``on_progress``: states generated (duplicates included), distinct
-    states, and the depth of the level being expanded."""
+    states, and the deepest level reached so far."""
 
     states: int
     distinct: int
@@ -162,7 +163,7 @@ def explore(
             for action, nxt in successors(states[sid]):
                 edges += 1
                 if on_progress is not None and edges % PROGRESS_EVERY == 0:
-                    on_progress(ExploreProgress(edges + 1, len(states), d))
+                    on_progress(ExploreProgress(edges + 1, len(states), d + 1 if next_level else d))
                 c = canon(nxt)
                 tid = ids.get(c)
                 if tid is None:
@@ -205,38 +206,48 @@ def explore(
         if on_progress is not None:
             on_progress(ExploreProgress(edges + 1, len(states), d))
 
-    depth = len(levels) - 1
-    common = {
-        "states": edges + 1,
-        "distinct": len(states),
-        "edges": edges,
-        "depth": depth,
-        "levels": tuple(levels),
-        "symmetry": rep is not None,
-        "graph": graph,
-    }
+    result: ExploreResult[S] = ExploreResult(
+        verdict="bound" if bound is not None else "held",
+        bound=bound,
+        violation=None,
+        steps=(),
+        loop_start=None,
+        states=edges + 1,
+        distinct=len(states),
+        edges=edges,
+        depth=len(levels) - 1,
+        levels=tuple(levels),
+        symmetry=rep is not None,
+        fingerprint=None,
+        graph=graph,
+    )
     if failed is not None:
-        tid, prop, msg = failed
-        abstract = _path(parent, tid)
-        steps, end = _concretise(model, canon, [states[i] for i in _path_ids(parent, tid)], abstract)
+        tid, prop, _ = failed
+        steps, end = _concretise(model, canon, [states[i] for i in _path_ids(parent, tid)], _path(parent, tid))
         concrete = first_failure(safety, end)
         if concrete is None or concrete[0].name != prop.name:
             raise SymmetryError(f"{prop.name} fails on a representative but not on the concrete state")
         violation = Violation(prop.name, prop.kind, concrete[1], len(steps))
-        return ExploreResult("violated", bound, violation, tuple(steps), None, fingerprint=fingerprint(end), **common)
+        return attrs.evolve(
+            result, verdict="violated", violation=violation, steps=tuple(steps), fingerprint=fingerprint(end)
+        )
     if graph is not None:
-        lasso = _find_lasso(model, graph, states, parent, depth_of, liveness)
+        lasso = _find_lasso(graph, states, parent, depth_of, liveness)
         if lasso is not None:
             prefix_ids, cycle = lasso
             steps, loop_start, end = _concretise_lasso(model, canon, states, parent, prefix_ids, cycle)
-            violation = lasso_violation(model, steps, loop_start)
-            if violation is None:
+            live = lasso_violation(model, steps, loop_start)
+            if live is None:
                 raise SymmetryError("the lasso found on representatives does not replay as a fair cycle")
-            return ExploreResult(
-                "violated", bound, violation, tuple(steps), loop_start, fingerprint=fingerprint(end), **common
+            return attrs.evolve(
+                result,
+                verdict="violated",
+                violation=live,
+                steps=tuple(steps),
+                loop_start=loop_start,
+                fingerprint=fingerprint(end),
             )
-    verdict: Verdict = "bound" if bound is not None else "held"
-    return ExploreResult(verdict, bound, None, (), None, fingerprint=None, **common)
+    return result
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -306,7 +317,6 @@ def _concretise(
 
 
 def _find_lasso(
-    model: Model[S],
     graph: nx.DiGraph,
     states: list[S],
     parent: list[tuple[int, Action] | None],
@@ -375,7 +385,7 @@ def _cycle(graph: nx.DiGraph, fair: nx.DiGraph, comp: list[int], bad: list[int])
     def go(to: int) -> None:
         here = walk[-1][2] if walk else entry
         nodes = nx.shortest_path(sub, here, to)
-        for u, v in zip(nodes, nodes[1:], strict=False):
+        for u, v in itertools.pairwise(nodes):
             a = sub[u][v]["actions"][0]
             walk.append((u, a, v))
             taken.add(a)

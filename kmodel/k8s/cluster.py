@@ -13,7 +13,13 @@
 - ``crash_container(node, index)``: the index-th running pod (by name) on the node exits
   (fault; budget ``faults.containerCrash``);
 - user steps from the scenario's ``spec.user`` (``kubectl scale``, ``cordon``/``uncordon``,
-  ``delete pod`` with or without ``--force``): see ``kmodel.k8s.userops`` (user).
+  ``delete pod`` with or without ``--force``): see ``kmodel.k8s.userops`` (user);
+- ``request(target, node, index)``: a client on ``node`` sends one request to a Service; it is
+  enabled only when it reaches a stopped container, which it records (user; see
+  ``kmodel.k8s.controllers.kubeproxy``).
+
+Where a Service exists, the EndpointSlice controller and the kube-proxies must act on pending work
+before the clock moves on (``_overdue``), as pending watch events must be delivered (``_tick``).
 
 An action that would change nothing is not enabled (``step`` returns None).
 """
@@ -30,6 +36,13 @@ from kmodel.core.model import Action, ActionSpec, Property, expand
 from kmodel.core.run import settle_steps
 from kmodel.k8s.controllers.deployment import DeploymentController
 from kmodel.k8s.controllers.kubelet import Kubelet, KubeletLocal, crashed, node_lease
+from kmodel.k8s.controllers.kubeproxy import (
+    KubeProxy,
+    ProxyLocal,
+    allocate_cluster_ips,
+    route_request,
+    service_components,
+)
 from kmodel.k8s.controllers.nodelifecycle import NodeLifecycleController, NodeLifecycleLocal
 from kmodel.k8s.controllers.replicaset import ReplicaSetController, owned_active_pods
 from kmodel.k8s.controllers.scheduler import Scheduler
@@ -79,7 +92,7 @@ class ClusterConfig:
     start: str = "settled"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # states are hashed again and again by the explorer
 class ClusterState:
     clock: int
     store: Store
@@ -102,6 +115,7 @@ class ClusterModel:
         self.api = APIConfig(cp.default_not_ready_toleration_seconds, cp.default_unreachable_toleration_seconds)
         self.node_names = tuple(n.meta.name for n in config.nodes)
         from kmodel.k8s.controllers.gc import GarbageCollector, collector_needed
+        from kmodel.k8s.controllers.statefulset import StatefulSetController
 
         comps: list[Component] = [
             ReplicaSetController(
@@ -112,6 +126,8 @@ class ClusterModel:
             Scheduler(assume_cache=config.variants.scheduler_assume_cache),
             NodeLifecycleController(node_monitor_grace_period=cp.node_monitor_grace_period),
             DeploymentController(),
+            # only where a StatefulSet exists: elsewhere it would only add steps
+            *([StatefulSetController()] if any(o.KIND == "StatefulSet" for o in config.objects) else []),
             # only where an owner can be deleted: elsewhere it would only add steps
             *(
                 [GarbageCollector()]
@@ -120,13 +136,16 @@ class ClusterModel:
             ),
         ]
         comps.extend(Kubelet(node=n, lease_duration_seconds=cp.node_lease_duration_seconds) for n in self.node_names)
+        # Service discovery only where a Service exists: elsewhere it would only add steps
+        comps.extend(service_components(config.objects, self.node_names))
         self.components: dict[str, Component] = {c.name: c for c in comps}
         self.component_names = tuple(self.components)
         self._properties = invariants.select(self, config.invariants)
         self._user_ops = {spec.op for spec in user_specs(config.user)}
         self._history = dict(config.faults).get("staleRelist", 0) > 0
         self._watch_delay = dict(config.faults).get("watchDelay", 0)
-        self.control_plane = tuple(n for n, c in self.components.items() if not isinstance(c, Kubelet))
+        self.control_plane = tuple(n for n, c in self.components.items() if not isinstance(c, Kubelet | KubeProxy))
+        self._prompt = tuple(n for n, c in self.components.items() if hasattr(c, "sync_deadline"))
         self._initial: ClusterState | None = None
         self._memo: dict[str, tuple[ComponentState, int, Any, tuple[Request, ...]]] = {}
         self._space: list[ActionSpec] | None = None
@@ -146,7 +165,7 @@ class ClusterModel:
             store, res = store.apply(Request("create", node.key, node), 0, self.api)
             lease = node_lease(node.meta.name, 0, self.config.control_plane.node_lease_duration_seconds)
             store, res = store.apply(Request("create", lease.key, lease), 0, self.api)
-        for obj in self.config.objects:
+        for obj in allocate_cluster_ips(self.config.objects):
             store, res = store.apply(Request("create", obj.key, obj), 0, self.api)
             if not res.ok:
                 raise ValueError(f"{obj.KIND} {obj.meta.name}: {res.reason}: {res.message}")
@@ -262,7 +281,10 @@ class ClusterModel:
         return until
 
     def truth_key(self, state: ClusterState) -> tuple[object, ...]:
-        return (state.store.objects, state.monitor, state.nodes_up)
+        """What invariants read: the store, history variables, node states and what each
+        kubelet's runtime is actually running (e.g. two running pods with one identity)."""
+        runtimes = tuple(cs.local.pods for cs in state.components.values() if isinstance(cs.local, KubeletLocal))
+        return (state.store.objects, state.monitor, state.nodes_up, state.partitioned, *runtimes)
 
     def progress_key(self, state: ClusterState) -> Hashable:
         objs = tuple(o for k, o in state.store.objects.items() if k[0] != "Lease")
@@ -321,7 +343,7 @@ class ClusterModel:
 
     def _cut_off(self, state: ClusterState, name: str) -> bool:
         comp = self.components[name]
-        return isinstance(comp, Kubelet) and bool(state.partitioned.get(comp.node))
+        return isinstance(comp, Kubelet | KubeProxy) and bool(state.partitioned.get(comp.node))
 
     def _pending(self, state: ClusterState, name: str) -> list[Any]:
         """The watch events ``name`` has yet to see, in order (skipping coalesced ones)."""
@@ -480,6 +502,8 @@ class ClusterModel:
             first = self._first_pending(state, name)
             if first is not None and first.time + self._watch_delay < t:
                 return None
+        if self._prompt and self._overdue(state, t):
+            return None
         if log is not None:
             log.append(f"clock {state.clock}s → {t}s")
         return attrs.evolve(state, clock=t)
@@ -495,7 +519,7 @@ class ClusterModel:
         down = ComponentState(cursor=cs.cursor, cache=EMPTY_CACHE, local=KubeletLocal(), up=False)
         return attrs.evolve(
             state,
-            components=state.components.set(name, down),
+            components=self._node_proxy(state.components.set(name, down), node, None),
             nodes_up=state.nodes_up.set(node, False),
             faults_left=state.faults_left.set("nodeCrash", state.faults_left["nodeCrash"] - 1),
         )
@@ -509,7 +533,9 @@ class ClusterModel:
         if log is not None:
             log.append(f"{node} recovered: kubelet starts and relists at rv {state.store.revision}")
         return attrs.evolve(
-            state, components=state.components.set(name, fresh), nodes_up=state.nodes_up.set(node, True)
+            state,
+            components=self._node_proxy(state.components.set(name, fresh), node, state.store),
+            nodes_up=state.nodes_up.set(node, True),
         )
 
     def _crash_container(
@@ -534,6 +560,8 @@ class ClusterModel:
         )
 
     def _user(self, state: ClusterState, action: Action, log: list[str] | None) -> ClusterState | None:
+        if action.op == "request":
+            return self._request(state, action, log)
         applied = apply_user_op(state.store, self.config.user, action.op, dict(action.args), state.clock, self.api)
         if applied is None:
             return None
@@ -541,6 +569,76 @@ class ClusterModel:
         if log is not None:
             log.append(what)
         return attrs.evolve(state, store=store)
+
+    # -- Services: kube-proxies follow their node; client requests (see controllers.kubeproxy) --
+
+    def _node_proxy(
+        self, comps: FMap[str, ComponentState], node: str, store: Store | None
+    ) -> FMap[str, ComponentState]:
+        """The node's kube-proxy, if any, stops with a crash (its rules go with the node's kernel)
+        or starts fresh and relists from ``store`` on recovery."""
+        name = f"kube-proxy/{node}"
+        if name not in comps:
+            return comps
+        if store is None:
+            return comps.set(name, ComponentState(comps[name].cursor, EMPTY_CACHE, ProxyLocal(), up=False))
+        return comps.set(name, self._fresh_component(self.components[name], store))
+
+    def _reconnect_proxy(self, state: ClusterState, node: str, log: list[str] | None) -> ClusterState:
+        """On healing, the node's kube-proxy re-watches like the kubelet (see ``_heal_node``)."""
+        name = f"kube-proxy/{node}"
+        cs = state.components.get(name)
+        if cs is None or not cs.up:
+            return state
+        events = state.store.events
+        if state.store.revision > cs.cursor and (not events or events[0].revision > cs.cursor + 1):
+            if log is not None:
+                log.append(f"{name}'s watch from rv {cs.cursor} is too old, so it relists at rv {state.store.revision}")
+            return self._relist(state, name)
+        return state
+
+    def _overdue(self, state: ClusterState, t: int) -> bool:
+        """Whether moving the true clock to ``t`` would pass a sync a running, connected component
+        owes (the EndpointSlice controller's queue, a kube-proxy's pending rules)."""
+        for name in self._prompt:
+            cs = state.components[name]
+            if not cs.up or self._cut_off(state, name):
+                continue
+            d = self.components[name].sync_deadline(cs.local, self.view(state, name))  # type: ignore[attr-defined]
+            if d is not None and d - state.offsets.get(name, 0) < t:
+                return True
+        return False
+
+    def _request(self, state: ClusterState, action: Action, log: list[str] | None) -> ClusterState | None:
+        """A client request (``kmodel.k8s.controllers.kubeproxy.route_request``). It changes the state
+        only when it reaches a pod whose container is not running: the history variable
+        ``NoTrafficToDeadPods`` records the first such request."""
+        if "NoTrafficToDeadPods" in state.monitor:
+            return None
+        target = action.arg("target")
+        svc = next((op.target for op in self.config.user if op.op == "request" and op.target_name == target), None)
+        service = state.store.get(svc) if svc is not None else None
+        if service is None:
+            return None
+        routed = route_request(state, service, action.arg("node"), action.arg("index"))
+        if routed is None or routed.running:
+            return None
+        b = routed.backend
+        pod = state.store.get(("Pod", service.meta.namespace, b.pod_name))
+        if pod is None or pod.meta.uid != b.pod_uid:
+            where = "deleted from the API"
+        elif pod.meta.deletion_timestamp is not None:
+            where = "Terminating"
+        else:
+            where = "not deleted"
+        msg = (
+            f"a request to Service {service.meta.namespace}/{service.meta.name} from {action.arg('node')} went "
+            f"through {routed.via} to pod {b.pod_name} ({b.ip}) on {b.node}, whose container is not running "
+            f"(pod {where})"
+        )
+        if log is not None:
+            log.append(f"client on {action.arg('node')} → {routed.via} → {b.pod_name}: container not running")
+        return attrs.evolve(state, monitor=state.monitor.set("NoTrafficToDeadPods", msg))
 
     # -- faults beyond crashes (see kmodel.k8s.faults) ---------------------------------------
 
@@ -584,7 +682,8 @@ class ClusterModel:
         if spent is None:
             return None
         if log is not None:
-            log.append(f"{node} partitioned: its kubelet can no longer reach the API server; containers keep running")
+            who = "kubelet and kube-proxy" if f"kube-proxy/{node}" in self.components else "kubelet"
+            log.append(f"{node} partitioned: its {who} can no longer reach the API server; containers keep running")
         return attrs.evolve(spent, partitioned=spent.partitioned.set(node, True))
 
     def _heal_node(self, state: ClusterState, log: list[str] | None, node: str) -> ClusterState | None:
@@ -597,6 +696,7 @@ class ClusterModel:
         if not state.partitioned.get(node):
             return None
         state = attrs.evolve(state, partitioned=state.partitioned.delete(node))
+        state = self._reconnect_proxy(state, node, log)
         name = f"kubelet/{node}"
         cs = state.components[name]
         events = state.store.events

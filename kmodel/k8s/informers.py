@@ -62,7 +62,7 @@ def cache_from_store(store: Store, watches: Any, objects: Any = None) -> Cache:
     return FMap({k: FMap[tuple[str, str], Any](v) for k, v in by_kind.items()})
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # states are hashed again and again by the explorer
 class ComponentState:
     """A component's informer cursor and cache, its in-memory state, and whether it runs.
 

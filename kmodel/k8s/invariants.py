@@ -163,13 +163,15 @@ def no_dangling_owner_references(state: ClusterState) -> str | None:
     next to a solid owner are patched away). Orphan propagation removes the reference on purpose,
     so orphaned objects keep it. Objects already being deleted are on their way out (a pod on a
     crashed node may stay Terminating) and are not counted."""
+    from kmodel.k8s.controllers.gc import owner_key
+
     store = state.store
     for key, obj in store.objects.items():
         meta = obj.meta
         if not meta.owner_references or meta.deletion_timestamp is not None:
             continue
         for ref in meta.owner_references:
-            owner = store.get((ref.kind, meta.namespace, ref.name))
+            owner = store.get(owner_key(ref, meta.namespace))
             if owner is None or owner.meta.uid != ref.uid:
                 what = "no longer exists" if owner is None else f"was replaced (uid {owner.meta.uid})"
                 return (
@@ -177,6 +179,159 @@ def no_dangling_owner_references(state: ClusterState) -> str | None:
                     f"(uid {ref.uid}), which {what}, and nothing is deleting it"
                 )
     return None
+
+
+def at_most_one_pod_per_ordinal(state: ClusterState) -> str | None:
+    """StatefulSet "at most one" semantics: at no instant do two pods whose containers actually run
+    (the kubelets' container runtimes, not the API) claim the same StatefulSet identity
+    ``<set>-<ordinal>``. The API server holds one object per name and the controller recreates an
+    ordinal only once the old pod is gone from the API, so a duplicate needs containers that still
+    run after their pod's name was freed: a force deletion, typically of a pod on a partitioned node
+    (https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/)."""
+    from kmodel.k8s.controllers.statefulset import parent_and_ordinal, running_ordinals
+
+    running = running_ordinals(state.components.items())
+    dups = sorted((key, where) for key, where in running.items() if len(where) > 1)
+    if not dups:
+        return None
+    sets = {(s.meta.namespace, s.meta.name) for s in state.store.list("StatefulSet")}
+    for (ns, name), where in dups:
+        parent, ordinal = parent_and_ordinal(name)
+        if ordinal < 0 or (ns, parent) not in sets:
+            continue
+        api = state.store.get(("Pod", ns, name))
+        copies = []
+        for node, uid in where:
+            notes = []
+            if state.partitioned.get(node, False):
+                notes.append("node partitioned")
+            if api is None or api.meta.uid != uid:
+                notes.append(f"pod uid {uid} no longer in the API")
+            copies.append(f"{node}" + (f" ({'; '.join(notes)})" if notes else ""))
+        return (
+            f"StatefulSet {ns}/{parent}: identity {name} (ordinal {ordinal}) runs twice at once, "
+            f"on {' and '.join(copies)}"
+        )
+    return None
+
+
+def statefulset_converges(state: ClusterState) -> str | None:
+    """After settling, every StatefulSet (unless being deleted) has its pods ``<set>-0`` to
+    ``<set>-(replicas-1)``, each Running, Ready and not Terminating, and none of a higher ordinal:
+    the target state of ``pkg/controller/statefulset/stateful_set_control.go: updateStatefulSet``.
+    A failure names the first ordinal that is missing or unhealthy and why; an ordinal whose old
+    pod stays Terminating (its kubelet is unreachable or down) is never recreated, by design."""
+    from kmodel.k8s.controllers.statefulset import (
+        is_running_and_ready,
+        is_terminating,
+        ordinal_of,
+        pod_name,
+        set_pods,
+    )
+
+    store = state.store
+    pods = store.list("Pod")
+    nodes: list[Node] = store.list("Node")
+    for sset in store.list("StatefulSet"):
+        if sset.meta.deletion_timestamp is not None:
+            continue
+        members = {p.meta.name: p for p in set_pods(sset, pods)}
+        where = f"StatefulSet {sset.meta.namespace}/{sset.meta.name}"
+        n = sset.spec.replicas
+        for i in range(n):
+            name = pod_name(sset, i)
+            p = members.get(name)
+            if p is None:
+                return f"{where}: {name} does not exist (ready {sset.status.ready_replicas}/{n})"
+            node = p.spec.node_name
+            down = bool(node) and not state.nodes_up.get(node, True)
+            cut = bool(node) and state.partitioned.get(node, False)
+            if is_terminating(p):
+                why = " (crashed)" if down else " (partitioned)" if cut else ""
+                return (
+                    f"{where}: {name} is still Terminating on {node or 'no node'}{why}; the controller "
+                    f"recreates ordinal {i} only once the old pod is gone from the API"
+                )
+            if not is_running_and_ready(p):
+                if not node:
+                    from kmodel.core.fmap import FMap
+
+                    by_ref = {(q.meta.namespace, q.meta.name): q for q in pods}
+                    failures = fit_failures(p, nodes, node_usage(pods, FMap(), by_ref))
+                    if len(failures) == len(nodes):
+                        detail = "; ".join(f"{k}: {v}" for k, v in sorted(failures.items()))
+                        return f"{where}: {name} fits no node ({detail})"
+                    return f"{where}: {name} is not scheduled yet"
+                state_note = " (node crashed)" if down else " (node partitioned)" if cut else ""
+                return f"{where}: {name} on {node}{state_note} is not running and ready ({p.status.phase})"
+        extra = sorted((p for p in members.values() if ordinal_of(p) >= n), key=ordinal_of)
+        if extra:
+            names = ", ".join(p.meta.name for p in extra)
+            return f"{where}: {names} still exist beyond spec.replicas {n}"
+    return None
+
+
+def endpoints_converge(state: ClusterState) -> str | None:
+    """After settling, every Service with a selector (unless being deleted) has exactly one
+    EndpointSlice, listing the pods it selects with the conditions the EndpointSlice controller
+    gives them (``staging/src/k8s.io/endpointslice/utils.go: podToEndpoint``: ready, serving,
+    terminating), and every running kube-proxy programs, for a Service with a cluster IP, the
+    endpoints ``CategorizeEndpoints`` picks from them (ready ones, else serving-and-terminating).
+    A kube-proxy on a crashed node is not running; one cut off by a partition still runs and routes
+    with its last rules, so it is held to the promise too (upstream it cannot converge until the
+    partition heals)."""
+    from kmodel.k8s.controllers.endpointslice import desired_endpoints, service_slices
+    from kmodel.k8s.controllers.kubeproxy import ProxyLocal, usable_endpoints
+
+    store = state.store
+    pods = store.list("Pod")
+    all_slices = store.list("EndpointSlice")
+    for svc in store.list("Service"):
+        ns, name = svc.meta.namespace, svc.meta.name
+        if svc.meta.deletion_timestamp is not None or svc.spec.selector is None:
+            continue
+        where = f"Service {ns}/{name}"
+        want = desired_endpoints(svc, pods)
+        slices = service_slices(all_slices, ns, name)
+        if len(slices) != 1:
+            return f"{where}: {len(slices)} EndpointSlices instead of one (pods: {_fmt_endpoints(want)})"
+        if slices[0].endpoints != want:
+            return (
+                f"{where}: EndpointSlice {slices[0].meta.name} lists {_fmt_endpoints(slices[0].endpoints)}, "
+                f"but the pods give {_fmt_endpoints(want)}"
+            )
+        if not svc.spec.cluster_ip or svc.spec.headless():
+            continue
+        backends = usable_endpoints(want)
+        for comp, cs in state.components.items():
+            if not cs.up or not isinstance(cs.local, ProxyLocal):
+                continue
+            table = cs.local.table.get((ns, name), ())
+            if table != backends:
+                node = comp.partition("/")[2]
+                cut = " (cut off from the API server by a partition)" if state.partitioned.get(node) else ""
+                have = ", ".join(b.pod_name for b in table) or "nothing"
+                should = ", ".join(b.pod_name for b in backends) or "nothing"
+                return f"{where}: {comp}{cut} routes to {have}, but its endpoints are {should}"
+    return None
+
+
+def _fmt_endpoints(endpoints: Any) -> str:
+    parts = []
+    for ep in endpoints:
+        c = ep.conditions
+        flags = [f for f, on in (("ready", c.ready), ("serving", c.serving), ("terminating", c.terminating)) if on]
+        parts.append(f"{ep.pod_name} ({', '.join(flags) or 'not ready'})")
+    return ", ".join(parts) or "no endpoints"
+
+
+def no_traffic_to_dead_pods(state: ClusterState) -> str | None:
+    """No client request reaches a pod whose container is not running at that instant: the first
+    request that does is recorded by the ``request`` step (a history variable). Upstream does not
+    promise this: a pod's containers can stop before every kube-proxy has seen its endpoint go, which
+    is why a ``preStop`` sleep is the documented mitigation (kubernetes.io, "Pod Lifecycle":
+    termination of Pods; KEP-1669). Optional: it is checked only when a scenario names it."""
+    return state.monitor.get("NoTrafficToDeadPods")
 
 
 _Check = Callable[[Any], str | None]
@@ -210,7 +365,33 @@ CATALOGUE: dict[str, tuple[str, str, _Check]] = {
         "exists: the garbage collector deleted it or, next to a live owner, removed the reference.",
         no_dangling_owner_references,
     ),
+    "AtMostOnePodPerOrdinal": (
+        "always",
+        "No two pods with running containers ever claim the same StatefulSet identity <set>-<ordinal> "
+        "(the StatefulSet's at-most-one semantics).",
+        at_most_one_pod_per_ordinal,
+    ),
+    "StatefulSetConverges": (
+        "eventually",
+        "Once the cluster settles, every StatefulSet has pods for ordinals 0..replicas-1, each Running and "
+        "Ready, and none beyond.",
+        statefulset_converges,
+    ),
 }
+
+
+CATALOGUE["EndpointsConverge"] = (
+    "eventually",
+    "Once the cluster settles, each Service's EndpointSlice lists the pods it selects with their current "
+    "conditions, and every running kube-proxy routes to its ready endpoints (else the serving terminating ones).",
+    endpoints_converge,
+)
+CATALOGUE["NoTrafficToDeadPods"] = (
+    "always",
+    "No request to a Service reaches a pod whose container is not running (optional: upstream does not promise it).",
+    no_traffic_to_dead_pods,
+)
+OPTIONAL = frozenset({"NoTrafficToDeadPods"})  # checked only when a scenario names them
 
 
 def describe(name: str) -> str:
@@ -218,7 +399,7 @@ def describe(name: str) -> str:
 
 
 def select(model: ClusterModel, names: tuple[str, ...] | None) -> list[Property[ClusterState]]:
-    chosen = list(CATALOGUE) if names is None else list(names)
+    chosen = [n for n in CATALOGUE if n not in OPTIONAL] if names is None else list(names)
     props: list[Property[ClusterState]] = []
     for name in chosen:
         kind, text, check = CATALOGUE[name]

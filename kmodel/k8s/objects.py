@@ -356,7 +356,123 @@ class Deployment(APIObject):
     status: DeploymentStatus = DeploymentStatus()
 
 
-KINDS: Mapping[str, type[Any]] = {k.KIND: k for k in (Node, Pod, ReplicaSet, Lease, Deployment)}
+@attrs.frozen
+class StatefulSetSpec:
+    """``apps/v1`` StatefulSetSpec with ``SetDefaults_StatefulSet`` defaults
+    (``pkg/apis/apps/v1/defaults.go``): replicas 1, podManagementPolicy ``OrderedReady``,
+    updateStrategy ``RollingUpdate`` with partition 0, revisionHistoryLimit 10. ``service_name``
+    is the governing (headless) Service; the model keeps it but has no DNS."""
+
+    selector: LabelSelector
+    template: PodTemplateSpec
+    replicas: int = 1
+    service_name: str = ""
+    pod_management_policy: str = "OrderedReady"  # or "Parallel"
+    update_strategy_type: str = "RollingUpdate"  # or "OnDelete"
+    partition: int = 0
+    min_ready_seconds: int = 0
+    revision_history_limit: int = 10
+
+
+@attrs.frozen
+class StatefulSetStatus:
+    observed_generation: int = 0
+    replicas: int = 0
+    ready_replicas: int = 0
+    current_replicas: int = 0
+    updated_replicas: int = 0
+    available_replicas: int = 0
+
+
+@attrs.frozen
+class StatefulSet(APIObject):
+    KIND: ClassVar[str] = "StatefulSet"
+    API_VERSION: ClassVar[str] = "apps/v1"
+    meta: ObjectMeta
+    spec: StatefulSetSpec
+    status: StatefulSetStatus = StatefulSetStatus()
+
+
+@attrs.frozen
+class ServicePort:
+    """``core/v1`` ServicePort. ``target_port`` defaults to ``port`` (``SetDefaults_Service``); a named
+    target port is kept by name (container ports are not modelled)."""
+
+    port: int
+    target_port: int | str
+    name: str = ""
+    protocol: str = "TCP"
+
+
+CLUSTER_IP_NONE = "None"  # v1.ClusterIPNone: a headless Service
+
+
+@attrs.frozen
+class ServiceSpec:
+    """``core/v1`` ServiceSpec (type ClusterIP). ``selector`` None: the Service has no selector and
+    gets no EndpointSlices from the controller. ``cluster_ip`` "" until the API server allocates one;
+    ``"None"`` for a headless Service."""
+
+    selector: FMap[str, str] | None = None
+    cluster_ip: str = ""
+    ports: tuple[ServicePort, ...] = ()
+    publish_not_ready_addresses: bool = False
+
+    def headless(self) -> bool:
+        return self.cluster_ip == CLUSTER_IP_NONE
+
+
+@attrs.frozen
+class Service(APIObject):
+    KIND: ClassVar[str] = "Service"
+    API_VERSION: ClassVar[str] = "v1"
+    meta: ObjectMeta
+    spec: ServiceSpec = ServiceSpec()
+
+
+@attrs.frozen
+class EndpointConditions:
+    """``discovery.k8s.io/v1`` EndpointConditions (all set by the EndpointSlice controller)."""
+
+    ready: bool
+    serving: bool
+    terminating: bool
+
+
+@attrs.frozen
+class Endpoint:
+    """``discovery.k8s.io/v1`` Endpoint: its addresses, conditions, node and ``targetRef`` (a Pod,
+    by name and uid)."""
+
+    addresses: tuple[str, ...]
+    conditions: EndpointConditions
+    node_name: str
+    pod_name: str
+    pod_uid: str
+
+
+@attrs.frozen
+class EndpointPort:
+    name: str
+    port: int | str
+    protocol: str = "TCP"
+
+
+@attrs.frozen
+class EndpointSlice(APIObject):
+    """``discovery.k8s.io/v1`` EndpointSlice (``addressType`` IPv4 only)."""
+
+    KIND: ClassVar[str] = "EndpointSlice"
+    API_VERSION: ClassVar[str] = "discovery.k8s.io/v1"
+    meta: ObjectMeta
+    address_type: str = "IPv4"
+    endpoints: tuple[Endpoint, ...] = ()
+    ports: tuple[EndpointPort, ...] = ()
+
+
+KINDS: Mapping[str, type[Any]] = {
+    k.KIND: k for k in (Node, Pod, ReplicaSet, Lease, Deployment, StatefulSet, Service, EndpointSlice)
+}
 
 
 def resources_fit(requested: Mapping[str, int], allocatable: Mapping[str, int]) -> list[str]:

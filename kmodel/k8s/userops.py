@@ -11,9 +11,12 @@ Scenario syntax::
       - {op: scale, target: ReplicaSet/web, replicas: [1, 5]}   # kubectl scale
       - {op: cordon, target: Node/node-1}                        # kubectl cordon / uncordon
       - {op: deletePod, target: ReplicaSet/web}                  # kubectl delete pod (graceful)
+      - {op: deletePod, target: ReplicaSet/web, keepReady: 1}    # ... only while 1 other pod is Ready
       - {op: forceDeletePod, target: ReplicaSet/web}             # ... --grace-period=0 --force
+      - {op: forceDeletePod, target: StatefulSet/db}             # StatefulSet pods by ordinal (db-0..db-2)
       - {op: rollout, target: Deployment/web, images: [nginx:1.27, nginx:1.28]}  # kubectl set image
       - {op: delete, target: ReplicaSet/web, propagationPolicy: Foreground}  # kubectl delete --cascade=foreground
+      - {op: request, target: Service/web}                       # a client on each node sends one request
 """
 
 from __future__ import annotations
@@ -128,21 +131,66 @@ def owned_pods(store: Store, owner: Key) -> list[Pod]:
 
 
 def _parse_delete(f: Fields, target: Key) -> UserOp:
-    return UserOp(f.str("op"), target, (("index", tuple(range(POD_SLOTS))),))
+    params: tuple[tuple[str, tuple[Scalar, ...]], ...] = (("index", tuple(range(POD_SLOTS))),)
+    if f.has("keepReady"):
+        params = (*params, ("keepReady", (f.int("keepReady", minimum=0, maximum=MAX_CHOICES),)))
+    return UserOp(f.str("op"), target, params)
+
+
+def _delete_specs(op: UserOp) -> list[ActionSpec]:
+    """Like ``_one``; ``keepReady`` is a setting of the op, not an argument of its steps."""
+    params = tuple((k, v) for k, v in op.params if k != "keepReady")
+    return [ActionSpec(op.op, "user", (("target", (op.target_name,)), *params))]
 
 
 def _delete_pod(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
     """``kubectl delete pod`` (graceful: the pod's terminationGracePeriodSeconds) or with
-    ``--grace-period=0 --force`` (the name is freed at once, whatever the kubelet is doing)."""
+    ``--grace-period=0 --force`` (the name is freed at once, whatever the kubelet is doing).
+
+    ``keepReady: N`` (ReplicaSet targets) makes it a careful rolling deletion: a pod is deleted only
+    while at least N other pods of the target are Ready and not being deleted — what a
+    PodDisruptionBudget with ``minAvailable`` asks of evictions, judged here on the true state."""
+    if op.target[0] == "StatefulSet":
+        return _delete_stateful_pod(store, op, verb, args, now, api)
     pods = owned_pods(store, op.target)
     if not pods:
         return None
     pod = pods[args["index"] % len(pods)]
+    keep = int(dict(op.params).get("keepReady", (0,))[0])
+    if keep and sum(1 for p in pods if p is not pod and p.is_ready()) < keep:
+        return None  # keepReady: a careful rolling deletion waits until enough other pods are ready
     force = verb == "forceDeletePod"
     req = Request("delete", pod.key, grace=0 if force else None, precondition_uid=pod.meta.uid)
     store, res = store.apply(req, now, api)
     how = "force-deletes" if force else "deletes"
     return store, f"user {how} {pod.meta.name}: {_fmt(req, res)}"
+
+
+def _delete_stateful_pod(
+    store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig
+) -> Applied:
+    """Deleting a StatefulSet's pod: ``index`` is the ordinal, i.e. pod ``<set>-<index>`` (a
+    stable name, so a shrunk trace still means the same identity). ``deletePod`` needs the pod
+    not yet Terminating; ``forceDeletePod`` takes a Terminating one too — ``kubectl delete pods
+    <pod> --grace-period=0 --force`` is what the docs describe for a StatefulSet pod stuck
+    Terminating on an unreachable node, and why it can break "at most one"
+    (https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/)."""
+    owner = store.get(op.target)
+    if owner is None:
+        return None
+    pod = store.get(("Pod", owner.meta.namespace, f"{owner.meta.name}-{args['index']}"))
+    ref = pod.meta.controller_ref() if pod is not None else None
+    if pod is None or ref is None or ref.uid != owner.meta.uid:
+        return None
+    force = verb == "forceDeletePod"
+    if pod.meta.deletion_timestamp is not None and not force:
+        return None
+    req = Request("delete", pod.key, grace=0 if force else None, precondition_uid=pod.meta.uid)
+    new, res = store.apply(req, now, api)
+    if new is store:
+        return None
+    how = "force-deletes" if force else "deletes"
+    return new, f"user {how} {pod.meta.name}: {_fmt(req, res)}"
 
 
 # -- rollout (kubectl set image) -------------------------------------------------------------
@@ -208,6 +256,20 @@ def _delete_owner(store: Store, op: UserOp, verb: str, args: dict[str, Any], now
     return new, f"user deletes {op.target_name} (kubectl delete --cascade={policy.lower()}): {_fmt(req, res)}"
 
 
+# -- request (a client sends one request to a Service) --------------------------------------
+
+
+def _parse_request(f: Fields, target: Key) -> UserOp:
+    return UserOp("request", target, (("index", tuple(range(POD_SLOTS))),))
+
+
+def _request_on_store(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
+    """A request writes nothing to the API: ``ClusterModel`` routes it through the client node's
+    kube-proxy table (or CoreDNS) and the node runtimes, see ``kmodel.k8s.controllers.kubeproxy``.
+    Actions ``request(target, node, index)``: a client on ``node``; the ``index``-th backend."""
+    return None
+
+
 def _one(op: UserOp) -> list[ActionSpec]:
     return [ActionSpec(op.op, "user", (("target", (op.target_name,)), *op.params))]
 
@@ -217,14 +279,19 @@ def _both(op: UserOp) -> list[ActionSpec]:
 
 
 REGISTRY: dict[str, UserOpType] = {
-    "scale": UserOpType(("ReplicaSet", "Deployment"), _parse_scale, _one, _scale, ("replicas",)),
+    "scale": UserOpType(("ReplicaSet", "Deployment", "StatefulSet"), _parse_scale, _one, _scale, ("replicas",)),
     "cordon": UserOpType(("Node",), _parse_target_only, _both, _cordon),
-    "deletePod": UserOpType(("ReplicaSet",), _parse_delete, _one, _delete_pod),
-    "forceDeletePod": UserOpType(("ReplicaSet",), _parse_delete, _one, _delete_pod),
+    "deletePod": UserOpType(
+        ("ReplicaSet", "StatefulSet"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
+    ),
+    "forceDeletePod": UserOpType(
+        ("ReplicaSet", "StatefulSet"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
+    ),
     "rollout": UserOpType(("Deployment",), _parse_rollout, _one, _rollout, ("images",)),
     "delete": UserOpType(
         ("ReplicaSet", "Deployment"), _parse_delete_owner, _one, _delete_owner, optional=("propagationPolicy",)
     ),
+    "request": UserOpType(("Service",), _parse_request, _one, _request_on_store),
 }
 VERBS: dict[str, str] = {"uncordon": "cordon"}  # action op → registry entry, where they differ
 
@@ -251,7 +318,10 @@ def parse_user_op(f: Fields, objects: set[Key], nodes: set[str]) -> UserOp:
     for extra in kind_spec.keys:
         if not f.has(extra):
             raise f.error(extra, "is required")
-    return kind_spec.parse(f, key)
+    parsed = kind_spec.parse(f, key)
+    if op == "request":  # a client on every node (the entry's parse does not see the nodes)
+        parsed = attrs.evolve(parsed, params=(("node", tuple(sorted(nodes))), *parsed.params))
+    return parsed
 
 
 def apply_user_op(

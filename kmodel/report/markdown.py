@@ -1,74 +1,68 @@
-"""Markdown invariant report for one check run (kept free of timings so it is reproducible).
+"""Markdown invariant report, rendered from the report document (``kmodel.report.document``).
 
-Wall-clock figures go to the terminal and to the JSON summary, never into the Markdown, so a
-committed report is a golden file: same scenario and seed, same bytes.
+No timings: a committed report is a golden file — same scenario and seed, same bytes. The
+counterexample comes with a Mermaid sequence diagram (GitHub renders it) and a link to the
+timeline chart written beside the report.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from kmodel.api import CheckResult, replay
-from kmodel.k8s import invariants as catalogue
+from kmodel.api import CheckResult
+from kmodel.report.document import build, mermaid
 
 
 def render(result: CheckResult, trace_file: Path | None, report_dir: Path) -> str:
-    sc = result.scenario
-    model = sc.model()
-    o = result.outcome
-    lines = [f"# kmodel report: {sc.name}", ""]
-    if sc.description:
-        lines += [sc.description, ""]
-    verdict = "**held**" if result.held else "**violated**"
+    return render_document(build(result, trace_file, report_dir))
+
+
+def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> str:
+    lines = [f"# kmodel report: {doc['scenario']}", ""]
+    if doc["description"]:
+        lines += [doc["description"], ""]
+    ex = doc["explored"]
     lines += [
-        f"- verdict: {verdict}",
-        f"- seed: {result.seed}; budget: {result.examples} runs × up to {result.steps} steps",
-        f"- explored: {o.runs} runs, {o.model_steps} random-phase steps, {o.settle_steps} settle-phase steps",
+        f"- verdict: **{doc['verdict']}**",
+        f"- seed: {doc['seed']}; budget: {doc['budget']['runs']} runs × up to {doc['budget']['stepsPerRun']} steps",
+        f"- explored: {ex['runs']} runs, {ex['randomPhaseSteps']} random-phase steps, "
+        f"{ex['settlePhaseSteps']} settle-phase steps",
         "",
         "| invariant | kind | verdict | promise |",
         "|---|---|---|---|",
     ]
-    failed = result.trace.violation.invariant if result.trace else None
-    for prop in model.properties():
-        kind = "safety" if prop.kind == "always" else "liveness"
-        if failed is None:
-            v = "held"
-        elif prop.name == failed:
-            v = "**violated**"
-        elif prop.kind == "always":
-            v = "held until the violation"
-        else:
-            v = "not checked (the failing run stopped first)"
-        lines.append(f"| {prop.name} | {kind} | {v} | {catalogue.describe(prop.name)} |")
-    if result.trace is not None and trace_file is not None:
-        t = result.trace
-        rel = _relative(trace_file, report_dir)
+    for inv in doc["invariants"]:
+        verdict = f"**{inv['verdict']}**" if inv["verdict"] == "violated" else inv["verdict"]
+        lines.append(f"| {inv['name']} | {inv['kind']} | {verdict} | {inv['promise']} |")
+    cx = doc["counterexample"]
+    if cx is not None:
         lines += [
             "",
             "## Counterexample",
             "",
-            f"{t.violation.invariant}: {t.violation.message}",
+            f"{cx['invariant']}: {cx['message']}",
             "",
-            f"Found after {o.first_failure_run} runs in a run of {result.found_steps} steps, "
-            f"minimised to {len(t.steps)} steps. Trace: [{rel}]({rel})",
+            f"Found after {cx['foundAfterRuns']} runs in a run of {cx['foundRunSteps']} steps, "
+            f"minimised to {len(cx['steps'])} steps. Trace: [{cx['trace']}]({cx['trace']})",
             "",
             "```",
-            f"kmodel replay {trace_file}",
+            cx["replay"] or "",
             "```",
             "",
             "| # | clock | step | what changed |",
             "|---|---|---|---|",
         ]
-        for row in replay(t).rows:
-            mark = " **✗ " + row.violation.invariant + "**" if row.violation is not None else ""
-            desc = row.description.replace("|", "\\|")
-            lines.append(f"| {row.index} | {row.clock}s | `{row.action}` | {desc}{mark} |")
+        for row in cx["steps"]:
+            mark = f" **✗ {row['violation']}**" if row["violation"] else ""
+            desc = row["description"].replace("|", "\\|")
+            lines.append(f"| {row['index']} | {row['clock']}s | `{row['action']}` | {desc}{mark} |")
+        lines += ["", "### Sequence", "", "```mermaid", mermaid(cx["sequence"]), "```"]
+        if timeline_file:
+            lines += ["", "### Timeline", "", f"![desired and ready replicas per step]({timeline_file})"]
+    if doc["coverage"]:
+        lines += ["", "## Coverage", "", "| step kind | times taken |", "|---|---|"]
+        for c in doc["coverage"]:
+            lines.append(f"| {c['step']} | {c['count']} |")
     lines.append("")
     return "\n".join(lines)
-
-
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(base.resolve()))
-    except ValueError:
-        return str(path)

@@ -3,7 +3,7 @@
 Mirrors ``pkg/controller/garbagecollector/`` in kubernetes/kubernetes:
 
 - ``graph_builder.go: processGraphChanges`` builds the owner/dependent graph from the informers
-  (here: the component's cache of Pods, ReplicaSets and Deployments, looked up by uid) and fills
+  (here: the component's cache of every kind but Nodes and Leases, looked up by uid) and fills
   two work queues:
 
   - an object is *deleted* → its dependents go to ``attemptToDelete``, and so do its owners that
@@ -70,8 +70,9 @@ Simplifications (and why):
   below the model clock). A uid-precondition conflict means the object was deleted and
   re-created: the queued item names the old one, which is gone, so it is dropped, as the retry's
   live read would find.
-- Objects other than Pods, ReplicaSets and Deployments are not collected (no other kind has
-  ownerReferences in kmodel; node Leases carry none).
+- Nodes and Leases are not in the graph: nothing in kmodel deletes a Node, and node Leases carry
+  no ownerReference here (upstream's kubelet points its Lease at its Node); watching the
+  heartbeats would only add steps.
 """
 
 from __future__ import annotations
@@ -82,11 +83,11 @@ from typing import Any
 import attrs
 
 from kmodel.k8s.informers import Component, View
-from kmodel.k8s.objects import Deployment, Key, OwnerReference, Pod, ReplicaSet
+from kmodel.k8s.objects import KINDS, Deployment, Key, OwnerReference
 from kmodel.k8s.store import FINALIZER_FOREGROUND, FINALIZER_ORPHAN, MetaPatch, Propagation, Request, Result
 
 NAME = "garbage-collector"
-GRAPH_KINDS = ("Deployment", "Pod", "ReplicaSet")  # the kinds the graph holds (cache order)
+IGNORED_KINDS = ("Lease", "Node")  # not in the graph (see the module docstring)
 _UNREAD: Any = object()
 
 
@@ -167,7 +168,8 @@ def _graph_node(view: View, kind: str, namespace: str, name: str, uid: str) -> A
 
 
 def _owner_node(view: View, ref: OwnerReference, namespace: str) -> Any:
-    return _graph_node(view, ref.kind, namespace, ref.name, ref.uid)
+    kind, ns, name = owner_key(ref, namespace)
+    return _graph_node(view, kind, ns, name, ref.uid)
 
 
 def dependents(objects: Iterable[Any], uid: str) -> list[Any]:
@@ -176,15 +178,18 @@ def dependents(objects: Iterable[Any], uid: str) -> list[Any]:
 
 
 def _graph(view: View) -> list[Any]:
-    return [o for kind in GRAPH_KINDS for o in view.list(kind)]
+    return [o for objs in view.cache.values() for o in objs.values()]
 
 
 def _blocks(dep: Any, uid: str) -> bool:
     return any(r.uid == uid and r.block_owner_deletion for r in dep.meta.owner_references)
 
 
-def _owner_key(ref: OwnerReference, namespace: str) -> Key:
-    return (ref.kind, namespace, ref.name)
+def owner_key(ref: OwnerReference, namespace: str) -> Key:
+    """Where the owner lives: the dependent's namespace, or none for a cluster-scoped kind
+    (``resourceDefaultNamespace``)."""
+    cls = KINDS.get(ref.kind)
+    return (ref.kind, "" if cls is not None and not cls.NAMESPACED else namespace, ref.name)
 
 
 @attrs.frozen
@@ -192,7 +197,7 @@ class GarbageCollector(Component):
     name: str = NAME
 
     def watches(self, obj: Any) -> bool:
-        return isinstance(obj, Pod | ReplicaSet | Deployment)
+        return obj.KIND not in IGNORED_KINDS
 
     def initial_local(self) -> GCLocal:
         return GCLocal()
@@ -300,7 +305,7 @@ class GarbageCollector(Component):
                 return self._process_deleting_dependents(popped, item, view)
             keys = [item.key]
             for ref in node.meta.owner_references:
-                k = _owner_key(ref, item.namespace)
+                k = owner_key(ref, item.namespace)
                 if k not in keys:
                     keys.append(k)
             reqs = [Request("get", k, tag=("gc-get", item)) for k in keys]
@@ -314,7 +319,7 @@ class GarbageCollector(Component):
         refs = latest.meta.owner_references
         if not refs:
             return popped, []  # "item doesn't have an owner"
-        missing = [k for k in dict.fromkeys(_owner_key(r, item.namespace) for r in refs) if k not in reads]
+        missing = [k for k in dict.fromkeys(owner_key(r, item.namespace) for r in refs) if k not in reads]
         if missing:
             return local, [Request("get", k, tag=("gc-get", item)) for k in missing]
         solid, dangling, waiting = classify_references(refs, item.namespace, reads)
@@ -384,7 +389,7 @@ def classify_references(
     dangling: list[OwnerReference] = []
     waiting: list[OwnerReference] = []
     for ref in refs:
-        owner = reads.get(_owner_key(ref, namespace))
+        owner = reads.get(owner_key(ref, namespace))
         if owner is None or owner.meta.uid != ref.uid:
             dangling.append(ref)
         elif deleting_dependents(owner):
@@ -413,4 +418,4 @@ def collector_needed(user_ops: Iterable[Any], objects: Iterable[Any]) -> bool:
     return False
 
 
-__all__ = ["GCLocal", "GarbageCollector", "Item", "classify_references", "collector_needed"]
+__all__ = ["GCLocal", "GarbageCollector", "Item", "classify_references", "collector_needed", "owner_key"]

@@ -1,0 +1,45 @@
+"""Quantities worth plotting over a trace: desired versus ready replicas per workload.
+
+Pure functions of the true cluster state; the report's timeline charts are drawn from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def workload_metrics(state: Any) -> dict[str, int]:
+    """``{"ReplicaSet/web desired": 3, "ReplicaSet/web ready": 2, ...}`` in sorted order.
+
+    For every ReplicaSet, Deployment and StatefulSet (not being deleted): ``spec.replicas`` and
+    the number of its pods that are active and Ready (pods are matched by controllerRef uid;
+    a Deployment counts the pods of all its ReplicaSets).
+    """
+    store = state.store
+    pods = store.list("Pod")
+    owners: dict[str, str] = {}  # uid → "Kind/name" of the workload it rolls up to
+    out: dict[str, int] = {}
+    workloads = []
+    for kind in ("Deployment", "StatefulSet", "ReplicaSet"):
+        for obj in store.list(kind):
+            if obj.meta.deletion_timestamp is not None:
+                continue
+            workloads.append((kind, obj))
+            owners[obj.meta.uid] = f"{kind}/{obj.meta.name}"
+    for kind, obj in workloads:
+        if kind == "ReplicaSet":
+            ref = obj.meta.controller_ref()
+            if ref is not None and ref.uid in owners:
+                owners[obj.meta.uid] = owners[ref.uid]
+                continue
+        label = f"{kind}/{obj.meta.name}"
+        out[f"{label} desired"] = obj.spec.replicas
+        out.setdefault(f"{label} ready", 0)
+    for p in pods:
+        ref = p.meta.controller_ref()
+        if ref is None or ref.uid not in owners or not p.is_active() or not p.is_ready():
+            continue
+        key = f"{owners[ref.uid]} ready"
+        if key in out:
+            out[key] += 1
+    return dict(sorted(out.items()))

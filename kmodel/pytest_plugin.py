@@ -1,0 +1,174 @@
+"""pytest plugin (entry point ``pytest11: kmodel``): check scenarios from ordinary tests.
+
+A property suite over your own scenario is a few lines::
+
+    def test_checkout_survives_a_node_crash(kmodel_check):
+        kmodel_check("scenarios/checkout.yaml")                  # fails with trace + replay command
+
+    def test_known_bug_is_found(kmodel_check):
+        kmodel_check("scenarios/no-expectations.yaml", expect="NoExcessReplicas")
+
+``kmodel_check(path, expect="held", seed=None, examples=None, steps=None)`` runs ``kmodel.check``
+with the session's options, writes the trace and the reports under the report directory, and
+asserts the expected verdict; it returns the ``CheckResult``.
+
+Options (and ini keys): ``--kmodel-seed`` (``kmodel_seed``, default 0), ``--kmodel-examples``
+(``kmodel_examples``), ``--kmodel-steps`` (``kmodel_steps``), ``--kmodel-report DIR``
+(``kmodel_report``, default ``<pytest basetemp>/kmodel``). The ``kmodel`` marker tags such tests
+(``-m kmodel`` selects them). At the end the terminal summary lists every violation found with
+its trace and replay command; under pytest-xdist the workers' findings are sent to the
+controller and listed there.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_KEY = "kmodel_findings"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kmodel", "kmodel model checking")
+    group.addoption("--kmodel-seed", type=int, default=None, help="seed for kmodel checks (default 0)")
+    group.addoption("--kmodel-examples", type=int, default=None, help="runs per check (default: scenario budget)")
+    group.addoption("--kmodel-steps", type=int, default=None, help="steps per run (default: scenario budget)")
+    group.addoption("--kmodel-report", default=None, help="directory for kmodel traces and reports")
+    parser.addini("kmodel_seed", "seed for kmodel checks", default="0")
+    parser.addini("kmodel_examples", "runs per kmodel check", default="")
+    parser.addini("kmodel_steps", "steps per kmodel run", default="")
+    parser.addini("kmodel_report", "directory for kmodel traces and reports", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "kmodel: a test that model-checks a kmodel scenario")
+    config.stash[_findings] = []
+
+
+_findings = pytest.StashKey[list[dict[str, Any]]]()
+
+
+@functools.cache
+def cached_check(path: str | None, seed: int, examples: int | None = None, steps: int | None = None) -> Any:
+    """``kmodel.check`` of a scenario file, memoised for the session: tests that check the same
+    scenario with the same settings share one run (results are deterministic)."""
+    import kmodel
+
+    return kmodel.check(kmodel.load_scenario(path), seed=seed, examples=examples, steps=steps)
+
+
+def _option(config: pytest.Config, name: str) -> Any:
+    value = config.getoption(f"--kmodel-{name}")
+    if value is not None:
+        return value
+    raw = config.getini(f"kmodel_{name}")
+    if raw in ("", None):
+        return None
+    return raw if name == "report" else int(raw)
+
+
+def _report_dir(config: pytest.Config, factory: pytest.TempPathFactory) -> Path:
+    configured = _option(config, "report")
+    if configured:
+        return Path(configured)
+    return factory.getbasetemp() / "kmodel"
+
+
+@pytest.fixture
+def kmodel_check(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
+    """Check a scenario file and assert its verdict (see the module docstring)."""
+    import kmodel
+    from kmodel.api import save_trace, trace_path
+    from kmodel.report.write import write_reports
+
+    config = request.config
+    request.node.add_marker("kmodel")
+
+    def run(
+        scenario: str | Path | None = None,
+        *,
+        expect: str = "held",
+        seed: int | None = None,
+        examples: int | None = None,
+        steps: int | None = None,
+    ) -> Any:
+        sc = kmodel.load_scenario(scenario)
+        result = cached_check(
+            None if scenario is None else str(scenario),
+            seed if seed is not None else (_option(config, "seed") or 0),
+            examples if examples is not None else _option(config, "examples"),
+            steps if steps is not None else _option(config, "steps"),
+        )
+        out = _report_dir(config, tmp_path_factory)
+        trace_file = None
+        if result.trace is not None:
+            trace_file = trace_path(out, result.trace, sc.name)
+            save_trace(result.trace, trace_file)
+            v = result.trace.violation
+            config.stash[_findings].append(
+                {
+                    "test": request.node.nodeid,
+                    "scenario": sc.name,
+                    "invariant": v.invariant,
+                    "message": v.message,
+                    "trace": str(trace_file),
+                    "expected": expect == v.invariant,
+                }
+            )
+        write_reports(result, trace_file, out)
+        if expect == "held":
+            if result.trace is not None:
+                v = result.trace.violation
+                pytest.fail(
+                    f"{sc.name}: {v.invariant} violated: {v.message}\n"
+                    f"  trace:  {trace_file}\n  replay: kmodel replay {trace_file}",
+                    pytrace=False,
+                )
+        elif result.trace is None:
+            pytest.fail(f"{sc.name}: expected {expect} to be violated, but every invariant held", pytrace=False)
+        elif result.trace.violation.invariant != expect:
+            v = result.trace.violation
+            pytest.fail(
+                f"{sc.name}: expected {expect} to be violated, but {v.invariant} was: {v.message}\n"
+                f"  replay: kmodel replay {trace_file}",
+                pytrace=False,
+            )
+        return result
+
+    return run
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand findings to the controller
+        mine: list[dict[str, Any]] = config.stash.get(_findings, [])
+        workeroutput[_KEY] = list(mine)
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: merge a finished worker's findings."""
+    found: list[dict[str, Any]] = getattr(node, "workeroutput", {}).get(_KEY, [])
+    findings: list[dict[str, Any]] = node.config.stash[_findings]
+    findings.extend(found)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    stashed: list[dict[str, Any]] = config.stash.get(_findings, [])
+    findings = sorted(stashed, key=lambda f: (f["test"], f["trace"]))
+    if not findings:
+        return
+    terminalreporter.section("kmodel violations")
+    for f in findings:
+        tag = "expected" if f["expected"] else "UNEXPECTED"
+        terminalreporter.write_line(f"{tag}: {f['scenario']}: {f['invariant']}: {f['message']}")
+        terminalreporter.write_line(f"    trace:  {f['trace']}")
+        terminalreporter.write_line(f"    replay: kmodel replay {f['trace']}")
+
+
+def pytest_configure_node(node: Any) -> None:  # pragma: no cover - only with pytest-xdist
+    """xdist hook: nothing to send to workers; present so the plugin is xdist-aware."""

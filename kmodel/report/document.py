@@ -1,0 +1,202 @@
+"""The report document: one JSON-able dict per check run, the source every renderer reads.
+
+It holds no wall-clock figures, so the same scenario and seed always give the same document
+(and so the same Markdown and HTML bytes). Building it replays the counterexample to describe
+each step, to draw the sequence of messages between the participants, and to sample the
+quantities worth charting (desired versus ready replicas).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kmodel.api import CheckResult, replay
+from kmodel.core.model import Action
+from kmodel.core.run import SETTLE, run_steps
+from kmodel.k8s import invariants as catalogue
+from kmodel.k8s.metrics import workload_metrics
+
+API = "API server"
+USER = "user"
+
+FAULT_OPS = {
+    "crash_node",
+    "recover_node",
+    "partition_node",
+    "heal_node",
+    "crash_container",
+    "restart",
+    "restart_stale",
+    "deliver_coalesced",
+    "reconcile_lossy",
+    "skew_clock",
+}
+
+
+def build(result: CheckResult, trace_file: Path | None, report_dir: Path) -> dict[str, Any]:
+    sc = result.scenario
+    model = sc.model()
+    o = result.outcome
+    failed = result.trace.violation.invariant if result.trace else None
+    invariants = []
+    for prop in model.properties():
+        if failed is None:
+            verdict = "held"
+        elif prop.name == failed:
+            verdict = "violated"
+        elif prop.kind == "always":
+            verdict = "held until the violation"
+        else:
+            verdict = "not checked (the failing run stopped first)"
+        invariants.append(
+            {
+                "name": prop.name,
+                "kind": "safety" if prop.kind == "always" else "liveness",
+                "verdict": verdict,
+                "promise": catalogue.describe(prop.name),
+            }
+        )
+    doc: dict[str, Any] = {
+        "scenario": sc.name,
+        "description": sc.description,
+        "verdict": "held" if result.held else "violated",
+        "seed": result.seed,
+        "budget": {"runs": result.examples, "stepsPerRun": result.steps},
+        "explored": {"runs": o.runs, "randomPhaseSteps": o.model_steps, "settlePhaseSteps": o.settle_steps},
+        "coverage": [{"step": op, "count": n} for op, n in o.op_counts],
+        "invariants": invariants,
+        "counterexample": None,
+    }
+    if result.trace is not None:
+        doc["counterexample"] = _counterexample(result, model, trace_file, report_dir)
+    return doc
+
+
+def _counterexample(result: CheckResult, model: Any, trace_file: Path | None, report_dir: Path) -> dict[str, Any]:
+    trace = result.trace
+    assert trace is not None
+    rows = []
+    for row in replay(trace).rows:
+        rows.append(
+            {
+                "index": row.index,
+                "clock": row.clock,
+                "action": str(row.action),
+                "op": row.action.op,
+                "args": dict(row.action.args),
+                "description": row.description,
+                "changes": [
+                    {"clock": clock, "action": str(a), "description": d}
+                    for a, d, clock, progressed in row.sub
+                    if progressed
+                ],
+                "violation": row.violation.invariant if row.violation else None,
+            }
+        )
+    rel = None
+    if trace_file is not None:
+        try:
+            rel = str(trace_file.resolve().relative_to(report_dir.resolve()))
+        except ValueError:
+            rel = str(trace_file)
+    return {
+        "invariant": trace.violation.invariant,
+        "message": trace.violation.message,
+        "foundAfterRuns": result.outcome.first_failure_run,
+        "foundRunSteps": result.found_steps,
+        "steps": rows,
+        "trace": rel,
+        "replay": f"kmodel replay {trace_file}" if trace_file is not None else None,
+        "sequence": sequence(rows),
+        "timeline": timeline(model, list(trace.steps)),
+    }
+
+
+def _participant(op: str, args: dict[str, Any]) -> str:
+    component = args.get("component")
+    if isinstance(component, str):
+        return component
+    node = args.get("node")
+    if isinstance(node, str):
+        return f"kubelet/{node}"
+    return USER
+
+
+def sequence(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The counterexample as messages between participants: ``{"from", "to", "text"}`` or
+    ``{"note", "over"}``. Reconciles become one message per API call; deliveries a message from
+    the API server; faults notes over their target."""
+    out: list[dict[str, str]] = []
+    for row in rows:
+        op, args = row["op"], row["args"]
+        who = _participant(op, args)
+        parts = [p.strip() for p in row["description"].split(";") if p.strip()]
+        if op == "tick":
+            out.append({"note": row["description"], "over": API})
+        elif op == "settle":
+            out.append({"note": f"fair settle phase until t={row['clock']}s", "over": API})
+            for change in row["changes"]:
+                inner = change["action"]
+                comp = inner[inner.find("component=") + 10 : -1] if "component=" in inner else API
+                for part in change["description"].split(";"):
+                    text = part.strip().removeprefix(f"{comp}: ")
+                    if text:
+                        out.append({"from": comp, "to": API, "text": f"t={change['clock']}s {text}"})
+        elif op in ("deliver", "deliver_coalesced"):
+            out.append({"from": API, "to": who, "text": parts[0].removeprefix(f"{who} sees ") if parts else op})
+        elif op in ("reconcile", "reconcile_lossy", "restart"):
+            for part in parts:
+                out.append({"from": who, "to": API, "text": part.removeprefix(f"{who}: ")})
+        elif op in FAULT_OPS:
+            out.append({"note": row["description"], "over": who})
+        else:
+            out.append({"from": USER, "to": API, "text": row["description"]})
+        if row["violation"]:
+            out.append({"note": f"✗ {row['violation']} broken", "over": API})
+    return out
+
+
+def participants(seq: list[dict[str, str]]) -> list[str]:
+    seen: list[str] = [USER, API]
+    for m in seq:
+        for key in ("from", "to", "over"):
+            v = m.get(key)
+            if v and v not in seen:
+                seen.append(v)
+    return seen
+
+
+def mermaid(seq: list[dict[str, str]]) -> str:
+    """A Mermaid ``sequenceDiagram`` (GitHub renders it in Markdown)."""
+    ids = {p: f"P{i}" for i, p in enumerate(participants(seq))}
+    lines = ["sequenceDiagram"]
+    for p, pid in ids.items():
+        lines.append(f"    participant {pid} as {_mermaid_text(p)}")
+    for m in seq:
+        if "note" in m:
+            lines.append(f"    Note over {ids[m['over']]}: {_mermaid_text(m['note'])}")
+        else:
+            lines.append(f"    {ids[m['from']]}->>{ids[m['to']]}: {_mermaid_text(m['text'])}")
+    return "\n".join(lines)
+
+
+def _mermaid_text(text: str) -> str:
+    # Mermaid treats ';' and '#' specially in messages; keep them readable and safe.
+    return text.replace(";", ",").replace("#", "no.").replace("\n", " ")
+
+
+def timeline(model: Any, steps: list[Action]) -> dict[str, Any]:
+    """Per step (0 = the initial state): the clock and ``workload_metrics`` of the state."""
+    points = []
+    state = model.initial()
+    points.append({"step": 0, "clock": state.clock, **workload_metrics(state)})
+    for i, action, _, after, _, sub in run_steps(model, steps, skip_disabled=True):
+        if action == SETTLE:
+            for _, _, s in sub:
+                state = s
+            points.append({"step": i, "clock": after.clock, **workload_metrics(after)})
+        else:
+            points.append({"step": i, "clock": after.clock, **workload_metrics(after)})
+    series = sorted({k for p in points for k in p if k not in ("step", "clock")})
+    return {"series": series, "points": points}
