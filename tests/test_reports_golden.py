@@ -57,3 +57,25 @@ def test_report_is_reproduced(report: Path) -> None:
 def test_golden_traces_load_as_traces() -> None:
     for path in sorted((REPORTS / "traces").glob("*.yaml")):
         assert isinstance(kmodel.load_trace(path), Trace)
+
+
+EXPLORED = sorted(REPORTS.glob("*.explore.json"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("summary", EXPLORED, ids=lambda p: p.stem)
+def test_explore_figures_are_reproduced(summary: Path) -> None:
+    """Exhaustive-search figures (distinct states per depth, the shortest trace's length, the
+    final state's fingerprint) are recorded like TLA+ Examples record expected results."""
+    from kmodel.api import describe_explore, explore
+
+    recorded = json.loads(summary.read_text())
+    name = recorded["scenario"]
+    path = _scenario_for(name)
+    run = explore(
+        kmodel.load_scenario(path),
+        max_states=recorded["maxStates"],
+        max_depth=recorded["maxDepth"],
+        symmetry=recorded["symmetry"],
+    )
+    assert json.loads(json.dumps(describe_explore(run))) == recorded

@@ -36,6 +36,8 @@ def write_reports(result: CheckResult, trace_file: Path | None, out: Path) -> Pa
 def write_index(out: Path) -> None:
     entries = []
     for path in sorted(out.glob("*.json")):
+        if path.name.endswith(".explore.json"):
+            continue
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
