@@ -10,7 +10,7 @@ Public API::
 
 __version__ = "0.1.0"
 
-from kmodel.api import CheckResult, ReplayResult, check, load_trace, replay, save_trace
+from kmodel.api import CheckResult, ReplayResult, check, explore, load_trace, replay, save_trace
 from kmodel.errors import InputError
 from kmodel.scenario import Scenario, load_scenario
 

@@ -52,6 +52,7 @@ def check(
     examples: int | None = None,
     steps: int | None = None,
     hypothesis_shrink: bool = False,
+    on_run: Callable[[int], None] | None = None,
 ) -> CheckResult:
     """Search a scenario for an invariant violation.
 
@@ -66,7 +67,8 @@ def check(
     ex = examples if examples is not None else sc.budget.examples
     st = steps if steps is not None else sc.budget.steps
     t0 = time.perf_counter()
-    outcome = check_model(model, seed_value=seed, examples=ex, steps=st, shrink=hypothesis_shrink)
+    progress = None if on_run is None else (lambda stats: on_run(stats.runs))
+    outcome = check_model(model, seed_value=seed, examples=ex, steps=st, shrink=hypothesis_shrink, on_run=progress)
     trace = None
     found = len(outcome.steps)
     if outcome.violation is not None:
@@ -251,3 +253,24 @@ def describe_result(result: CheckResult) -> dict[str, Any]:
         "settleSteps": o.settle_steps,
         "violation": None if result.trace is None else result.trace.to_data()["violation"],
     }
+
+
+def state_after(trace: Trace | str | Path, step: int) -> dict[str, list[str]]:
+    """The full cluster state after ``step`` steps of a trace (0: the initial state), as
+    sections of readable lines (``kmodel replay --step N``)."""
+    from kmodel.k8s.show import cluster_state
+
+    tr = trace if isinstance(trace, Trace) else load_trace(trace)
+    label = "<trace>" if isinstance(trace, Trace) else str(trace)
+    if not 0 <= step <= len(tr.steps):
+        raise InputError(f"--step must be between 0 and {len(tr.steps)}, got {step}", file=label)
+    sc = scenario_from_data(tr.scenario, label)
+    model = sc.model()
+    state = model.initial()
+    try:
+        for i, _, _, after, _, _ in run_steps(model, tr.steps[:step], skip_disabled=True):
+            state = after
+            del i
+    except ValueError as err:
+        raise InputError(f"does not replay on this model: {err}", file=label, document=1, path=("steps",)) from None
+    return cluster_state(model, state)

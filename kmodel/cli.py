@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from kmodel import __version__
 from kmodel.errors import InputError
 
 EXIT_HELD, EXIT_VIOLATED, EXIT_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130
 EXIT_BOUND = 3  # explore: a bound was reached before the state space was exhausted
 
 EPILOG_CHECK = """examples:
@@ -52,9 +54,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
+    rp = sub.add_parser(
+        "report",
+        help="check scenarios and write full reports, with an exhaustive search where the scope allows",
+    )
+    rp.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario files (default: the built-in one)")
+    rp.add_argument("--out", default="reports", type=Path, help="where reports and traces go (default: reports/)")
+    rp.add_argument("--seed", type=int, default=0, help="search seed (default 0)")
+    rp.add_argument(
+        "--explore-states", type=_positive, default=20_000, help="distinct states the exhaustive search may visit"
+    )
+    rp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
+
     r = sub.add_parser("replay", help="re-run a trace step by step")
     r.add_argument("trace", type=Path, metavar="TRACE")
     r.add_argument("--settle", action="store_true", help="also list every step of the settle phase")
+    r.add_argument(
+        "--format", choices=("table", "markdown", "json"), default="table", help="output format (default: table)"
+    )
+    r.add_argument("--step", type=int, metavar="N", help="print the full cluster state after step N (0: initial)")
     r.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
     e = sub.add_parser(
@@ -101,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "replay":
             return cmd_replay(args)
+        if args.command == "report":
+            return cmd_report(args)
         if args.command == "explore":
             return cmd_explore(args)
         return cmd_bench(args)
@@ -117,7 +137,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _paint(text: str, colour: str, stream: object = None) -> str:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    if os.environ.get("NO_COLOR") or not (isatty and isatty()):
+        return text
+    code = {"red": "31", "green": "32", "yellow": "33"}[colour]
+    return f"\033[{code}m{text}\033[0m"
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    import time
+
     from kmodel.api import check, save_trace, trace_path
     from kmodel.report.write import write_reports
     from kmodel.scenario import load_scenario
@@ -126,10 +158,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(p) for p in paths]  # validate every input before any output
     out: Path = args.out
     worst = EXIT_HELD
+    tty = sys.stderr.isatty()
     for sc in scenarios:
+        budget = args.examples or sc.budget.examples
+        t0 = time.perf_counter()
+        last = [0.0]
+
+        def progress(
+            runs: int, name: str = sc.name, budget: int = budget, t0: float = t0, last: list[float] = last
+        ) -> None:
+            now = time.perf_counter()
+            if now - last[0] < 0.2:
+                return
+            last[0] = now
+            left = (now - t0) / runs * max(budget - runs, 0) if runs else 0.0
+            print(f"\r{name}: run {runs}/{budget}, ~{left:.0f}s left ", end="", file=sys.stderr, flush=True)
+
         result = check(
-            sc, seed=args.seed, examples=args.examples, steps=args.steps, hypothesis_shrink=args.hypothesis_shrink
+            sc,
+            seed=args.seed,
+            examples=args.examples,
+            steps=args.steps,
+            hypothesis_shrink=args.hypothesis_shrink,
+            on_run=progress if tty else None,
         )
+        if tty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
         o = result.outcome
         trace_file = None
         if result.trace is not None:
@@ -139,17 +193,48 @@ def cmd_check(args: argparse.Namespace) -> int:
         rate = (o.model_steps + o.settle_steps) / result.seconds if result.seconds > 0 else 0.0
         total = o.model_steps + o.settle_steps
         head = f"{sc.name}: {o.runs} runs, {total} steps in {result.seconds:.1f}s ({rate:,.0f} steps/s)"
-        if result.trace is None:
-            print(f"{head}: all invariants held")
+        if result.trace is None and o.interrupted:
+            print(f"{head}: {_paint('INTERRUPTED', 'yellow')}, no violation found so far")
+        elif result.trace is None:
+            print(f"{head}: {_paint('all invariants held', 'green')}")
         else:
             v = result.trace.violation
             worst = EXIT_VIOLATED
-            print(f"{head}: {v.invariant} VIOLATED")
+            print(f"{head}: {v.invariant} {_paint('VIOLATED', 'red')}")
             print(f"  {v.message}")
             print(f"  counterexample: {len(result.trace.steps)} steps (found in a run of {result.found_steps})")
             print(f"  trace:  {trace_file}")
             print(f"  replay: kmodel replay {trace_file}")
         print(f"  report: {report_file}")
+        if o.interrupted:
+            print("kmodel: interrupted; the report covers the runs done so far", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    return worst
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``check`` plus a bounded exhaustive search per scenario, into one report each."""
+    from kmodel.api import check, describe_explore, explore, save_trace, trace_path
+    from kmodel.report.write import write_reports
+    from kmodel.scenario import load_scenario
+
+    paths: list[str | None] = list(args.scenarios) or [None]
+    scenarios = [load_scenario(p) for p in paths]
+    out: Path = args.out
+    worst = EXIT_HELD
+    for sc in scenarios:
+        result = check(sc, seed=args.seed)
+        trace_file = None
+        if result.trace is not None:
+            worst = EXIT_VIOLATED
+            trace_file = trace_path(out, result.trace, sc.name)
+            save_trace(result.trace, trace_file)
+        exhaustive = describe_explore(explore(sc, max_states=args.explore_states))
+        report = write_reports(result, trace_file, out, exhaustive)
+        verdict = "held" if result.held else f"{result.trace.violation.invariant} VIOLATED"  # type: ignore[union-attr]
+        print(f"{sc.name}: {verdict}; exhaustive search: {exhaustive['verdict']} ({exhaustive['distinct']} states)")
+        print(f"  report: {report} (and .html, .json)")
+    print(f"index: {out / 'index.html'}")
     return worst
 
 
@@ -239,7 +324,43 @@ def cmd_explore(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from kmodel.api import replay
 
+    if args.step is not None:
+        from kmodel.api import state_after
+
+        sections = state_after(args.trace, args.step)
+        if args.format == "json":
+            print(json.dumps(sections, indent=2, ensure_ascii=False))
+        else:
+            for title, lines in sections.items():
+                print(f"{title}:")
+                for line in lines:
+                    print(f"  {line}")
+        return EXIT_HELD
     result = replay(args.trace)
+    if args.format != "table":
+        rows = [
+            {
+                "index": row.index,
+                "clock": row.clock,
+                "action": str(row.action),
+                "description": row.description,
+                "violation": row.violation.invariant if row.violation else None,
+                "changes": [
+                    {"clock": c, "action": str(a), "description": d} for a, d, c, progressed in row.sub if progressed
+                ],
+            }
+            for row in result.rows
+        ]
+        if args.format == "json":
+            doc = {"reproduced": result.reproduced, "invariant": result.expected.invariant, "steps": rows}
+            print(json.dumps(doc, indent=2, ensure_ascii=False))
+        else:
+            print("| # | clock | step | what changed |\n|---|---|---|---|")
+            for r in rows:
+                mark = f" **✗ {r['violation']}**" if r["violation"] else ""
+                desc = str(r["description"]).replace("|", "\\|")
+                print(f"| {r['index']} | {r['clock']}s | `{r['action']}` | {desc}{mark} |")
+        return EXIT_VIOLATED if result.reproduced else EXIT_HELD
     for row in result.rows:
         if result.loop_start is not None and row.index == result.loop_start + 1:
             print(f"  ↺ loop: steps {row.index}–{len(result.rows)} repeat forever (a fair cycle)")

@@ -163,3 +163,75 @@ def test_console_script_runs_default(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "reports" / "web-node-crash.md").exists()
     assert "all invariants held" in proc.stdout
+
+
+def test_ctrl_c_leaves_a_valid_partial_report(tmp_path: Path) -> None:
+    """SIGINT during check: a clean stop, exit 130, and a complete report of the runs done."""
+    import json
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kmodel", "check", "--examples", "100000", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    time.sleep(4)  # let it start exploring (not a timing assertion: any point of interruption will do)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    doc = json.loads((out / "web-node-crash.json").read_text())
+    assert doc["verdict"] == "interrupted" and doc["explored"]["runs"] >= 1
+    assert (out / "web-node-crash.md").read_text().startswith("# kmodel report: web-node-crash")
+    assert (out / "web-node-crash.html").read_text().rstrip().endswith("</html>")
+    assert not list(out.glob(".*"))  # no temporary files left behind
+    assert "INTERRUPTED" in stdout
+
+
+def test_replay_formats_and_state_at_a_step(trace_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["replay", str(trace_file), "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["reproduced"] and doc["invariant"] == "NoExcessReplicas"
+    assert doc["steps"][-1]["violation"] == "NoExcessReplicas"
+    assert main(["replay", str(trace_file), "--format", "markdown"]) == 1
+    md = capsys.readouterr().out.splitlines()
+    assert md[0] == "| # | clock | step | what changed |" and "✗ NoExcessReplicas" in md[-1]
+    assert main(["replay", str(trace_file), "--step", "0", "--format", "json"]) == 0
+    state = json.loads(capsys.readouterr().out)
+    assert {"clock", "nodes", "pods", "workloads", "components"} <= set(state)
+    assert len(state["pods"]) == 3  # the initial state of the web scenario
+    assert main(["replay", str(trace_file), "--step", "999"]) == 2
+
+
+def test_no_colour_when_not_a_terminal_or_no_color(tmp_path: Path) -> None:
+    env = dict(__import__("os").environ, NO_COLOR="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kmodel", "check", str(SCENARIOS / "web-tight-capacity.yaml"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 1
+    assert "\x1b[" not in proc.stdout and "\x1b[" not in proc.stderr
+
+
+def test_report_command_writes_check_and_exhaustive_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code = main(
+        ["report", str(SCENARIOS / "web-no-expectations.yaml"), "--out", str(tmp_path), "--explore-states", "2000"]
+    )
+    assert code == 1
+    doc = json.loads((tmp_path / "web-no-expectations.json").read_text())
+    assert doc["verdict"] == "violated" and doc["exhaustive"]["distinct"] <= 2000
+    assert doc["exhaustive"]["verdict"] in ("bound", "violated")
+    assert "## Exhaustive search" in (tmp_path / "web-no-expectations.md").read_text()
+    html = (tmp_path / "web-no-expectations.html").read_text()
+    assert 'id="exhaustive"' in html and 'id="sequence"' in html and 'id="steps"' in html
+    assert "web-no-expectations" in (tmp_path / "index.html").read_text()

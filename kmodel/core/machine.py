@@ -201,6 +201,7 @@ class CheckOutcome:
     model_steps: int
     settle_steps: int
     op_counts: tuple[tuple[str, int], ...]
+    interrupted: bool = False  # stopped by Ctrl-C before the budget was used
 
 
 def check_model(
@@ -241,9 +242,12 @@ def check_model(
     )
     test = get_state_machine_test(machine, settings=hyp_settings)
     test = seed(seed_value)(test)
+    interrupted = False
     try:
         with _no_local_constants():
             test()
+    except KeyboardInterrupt:
+        interrupted = True  # Ctrl-C: report what was explored so far
     except PropertyFailed as failure:
         return CheckOutcome(
             failure.violation,
@@ -255,13 +259,5 @@ def check_model(
             stats.settle_steps,
             tuple(sorted(stats.op_counts.items())),
         )
-    return CheckOutcome(
-        None,
-        (),
-        stats.runs,
-        0,
-        stats.rule_calls,
-        stats.steps,
-        stats.settle_steps,
-        tuple(sorted(stats.op_counts.items())),
-    )
+    ops = tuple(sorted(stats.op_counts.items()))
+    return CheckOutcome(None, (), stats.runs, 0, stats.rule_calls, stats.steps, stats.settle_steps, ops, interrupted)

@@ -125,7 +125,8 @@ class ClusterModel:
             ),
             Scheduler(assume_cache=config.variants.scheduler_assume_cache),
             NodeLifecycleController(node_monitor_grace_period=cp.node_monitor_grace_period),
-            DeploymentController(),
+            # only where a Deployment exists (users cannot create one mid-run)
+            *([DeploymentController()] if any(o.KIND == "Deployment" for o in config.objects) else []),
             # only where a StatefulSet exists: elsewhere it would only add steps
             *([StatefulSetController()] if any(o.KIND == "StatefulSet" for o in config.objects) else []),
             # only where an owner can be deleted: elsewhere it would only add steps

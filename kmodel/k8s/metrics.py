@@ -9,11 +9,11 @@ from typing import Any
 
 
 def workload_metrics(state: Any) -> dict[str, int]:
-    """``{"ReplicaSet/web desired": 3, "ReplicaSet/web ready": 2, ...}`` in sorted order.
+    """``{"ReplicaSet/web active": 4, "ReplicaSet/web desired": 3, "ReplicaSet/web ready": 2}``.
 
-    For every ReplicaSet, Deployment and StatefulSet (not being deleted): ``spec.replicas`` and
-    the number of its pods that are active and Ready (pods are matched by controllerRef uid;
-    a Deployment counts the pods of all its ReplicaSets).
+    For every ReplicaSet, Deployment and StatefulSet (not being deleted): ``spec.replicas``, the
+    number of its active pods (not terminal, not being deleted) and how many of those are Ready
+    (pods are matched by controllerRef uid; a Deployment counts the pods of all its ReplicaSets).
     """
     store = state.store
     pods = store.list("Pod")
@@ -34,12 +34,15 @@ def workload_metrics(state: Any) -> dict[str, int]:
                 continue
         label = f"{kind}/{obj.meta.name}"
         out[f"{label} desired"] = obj.spec.replicas
+        out.setdefault(f"{label} active", 0)
         out.setdefault(f"{label} ready", 0)
     for p in pods:
         ref = p.meta.controller_ref()
-        if ref is None or ref.uid not in owners or not p.is_active() or not p.is_ready():
+        if ref is None or ref.uid not in owners or not p.is_active():
             continue
-        key = f"{owners[ref.uid]} ready"
-        if key in out:
-            out[key] += 1
+        label = owners[ref.uid]
+        if f"{label} active" in out:
+            out[f"{label} active"] += 1
+            if p.is_ready():
+                out[f"{label} ready"] += 1
     return dict(sorted(out.items()))

@@ -34,7 +34,9 @@ FAULT_OPS = {
 }
 
 
-def build(result: CheckResult, trace_file: Path | None, report_dir: Path) -> dict[str, Any]:
+def build(
+    result: CheckResult, trace_file: Path | None, report_dir: Path, exhaustive: dict[str, Any] | None = None
+) -> dict[str, Any]:
     sc = result.scenario
     model = sc.model()
     o = result.outcome
@@ -60,7 +62,7 @@ def build(result: CheckResult, trace_file: Path | None, report_dir: Path) -> dic
     doc: dict[str, Any] = {
         "scenario": sc.name,
         "description": sc.description,
-        "verdict": "held" if result.held else "violated",
+        "verdict": "violated" if not result.held else ("interrupted" if o.interrupted else "held"),
         "seed": result.seed,
         "budget": {"runs": result.examples, "stepsPerRun": result.steps},
         "explored": {"runs": o.runs, "randomPhaseSteps": o.model_steps, "settlePhaseSteps": o.settle_steps},
@@ -68,6 +70,8 @@ def build(result: CheckResult, trace_file: Path | None, report_dir: Path) -> dic
         "invariants": invariants,
         "counterexample": None,
     }
+    if exhaustive is not None:
+        doc["exhaustive"] = exhaustive
     if result.trace is not None:
         doc["counterexample"] = _counterexample(result, model, trace_file, report_dir)
     return doc

@@ -44,6 +44,10 @@ def render_html(doc: dict[str, Any]) -> str:
             f'<td class="{cls}">{e(inv["verdict"])}</td><td>{e(inv["promise"])}</td></tr>'
         )
     parts.append("</table>")
+    if doc.get("exhaustive") is not None:
+        from kmodel.report.markdown import _exhaustive_line
+
+        parts.append(f'<h2>Exhaustive search</h2><p id="exhaustive">{e(_exhaustive_line(doc["exhaustive"]))}</p>')
     cx = doc["counterexample"]
     if cx is not None:
         parts += [

@@ -35,6 +35,9 @@ def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> st
     for inv in doc["invariants"]:
         verdict = f"**{inv['verdict']}**" if inv["verdict"] == "violated" else inv["verdict"]
         lines.append(f"| {inv['name']} | {inv['kind']} | {verdict} | {inv['promise']} |")
+    ex_doc = doc.get("exhaustive")
+    if ex_doc is not None:
+        lines += ["", "## Exhaustive search", "", _exhaustive_line(ex_doc)]
     cx = doc["counterexample"]
     if cx is not None:
         lines += [
@@ -66,3 +69,13 @@ def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> st
             lines.append(f"| {c['step']} | {c['count']} |")
     lines.append("")
     return "\n".join(lines)
+
+
+def _exhaustive_line(ex: dict[str, Any]) -> str:
+    head = f"{ex['distinct']} distinct states ({ex['states']} visited), depth {ex['depth']}"
+    if ex["verdict"] == "held":
+        return f"Every reachable state was explored: {head}; all invariants held."
+    if ex["verdict"] == "bound":
+        return f"Stopped at the bound ({ex['bound']}) after {head}; no violation within it."
+    v = ex["violation"]
+    return f"{head}: {v['invariant']} violated; shortest counterexample {ex['traceSteps']} steps."

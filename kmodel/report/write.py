@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from kmodel.api import CheckResult
 from kmodel.report.document import build
@@ -15,10 +16,12 @@ from kmodel.report.svg import timeline_svg
 from kmodel.yamlio import write_atomic
 
 
-def write_reports(result: CheckResult, trace_file: Path | None, out: Path) -> Path:
+def write_reports(
+    result: CheckResult, trace_file: Path | None, out: Path, exhaustive: dict[str, Any] | None = None
+) -> Path:
     """Write ``<scenario>.json/.md/.html`` (and ``.timeline.svg``) under ``out``; refresh
     ``index.html``. Returns the Markdown report's path."""
-    doc = build(result, trace_file, out)
+    doc = build(result, trace_file, out, exhaustive)
     name = doc["scenario"]
     timeline_name = None
     cx = doc["counterexample"]
