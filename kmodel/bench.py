@@ -9,6 +9,8 @@ Figures:
 - ``bare_rule_calls_per_s``: the harness ceiling — a RuleBasedStateMachine with the same number
   of rules and a trivial model (an integer counter), same examples and steps, same settings.
 - ``check_vs_ceiling``: the ratio of the two rule-call rates.
+- ``explore_*``: a breadth-first search over the first 5,000 distinct states: distinct states
+  per second.
 
 Never use these as assertions in tests: timing depends on the machine; ratios measured in the
 same run are what to compare.
@@ -27,6 +29,8 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, r
 from kmodel.core.machine import check_model
 from kmodel.core.model import Action
 from kmodel.scenario import load_scenario
+
+EXPLORE_STATES = 5_000  # distinct states the explore figure visits (a bounded breadth-first search)
 
 
 def _walk(model: Any, length: int, rng: random.Random) -> list[tuple[Any, Action]]:
@@ -96,6 +100,11 @@ def run_bench(scenario: str | Path | None, *, examples: int = 50, steps: int = 5
     bare_calls, bare_s = _bare_ceiling(n_rules, examples, steps)
     check_rate = outcome.rule_calls / check_s
     bare_rate = bare_calls / bare_s
+    from kmodel.core.explore import explore
+
+    t0 = time.perf_counter()
+    explored = explore(model, max_states=EXPLORE_STATES)
+    explore_s = time.perf_counter() - t0
     return {
         "scenario": sc.name,
         "model_step_us": round(step_us, 1),
@@ -110,4 +119,7 @@ def run_bench(scenario: str | Path | None, *, examples: int = 50, steps: int = 5
         "bare_rule_calls_per_s": round(bare_rate),
         "check_vs_ceiling": round(check_rate / bare_rate, 3),
         "violation": None if outcome.violation is None else outcome.violation.invariant,
+        "explore_distinct_states": explored.distinct,
+        "explore_seconds": round(explore_s, 3),
+        "explore_distinct_per_s": round(explored.distinct / explore_s) if explore_s > 0 else 0,
     }

@@ -339,19 +339,28 @@ def parse_selector(f: Fields) -> LabelSelector:
     return LabelSelector(match_labels, tuple(exprs))
 
 
-def parse_replicaset(f: Fields) -> ReplicaSet:
-    meta = parse_meta(f)
-    spec = f.map("spec", required=True)
+def parse_workload_template(spec: Fields, kind: str) -> tuple[LabelSelector, FMap[str, str], PodSpec]:
+    """The selector and pod template every apps/v1 workload has, with the checks of
+    ``pkg/apis/apps/validation`` the model relies on: a non-empty selector that matches the
+    template's labels, and pods with ``restartPolicy: Always``."""
     selector_f = spec.map("selector", required=True)
     selector = parse_selector(selector_f)
     if not selector.match_labels and not selector.match_expressions:
         raise selector_f.error(None, "must not be empty (apps/v1 requires a non-empty selector)")
     template = spec.map("template", required=True)
-    tmeta = template.map("metadata")
-    labels = FMap(tmeta.str_map("labels"))
+    labels = FMap(template.map("metadata").str_map("labels"))
     if not selector.matches(labels):
         raise template.error("metadata", f"labels {dict(labels)} do not match the selector {selector}")
     pod_spec = parse_pod_spec(template.map("spec", required=True))
+    if pod_spec.restart_policy != "Always":
+        raise template.map("spec").error("restartPolicy", f"a {kind}'s pods must use restartPolicy Always")
+    return selector, labels, pod_spec
+
+
+def parse_replicaset(f: Fields) -> ReplicaSet:
+    meta = parse_meta(f)
+    spec = f.map("spec", required=True)
+    selector, labels, pod_spec = parse_workload_template(spec, "ReplicaSet")  # ValidateReplicaSetSpec
     return ReplicaSet(
         meta=meta,
         spec=ReplicaSetSpec(
@@ -377,17 +386,7 @@ def parse_statefulset(f: Fields) -> StatefulSet:
     ``persistentVolumeClaimRetentionPolicy`` are not modelled (ignored)."""
     meta = parse_meta(f)
     spec = f.map("spec", required=True)
-    selector_f = spec.map("selector", required=True)
-    selector = parse_selector(selector_f)
-    if not selector.match_labels and not selector.match_expressions:
-        raise selector_f.error(None, "must not be empty (apps/v1 requires a non-empty selector)")
-    template = spec.map("template", required=True)
-    labels = FMap(template.map("metadata").str_map("labels"))
-    if not selector.matches(labels):
-        raise template.error("metadata", f"labels {dict(labels)} do not match the selector {selector}")
-    pod_spec = parse_pod_spec(template.map("spec", required=True))
-    if pod_spec.restart_policy != "Always":
-        raise template.map("spec").error("restartPolicy", "a StatefulSet's pods must use restartPolicy Always")
+    selector, labels, pod_spec = parse_workload_template(spec, "StatefulSet")
     policy = spec.str("podManagementPolicy", "OrderedReady")
     if policy not in POD_MANAGEMENT_POLICIES:
         raise spec.error("podManagementPolicy", f"must be 'OrderedReady' or 'Parallel', got {policy!r}")
@@ -476,17 +475,7 @@ def parse_deployment(f: Fields) -> Deployment:
     checks of ``pkg/apis/apps/validation: ValidateDeploymentSpec`` that the model relies on."""
     meta = parse_meta(f)
     spec = f.map("spec", required=True)
-    selector_f = spec.map("selector", required=True)
-    selector = parse_selector(selector_f)
-    if not selector.match_labels and not selector.match_expressions:
-        raise selector_f.error(None, "must not be empty (apps/v1 requires a non-empty selector)")
-    template = spec.map("template", required=True)
-    labels = FMap(template.map("metadata").str_map("labels"))
-    if not selector.matches(labels):
-        raise template.error("metadata", f"labels {dict(labels)} do not match the selector {selector}")
-    pod_spec = parse_pod_spec(template.map("spec", required=True))
-    if pod_spec.restart_policy != "Always":
-        raise template.map("spec").error("restartPolicy", "a Deployment's pods must use restartPolicy Always")
+    selector, labels, pod_spec = parse_workload_template(spec, "Deployment")
     strategy = spec.map("strategy")
     stype = strategy.str("type", "RollingUpdate")
     if stype not in DEPLOYMENT_STRATEGIES:
