@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +82,16 @@ def _bare_ceiling(n_rules: int, examples: int, steps: int) -> tuple[int, float]:
     return counter["calls"], time.perf_counter() - t0
 
 
-def run_bench(scenario: str | Path | None, *, examples: int = 50, steps: int = 50) -> dict[str, Any]:
+def run_bench(
+    scenario: str | Path | None,
+    *,
+    examples: int = 50,
+    steps: int = 50,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    say = progress or (lambda _phase: None)
     sc = load_scenario(scenario)
+    say("model steps")
     model = sc.model()
     pairs = _walk(model, 2000, random.Random(0))
     best = float("inf")
@@ -93,15 +102,18 @@ def run_bench(scenario: str | Path | None, *, examples: int = 50, steps: int = 5
         best = min(best, time.perf_counter() - t0)
     step_us = best / len(pairs) * 1e6
 
+    say(f"check ({examples} runs)")
     t0 = time.perf_counter()
     outcome = check_model(model, seed_value=0, examples=examples, steps=steps, shrink=False)
     check_s = time.perf_counter() - t0
     n_rules = sum(1 for spec in model.action_space() if all(v for _, v in spec.params))
+    say("bare Hypothesis machine")
     bare_calls, bare_s = _bare_ceiling(n_rules, examples, steps)
     check_rate = outcome.rule_calls / check_s
     bare_rate = bare_calls / bare_s
     from kmodel.core.explore import explore
 
+    say(f"explore ({EXPLORE_STATES} states)")
     t0 = time.perf_counter()
     explored = explore(model, max_states=EXPLORE_STATES)
     explore_s = time.perf_counter() - t0

@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--hypothesis-shrink", action="store_true", help="also run Hypothesis's shrinker (slower) before minimising"
     )
+    c.add_argument(
+        "--report",
+        action="store_true",
+        help="also run a bounded exhaustive search (20000 states) and put it in the report, as `kmodel report` does",
+    )
     c.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
     rp = sub.add_parser(
@@ -189,7 +194,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         if result.trace is not None:
             trace_file = trace_path(out, result.trace, sc.name)
             save_trace(result.trace, trace_file)
-        report_file = write_reports(result, trace_file, out)
+        exhaustive = None
+        if args.report:
+            from kmodel.api import describe_explore, explore
+
+            exhaustive = describe_explore(explore(sc, max_states=20_000))
+        report_file = write_reports(result, trace_file, out, exhaustive)
         rate = (o.model_steps + o.settle_steps) / result.seconds if result.seconds > 0 else 0.0
         total = o.model_steps + o.settle_steps
         head = f"{sc.name}: {o.runs} runs, {total} steps in {result.seconds:.1f}s ({rate:,.0f} steps/s)"
@@ -387,7 +397,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from kmodel.bench import run_bench
 
-    figures = run_bench(args.scenario, examples=args.examples, steps=args.steps)
+    def phase(name: str) -> None:
+        print(f"\r\033[Kbench: {name}…", end="", file=sys.stderr, flush=True)
+
+    tty = sys.stderr.isatty()
+    figures = run_bench(args.scenario, examples=args.examples, steps=args.steps, progress=phase if tty else None)
+    if tty:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

@@ -37,6 +37,9 @@ class Stats:
     steps: int = 0
     settle_steps: int = 0
     op_counts: dict[str, int] = attrs.field(factory=dict)
+    # distinct ``progress_key`` values seen (the cluster's abstract states: objects, not clocks,
+    # heartbeats or caches), like TLC's coverage of distinct states
+    abstract: set[Any] = attrs.field(factory=set)
 
 
 def build_machine(model: Model[S], stats: Stats) -> type[RuleBasedStateMachine]:
@@ -84,6 +87,7 @@ def build_machine(model: Model[S], stats: Stats) -> type[RuleBasedStateMachine]:
             stats.steps += 1
             stats.op_counts[action.op] = stats.op_counts.get(action.op, 0) + 1
             if not same(before, model.truth_key(nxt)):
+                stats.abstract.add(model.progress_key(nxt))
                 self._check(0)
 
         def teardown(self) -> None:
@@ -91,6 +95,7 @@ def build_machine(model: Model[S], stats: Stats) -> type[RuleBasedStateMachine]:
                 return
             outcome = settle(model, self.state)
             stats.settle_steps += len(outcome.steps)
+            stats.abstract.add(model.progress_key(outcome.state))
             if outcome.failure is not None:
                 prop, msg = outcome.failure
                 if not stats.first_failure_run:
@@ -202,6 +207,7 @@ class CheckOutcome:
     settle_steps: int
     op_counts: tuple[tuple[str, int], ...]
     interrupted: bool = False  # stopped by Ctrl-C before the budget was used
+    abstract_states: int = 0  # distinct abstract states reached (see Stats.abstract)
 
 
 def check_model(
@@ -258,6 +264,18 @@ def check_model(
             stats.steps,
             stats.settle_steps,
             tuple(sorted(stats.op_counts.items())),
+            abstract_states=len(stats.abstract),
         )
     ops = tuple(sorted(stats.op_counts.items()))
-    return CheckOutcome(None, (), stats.runs, 0, stats.rule_calls, stats.steps, stats.settle_steps, ops, interrupted)
+    return CheckOutcome(
+        None,
+        (),
+        stats.runs,
+        0,
+        stats.rule_calls,
+        stats.steps,
+        stats.settle_steps,
+        ops,
+        interrupted,
+        len(stats.abstract),
+    )

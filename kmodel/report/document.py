@@ -67,6 +67,7 @@ def build(
         "budget": {"runs": result.examples, "stepsPerRun": result.steps},
         "explored": {"runs": o.runs, "randomPhaseSteps": o.model_steps, "settlePhaseSteps": o.settle_steps},
         "coverage": [{"step": op, "count": n} for op, n in o.op_counts],
+        "abstractStates": o.abstract_states,
         "invariants": invariants,
         "counterexample": None,
     }

@@ -74,7 +74,10 @@ def render_html(doc: dict[str, Any]) -> str:
             f'<div class="figure" id="timeline">{timeline_svg(cx["timeline"])}</div>',
         ]
     if doc["coverage"]:
-        parts.append('<h2>Coverage</h2><table id="coverage"><tr><th>step kind</th><th>times taken</th></tr>')
+        parts.append(
+            f"<h2>Coverage</h2><p>{doc.get('abstractStates', 0)} distinct abstract states reached.</p>"
+            '<table id="coverage"><tr><th>step kind</th><th>times taken</th></tr>'
+        )
         parts += [f"<tr><td>{e(c['step'])}</td><td>{c['count']}</td></tr>" for c in doc["coverage"]]
         parts.append("</table>")
     parts.append("</body></html>\n")

@@ -64,7 +64,16 @@ def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> st
         if timeline_file:
             lines += ["", "### Timeline", "", f"![desired and ready replicas per step]({timeline_file})"]
     if doc["coverage"]:
-        lines += ["", "## Coverage", "", "| step kind | times taken |", "|---|---|"]
+        lines += [
+            "",
+            "## Coverage",
+            "",
+            f"{doc.get('abstractStates', 0)} distinct abstract states reached (the cluster's objects and "
+            "running containers, ignoring clocks, heartbeats and caches).",
+            "",
+            "| step kind | times taken |",
+            "|---|---|",
+        ]
         for c in doc["coverage"]:
             lines.append(f"| {c['step']} | {c['count']} |")
     lines.append("")
