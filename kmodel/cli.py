@@ -28,6 +28,26 @@ EPILOG_CHECK = """examples:
 """
 
 
+EPILOG_REPLAY = """examples:
+  kmodel replay reports/traces/web-no-expectations-NoExcessReplicas-seed0.yaml
+  kmodel replay TRACE --settle              every step of the settle phase, heartbeats included
+  kmodel replay TRACE --format json         machine-readable steps
+  kmodel replay TRACE --step 3              the whole cluster state after step 3
+
+exit codes: 1 the violation reproduces, 0 it no longer does, 2 bad input
+"""
+
+EPILOG_REPORT = """examples:
+  kmodel report                                   the built-in default scenario
+  kmodel report properties/scenarios/*.yaml --out /tmp/reports --explore-states 50000
+"""
+
+EPILOG_BENCH = """examples:
+  kmodel bench                                    the built-in default scenario, 50 runs
+  kmodel bench properties/scenarios/web-all-faults.yaml --examples 200 --json
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kmodel",
@@ -62,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser(
         "report",
         help="check scenarios and write full reports, with an exhaustive search where the scope allows",
+        epilog=EPILOG_REPORT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rp.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario files (default: the built-in one)")
     rp.add_argument("--out", default="reports", type=Path, help="where reports and traces go (default: reports/)")
@@ -71,7 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
-    r = sub.add_parser("replay", help="re-run a trace step by step")
+    r = sub.add_parser(
+        "replay",
+        help="re-run a trace step by step",
+        epilog=EPILOG_REPLAY,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     r.add_argument("trace", type=Path, metavar="TRACE")
     r.add_argument("--settle", action="store_true", help="also list every step of the settle phase")
     r.add_argument(
@@ -98,7 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
-    b = sub.add_parser("bench", help="measure model and checker speed against a bare Hypothesis machine")
+    b = sub.add_parser(
+        "bench",
+        help="measure model and checker speed against a bare Hypothesis machine",
+        epilog=EPILOG_BENCH,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     b.add_argument("scenario", nargs="?", metavar="SCENARIO")
     b.add_argument("--examples", type=_positive, default=50)
     b.add_argument("--steps", type=_positive, default=50)
