@@ -42,7 +42,7 @@ class OwnerReference:
     block_owner_deletion: bool = False
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ObjectMeta:
     name: str
     namespace: str = ""
@@ -140,7 +140,7 @@ class NodeStatus:
     conditions: tuple[Condition, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Node(APIObject):
     KIND: ClassVar[str] = "Node"
     API_VERSION: ClassVar[str] = "v1"
@@ -240,7 +240,7 @@ class PodStatus:
     start_time: int | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Pod(APIObject):
     KIND: ClassVar[str] = "Pod"
     API_VERSION: ClassVar[str] = "v1"
@@ -283,7 +283,7 @@ class ReplicaSetStatus:
     observed_generation: int = 0
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ReplicaSet(APIObject):
     KIND: ClassVar[str] = "ReplicaSet"
     API_VERSION: ClassVar[str] = "apps/v1"

@@ -71,7 +71,7 @@ FINALIZER_ORPHAN = "orphan"  # metav1.FinalizerOrphanDependents
 FINALIZER_FOREGROUND = "foregroundDeletion"  # metav1.FinalizerDeleteDependents
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Event:
     """A watch event. ``prev`` is the object before the write (None for ADDED); it lets a
     lagging API server's view be rebuilt from the log (``Store.objects_at``)."""
@@ -142,7 +142,7 @@ class APIConfig:
     default_unreachable_toleration_seconds: int = 300
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Store:
     revision: int = 0
     objects: FMap[Key, Any] = FMap()
