@@ -110,6 +110,7 @@ class ReplayRow:
     violation: Violation | None
     clock: int
     sub: tuple[tuple[Action, str, int, bool], ...] = ()  # action, description, clock, progressed
+    sample: tuple[tuple[str, int], ...] = ()  # ``replay(sample=...)`` of the state after the step
 
 
 @attrs.frozen
@@ -118,14 +119,22 @@ class ReplayResult:
     violation: Violation | None
     expected: Violation
     loop_start: int | None = None  # a lasso: rows after this many steps repeat forever
+    initial_sample: tuple[tuple[str, int], ...] = ()
+    initial_clock: int = 0
 
     @property
     def reproduced(self) -> bool:
         return self.violation is not None and self.violation.invariant == self.expected.invariant
 
 
-def replay(trace: Trace | str | Path) -> ReplayResult:
-    """Re-execute a trace step by step, describing what each step changed."""
+def replay(trace: Trace | str | Path, sample: Callable[[Any], dict[str, int]] | None = None) -> ReplayResult:
+    """Re-execute a trace step by step, describing what each step changed. ``sample``, if
+    given, measures the state after each step (e.g. ``kmodel.k8s.metrics.workload_metrics``)
+    in the same pass, for charts."""
+
+    def measure(state: Any) -> tuple[tuple[str, int], ...]:
+        return tuple(sample(state).items()) if sample is not None else ()
+
     tr = trace if isinstance(trace, Trace) else load_trace(trace)
     label = "<trace>" if isinstance(trace, Trace) else str(trace)
     try:
@@ -147,16 +156,19 @@ def replay(trace: Trace | str | Path) -> ReplayResult:
     try:
         for i, action, before, after, violation, sub in run_steps(model, tr.steps, skip_disabled=True):
             if after is before and action != SETTLE:
-                rows.append(ReplayRow(i, action, "not enabled in this state: skipped", None, after.clock))
+                rows.append(
+                    ReplayRow(i, action, "not enabled in this state: skipped", None, after.clock, sample=measure(after))
+                )
             elif action == SETTLE:
                 subrows = tuple(
                     (a, model.describe(b, a, s), s.clock, model.progress_key(b) != model.progress_key(s))
                     for a, b, s in sub
                 )
                 desc = f"fair settle phase: {len(sub)} steps, clock {before.clock}s → {after.clock}s"
-                rows.append(ReplayRow(i, action, desc, violation, after.clock, subrows))
+                rows.append(ReplayRow(i, action, desc, violation, after.clock, subrows, measure(after)))
             else:
-                rows.append(ReplayRow(i, action, model.describe(before, action, after), violation, after.clock))
+                desc = model.describe(before, action, after)
+                rows.append(ReplayRow(i, action, desc, violation, after.clock, sample=measure(after)))
             if violation is not None:
                 found = violation
     except ValueError as err:
@@ -167,7 +179,8 @@ def replay(trace: Trace | str | Path) -> ReplayResult:
         found = lasso_violation(model, tr.steps, tr.loop_start)
         if found is not None and rows:
             rows[-1] = attrs.evolve(rows[-1], violation=found)
-    return ReplayResult(tuple(rows), found, tr.violation, tr.loop_start)
+    start = model.initial()
+    return ReplayResult(tuple(rows), found, tr.violation, tr.loop_start, measure(start), start.clock)
 
 
 @attrs.frozen
@@ -240,21 +253,6 @@ def describe_explore(run: ExploreRun) -> dict[str, Any]:
     }
 
 
-def describe_result(result: CheckResult) -> dict[str, Any]:
-    """Plain data about a check run, for reports and JSON (no timings: it must be reproducible)."""
-    o = result.outcome
-    return {
-        "scenario": result.scenario.name,
-        "seed": result.seed,
-        "examples": result.examples,
-        "stepsPerRun": result.steps,
-        "runs": o.runs,
-        "modelSteps": o.model_steps,
-        "settleSteps": o.settle_steps,
-        "violation": None if result.trace is None else result.trace.to_data()["violation"],
-    }
-
-
 def state_after(trace: Trace | str | Path, step: int) -> dict[str, list[str]]:
     """The full cluster state after ``step`` steps of a trace (0: the initial state), as
     sections of readable lines (``kmodel replay --step N``)."""
@@ -268,9 +266,8 @@ def state_after(trace: Trace | str | Path, step: int) -> dict[str, list[str]]:
     model = sc.model()
     state = model.initial()
     try:
-        for i, _, _, after, _, _ in run_steps(model, tr.steps[:step], skip_disabled=True):
+        for _, _, _, after, _, _ in run_steps(model, tr.steps[:step], skip_disabled=True):
             state = after
-            del i
     except ValueError as err:
         raise InputError(f"does not replay on this model: {err}", file=label, document=1, path=("steps",)) from None
     return cluster_state(model, state)

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from kmodel import __version__
 from kmodel.errors import InputError
@@ -48,6 +49,22 @@ EPILOG_BENCH = """examples:
 """
 
 
+def _subcommand(sub: Any, name: str, help: str, epilog: str) -> argparse.ArgumentParser:
+    """A subcommand parser with its examples, and ``--debug`` accepted after the command too
+    (SUPPRESS as default, so it does not override a ``--debug`` given before the command)."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
+    return p
+
+
+def _scenarios_out_seed(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario files (default: the built-in one)")
+    p.add_argument("--out", default="reports", type=Path, help="where reports and traces go (default: reports/)")
+    p.add_argument("--seed", type=int, default=0, help="search seed (default 0); same seed, same result")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kmodel",
@@ -58,15 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    c = sub.add_parser(
-        "check",
-        help="search scenarios for invariant violations",
-        epilog=EPILOG_CHECK,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    c.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario files (default: the built-in one)")
-    c.add_argument("--out", default="reports", type=Path, help="where reports and traces go (default: reports/)")
-    c.add_argument("--seed", type=int, default=0, help="search seed (default 0); same seed, same result")
+    c = _subcommand(sub, "check", "search scenarios for invariant violations", EPILOG_CHECK)
+    _scenarios_out_seed(c)
     c.add_argument("--examples", type=_positive, help="runs to try (default: the scenario's budget)")
     c.add_argument("--steps", type=_positive, help="steps per run (default: the scenario's budget)")
     c.add_argument(
@@ -77,41 +87,31 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run a bounded exhaustive search (20000 states) and put it in the report, as `kmodel report` does",
     )
-    c.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
-    rp = sub.add_parser(
+    rp = _subcommand(
+        sub,
         "report",
-        help="check scenarios and write full reports, with an exhaustive search where the scope allows",
-        epilog=EPILOG_REPORT,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "check scenarios and write full reports, with an exhaustive search where the scope allows",
+        EPILOG_REPORT,
     )
-    rp.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario files (default: the built-in one)")
-    rp.add_argument("--out", default="reports", type=Path, help="where reports and traces go (default: reports/)")
-    rp.add_argument("--seed", type=int, default=0, help="search seed (default 0)")
+    _scenarios_out_seed(rp)
     rp.add_argument(
         "--explore-states", type=_positive, default=20_000, help="distinct states the exhaustive search may visit"
     )
-    rp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
-    r = sub.add_parser(
-        "replay",
-        help="re-run a trace step by step",
-        epilog=EPILOG_REPLAY,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    r = _subcommand(sub, "replay", "re-run a trace step by step", EPILOG_REPLAY)
     r.add_argument("trace", type=Path, metavar="TRACE")
     r.add_argument("--settle", action="store_true", help="also list every step of the settle phase")
     r.add_argument(
         "--format", choices=("table", "markdown", "json"), default="table", help="output format (default: table)"
     )
     r.add_argument("--step", type=int, metavar="N", help="print the full cluster state after step N (0: initial)")
-    r.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
-    e = sub.add_parser(
+    e = _subcommand(
+        sub,
         "explore",
-        help="explore every state of a small scenario breadth-first (exit 3: a bound was reached first)",
-        epilog=EPILOG_EXPLORE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "explore every state of a small scenario breadth-first (exit 3: a bound was reached first)",
+        EPILOG_EXPLORE,
     )
     e.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: the built-in one)")
     e.add_argument("--out", default="reports", type=Path, help="where the summary and traces go (default: reports/)")
@@ -123,19 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="reduce symmetric states to one representative when the model supports it (default: on)",
     )
-    e.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
 
-    b = sub.add_parser(
-        "bench",
-        help="measure model and checker speed against a bare Hypothesis machine",
-        epilog=EPILOG_BENCH,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    b = _subcommand(sub, "bench", "measure model and checker speed against a bare Hypothesis machine", EPILOG_BENCH)
     b.add_argument("scenario", nargs="?", metavar="SCENARIO")
     b.add_argument("--examples", type=_positive, default=50)
     b.add_argument("--steps", type=_positive, default=50)
     b.add_argument("--json", action="store_true", help="print the figures as JSON")
-    b.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
     return p
 
 

@@ -35,6 +35,13 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
+def suggest(name: str, options: Iterable[str], fallback: str = "expected one of") -> str:
+    """`` (did you mean 'faults'?)`` for the closest option, else `` (expected one of: a, b)``."""
+    options = list(options)
+    close = difflib.get_close_matches(name, options, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" ({fallback}: {', '.join(options)})"
+
+
 class Fields:
     def __init__(
         self, data: Any, path: tuple[builtins.str | builtins.int, ...] = (), what: builtins.str = "a mapping"
@@ -62,9 +69,7 @@ class Fields:
         allowed = list(allowed)
         for key in self.data:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else f" (expected one of: {', '.join(allowed)})"
-                raise self.error(key, f"unknown field{hint}")
+                raise self.error(key, f"unknown field{suggest(key, allowed)}")
 
     def str(self, key: builtins.str, default: Any = _MISSING) -> builtins.str:
         value = self.data.get(key)

@@ -168,7 +168,3 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"{tag}: {f['scenario']}: {f['invariant']}: {f['message']}")
         terminalreporter.write_line(f"    trace:  {f['trace']}")
         terminalreporter.write_line(f"    replay: kmodel replay {f['trace']}")
-
-
-def pytest_configure_node(node: Any) -> None:  # pragma: no cover - only with pytest-xdist
-    """xdist hook: nothing to send to workers; present so the plugin is xdist-aware."""

@@ -35,7 +35,7 @@ from typing import Any
 import attrs
 
 from kmodel.errors import InputError
-from kmodel.fields import Fields
+from kmodel.fields import Fields, suggest
 from kmodel.k8s import invariants as catalogue
 from kmodel.k8s.cluster import ClusterConfig, ClusterModel, ControlPlane, Variants
 from kmodel.k8s.faults import FAULTS, MAX_CLOCK_SKEW
@@ -214,10 +214,7 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
         names = spec.str_list("invariants")
         for i, n in enumerate(names):
             if n not in catalogue.CATALOGUE:
-                import difflib
-
-                close = difflib.get_close_matches(n, list(catalogue.CATALOGUE), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(catalogue.CATALOGUE)})"
+                hint = suggest(n, catalogue.CATALOGUE, "known")
                 raise InputError(f"unknown invariant {n!r}{hint}", path=("spec", "invariants", i))
         inv = tuple(dict.fromkeys(names))
 

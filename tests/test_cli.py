@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kmodel.cli import main
+from kmodel.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "properties" / "scenarios"
@@ -238,3 +239,10 @@ def test_report_command_writes_check_and_exhaustive_figures(tmp_path: Path, caps
     html = (tmp_path / "web-no-expectations.html").read_text()
     assert 'id="exhaustive"' in html and 'id="sequence"' in html and 'id="steps"' in html
     assert "web-no-expectations" in (tmp_path / "index.html").read_text()
+
+
+def test_debug_after_the_command_shows_the_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_SCENARIO)
+    with pytest.raises(InputError):
+        main(["check", str(path), "--debug", "--out", str(tmp_path / "out")])

@@ -127,10 +127,3 @@ def expand(spec: ActionSpec) -> list[Action]:
     for name, values in spec.params:
         combos = [{**c, name: v} for c in combos for v in values]
     return [Action.of(spec.op, **c) for c in combos]
-
-
-def category_of(model: Model[Any], op: str) -> Category:
-    for spec in model.action_space():
-        if spec.op == op:
-            return spec.category
-    raise KeyError(op)

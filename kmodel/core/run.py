@@ -73,6 +73,7 @@ class SettleOutcome(Generic[S]):
     steps: list[Action]
     settled: bool
     failure: tuple[Property[S], str] | None = None
+    states: list[S] = attrs.field(factory=list)  # the state after each step, when recorded
 
 
 def settle_steps(model: Model[S], state: S, max_steps: int = MAX_SETTLE_STEPS) -> Iterator[tuple[Action, S]]:
@@ -121,26 +122,30 @@ def settle_steps(model: Model[S], state: S, max_steps: int = MAX_SETTLE_STEPS) -
         yield tick, state
 
 
-def settle(model: Model[S], state: S, check_safety: bool = True) -> SettleOutcome[S]:
-    """Run the settle phase, checking safety after every step and liveness at the end."""
+def settle(model: Model[S], state: S, check_safety: bool = True, record: bool = False) -> SettleOutcome[S]:
+    """Run the settle phase, checking safety after every step and liveness at the end.
+    ``record`` keeps every intermediate state (for replays that show the phase step by step)."""
     safety = always_props(model) if check_safety else []
     steps: list[Action] = []
+    states: list[S] = []
     key = model.truth_key(state)
     for action, nxt in settle_steps(model, state):
         state = nxt
         steps.append(action)
+        if record:
+            states.append(state)
         new_key = model.truth_key(state)
         if not same(key, new_key):
             key = new_key
             failed = first_failure(safety, state)
             if failed is not None:
-                return SettleOutcome(state, steps, False, failed)
+                return SettleOutcome(state, steps, False, failed, states)
     settled = len(steps) < MAX_SETTLE_STEPS
     failed = first_failure(eventually_props(model), state)
     if failed is not None and not settled:
         prop, msg = failed
         failed = (prop, f"{msg} (the cluster never settled within {MAX_SETTLE_STEPS} steps)")
-    return SettleOutcome(state, steps, settled, failed)
+    return SettleOutcome(state, steps, settled, failed, states)
 
 
 def run_steps(
@@ -163,16 +168,10 @@ def run_steps(
     for i, action in enumerate(steps, start=1):
         before = state
         if action == SETTLE:
-            sub: list[tuple[Action, Any, Any]] = []
-            prev = state
             violation = None
-            outcome = settle(model, state)
-            # re-walk to record before/after pairs for display
-            for a, s in settle_steps(model, state):
-                sub.append((a, prev, s))
-                prev = s
-                if outcome.failure is not None and len(sub) == len(outcome.steps):
-                    break
+            outcome = settle(model, state, record=True)
+            befores = [state, *outcome.states[:-1]]
+            sub: list[tuple[Action, Any, Any]] = list(zip(outcome.steps, befores, outcome.states, strict=True))
             state = outcome.state
             if outcome.failure is not None:
                 prop, msg = outcome.failure

@@ -473,15 +473,3 @@ class EndpointSlice(APIObject):
 KINDS: Mapping[str, type[Any]] = {
     k.KIND: k for k in (Node, Pod, ReplicaSet, Lease, Deployment, StatefulSet, Service, EndpointSlice)
 }
-
-
-def resources_fit(requested: Mapping[str, int], allocatable: Mapping[str, int]) -> list[str]:
-    """Resources whose request exceeds what is allocatable (names, sorted)."""
-    return sorted(r for r, v in requested.items() if v > 0 and v > allocatable.get(r, 0))
-
-
-def add_resources(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
-    out = dict(a)
-    for r, v in b.items():
-        out[r] = out.get(r, 0) + v
-    return out

@@ -10,10 +10,6 @@ from typing import Any
 from kmodel.k8s.quantity import format_amount
 
 
-def _age(t: int | None, now: int) -> str:
-    return "-" if t is None else f"t={t}s"
-
-
 def cluster_state(model: Any, state: Any) -> dict[str, list[str]]:
     now = state.clock
     out: dict[str, list[str]] = {"clock": [f"{now}s (true time)"]}

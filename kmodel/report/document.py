@@ -11,27 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kmodel.api import CheckResult, replay
-from kmodel.core.model import Action
-from kmodel.core.run import SETTLE, run_steps
+from kmodel.api import CheckResult, ReplayResult, replay
 from kmodel.k8s import invariants as catalogue
 from kmodel.k8s.metrics import workload_metrics
 
 API = "API server"
 USER = "user"
-
-FAULT_OPS = {
-    "crash_node",
-    "recover_node",
-    "partition_node",
-    "heal_node",
-    "crash_container",
-    "restart",
-    "restart_stale",
-    "deliver_coalesced",
-    "reconcile_lossy",
-    "skew_clock",
-}
 
 
 def build(
@@ -81,8 +66,9 @@ def build(
 def _counterexample(result: CheckResult, model: Any, trace_file: Path | None, report_dir: Path) -> dict[str, Any]:
     trace = result.trace
     assert trace is not None
+    replayed = replay(trace, sample=workload_metrics)
     rows = []
-    for row in replay(trace).rows:
+    for row in replayed.rows:
         rows.append(
             {
                 "index": row.index,
@@ -113,8 +99,8 @@ def _counterexample(result: CheckResult, model: Any, trace_file: Path | None, re
         "steps": rows,
         "trace": rel,
         "replay": f"kmodel replay {trace_file}" if trace_file is not None else None,
-        "sequence": sequence(rows),
-        "timeline": timeline(model, list(trace.steps)),
+        "sequence": sequence(rows, {spec.op for spec in model.action_space() if spec.category == "fault"}),
+        "timeline": timeline(replayed),
     }
 
 
@@ -128,7 +114,7 @@ def _participant(op: str, args: dict[str, Any]) -> str:
     return USER
 
 
-def sequence(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+def sequence(rows: list[dict[str, Any]], fault_ops: set[str]) -> list[dict[str, str]]:
     """The counterexample as messages between participants: ``{"from", "to", "text"}`` or
     ``{"note", "over"}``. Reconciles become one message per API call; deliveries a message from
     the API server; faults notes over their target."""
@@ -153,7 +139,7 @@ def sequence(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
         elif op in ("reconcile", "reconcile_lossy", "restart"):
             for part in parts:
                 out.append({"from": who, "to": API, "text": part.removeprefix(f"{who}: ")})
-        elif op in FAULT_OPS:
+        elif op in fault_ops:
             out.append({"note": row["description"], "over": who})
         else:
             out.append({"from": USER, "to": API, "text": row["description"]})
@@ -191,17 +177,10 @@ def _mermaid_text(text: str) -> str:
     return text.replace(";", ",").replace("#", "no.").replace("\n", " ")
 
 
-def timeline(model: Any, steps: list[Action]) -> dict[str, Any]:
-    """Per step (0 = the initial state): the clock and ``workload_metrics`` of the state."""
-    points = []
-    state = model.initial()
-    points.append({"step": 0, "clock": state.clock, **workload_metrics(state)})
-    for i, action, _, after, _, sub in run_steps(model, steps, skip_disabled=True):
-        if action == SETTLE:
-            for _, _, s in sub:
-                state = s
-            points.append({"step": i, "clock": after.clock, **workload_metrics(after)})
-        else:
-            points.append({"step": i, "clock": after.clock, **workload_metrics(after)})
+def timeline(replayed: ReplayResult) -> dict[str, Any]:
+    """Per step (0 = the initial state): the clock and the ``workload_metrics`` the replay
+    sampled after that step."""
+    points = [{"step": 0, "clock": replayed.initial_clock, **dict(replayed.initial_sample)}]
+    points.extend({"step": row.index, "clock": row.clock, **dict(row.sample)} for row in replayed.rows)
     series = sorted({k for p in points for k in p if k not in ("step", "clock")})
     return {"series": series, "points": points}

@@ -84,7 +84,6 @@ LABEL_SERVICE_NAME = "kubernetes.io/service-name"  # discovery.LabelServiceName
 LABEL_MANAGED_BY = "endpointslice.kubernetes.io/managed-by"  # discovery.LabelManagedBy
 LABEL_HEADLESS = "service.kubernetes.io/headless"  # v1.IsHeadlessService
 RESERVED_LABELS = (LABEL_SERVICE_NAME, LABEL_MANAGED_BY, LABEL_HEADLESS)
-MAX_ENDPOINTS_PER_SLICE = 100  # --max-endpoints-per-slice default
 DELETION_EXPECTED = -1  # endpointslice_tracker.go: deletionExpected
 
 SvcKey = tuple[str, str]  # (namespace, name)

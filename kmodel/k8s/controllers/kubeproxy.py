@@ -65,7 +65,6 @@ SERVICE_PROXY_NAME = "service.kubernetes.io/service-proxy-name"
 SERVICE_CIDR_BASE = "10.96.0."
 FIRST_CLUSTER_IP = 10  # 10.96.0.1 is the `kubernetes` Service's, 10.96.0.10 kube-dns's in kubeadm clusters
 COREDNS = "coredns"
-REQUEST_SLOTS = 3  # request draws index 0..2 into the backends
 
 SvcKey = tuple[str, str]
 

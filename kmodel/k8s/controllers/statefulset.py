@@ -67,7 +67,6 @@ from kmodel.k8s.store import Event, Request, Result
 NAME = "statefulset-controller"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"  # apps.StatefulSetPodNameLabel
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"  # apps.PodIndexLabel (PodIndexLabel, on by default)
-ORDERED_READY = "OrderedReady"
 PARALLEL = "Parallel"
 MAX_INT32 = 2**31 - 1
 
