@@ -15,7 +15,7 @@ from kmodel.core.run import first_failure, settle, settle_steps
 from kmodel.k8s.cluster import ClusterModel, ClusterState
 from kmodel.k8s.controllers.kubelet import KubeletLocal
 from kmodel.k8s.controllers.replicaset import RSLocal
-from kmodel.k8s.invariants import no_excess_replicas, replicas_converge
+from kmodel.k8s.invariants import recorded, replicas_converge
 from kmodel.scenario import scenario_from_data
 
 RS = "replicaset-controller"
@@ -150,7 +150,7 @@ def test_stale_relist_makes_upstream_replicaset_overshoot_then_heal() -> None:
         Action.of("restart_stale", component=RS, lag=1),  # relist from just before that create
         Action.of("reconcile", component=RS),
     )
-    assert no_excess_replicas(s) is not None
+    assert recorded("NoExcessReplicas")(s) is not None
     assert len([p for p in pods(s) if p.is_active()]) == 5
     healed = settled(model, s, safety=False)  # NoExcessReplicas stays recorded; let it heal
     assert replicas_converge(healed) is None
@@ -205,7 +205,7 @@ def test_lost_create_response_can_make_upstream_overshoot() -> None:
     )
     assert len([p for p in pods(s) if p.is_active()]) == 4  # it was created
     s = run(model, s, Action.of("reconcile", component=RS))  # requeued by the error, stale cache
-    assert no_excess_replicas(s) is not None
+    assert recorded("NoExcessReplicas")(s) is not None
     healed = settled(model, s, safety=False)
     assert replicas_converge(healed) is None
 

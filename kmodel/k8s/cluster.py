@@ -44,7 +44,7 @@ from kmodel.k8s.controllers.kubeproxy import (
     service_components,
 )
 from kmodel.k8s.controllers.nodelifecycle import NodeLifecycleController, NodeLifecycleLocal
-from kmodel.k8s.controllers.replicaset import ReplicaSetController, owned_active_pods
+from kmodel.k8s.controllers.replicaset import ReplicaSetController
 from kmodel.k8s.controllers.scheduler import Scheduler
 from kmodel.k8s.faults import HISTORY_KEEP, LOSS_INDEX, LOSS_KINDS, RESTART_AFTER, STALE_LAGS
 from kmodel.k8s.informers import EMPTY_CACHE, Component, ComponentState, View, cache_apply, cache_from_store
@@ -142,6 +142,7 @@ class ClusterModel:
         self.components: dict[str, Component] = {c.name: c for c in comps}
         self.component_names = tuple(self.components)
         self._properties = invariants.select(self, config.invariants)
+        self._observers = invariants.observers(p.name for p in self._properties)
         self._user_ops = {spec.op for spec in user_specs(config.user)}
         self._history = dict(config.faults).get("staleRelist", 0) > 0
         self._watch_delay = dict(config.faults).get("watchDelay", 0)
@@ -420,9 +421,10 @@ class ClusterModel:
             if cut or (lose is not None and lose == (i, "request")):
                 res = Result(False, "NetworkError", "the request never reached the API server")
             else:
-                if req.tag and req.tag[0] == "rs-create":
-                    monitor = self._check_excess(store, req, monitor)
+                before = store
                 store, res = store.apply(req, state.clock, self.api)
+                if self._observers:
+                    monitor = self._observe(before, req, res, name, monitor)
                 if lose is not None and lose == (i, "response"):
                     applied = "applied" if res.ok else f"{res.reason}"
                     if log is not None:
@@ -448,23 +450,14 @@ class ClusterModel:
         cs = attrs.evolve(cs, local=local)
         return attrs.evolve(state, store=store, monitor=monitor, components=state.components.set(name, cs))
 
-    def _check_excess(self, store: Store, req: Request, monitor: FMap[str, str]) -> FMap[str, str]:
-        """History variable for NoExcessReplicas: a create that takes a ReplicaSet above both its
-        current spec.replicas and the replicas the controller acted on."""
-        if "NoExcessReplicas" in monitor:
-            return monitor
-        _, rs_key, acting = req.tag
-        rs = store.get(("ReplicaSet", *rs_key))
-        if rs is None:
-            return monitor
-        active = len(owned_active_pods(rs, store.list("Pod")))
-        limit = max(rs.spec.replicas, acting)
-        if active >= limit:
-            msg = (
-                f"ReplicaSet {rs_key[0]}/{rs_key[1]}: the controller created a pod while {active} active pods "
-                f"already existed (spec.replicas {rs.spec.replicas}, acting on {acting})"
-            )
-            return monitor.set("NoExcessReplicas", msg)
+    def _observe(self, before: Store, req: Request, res: Result, who: str, monitor: FMap[str, str]) -> FMap[str, str]:
+        """Run the selected history invariants' observers on one applied request
+        (``kmodel.k8s.invariants.OBSERVERS``); the first violation of each is kept."""
+        for inv, observe in self._observers:
+            if inv not in monitor:
+                msg = observe(before, req, res, who)
+                if msg is not None:
+                    monitor = monitor.set(inv, msg)
         return monitor
 
     def _next_deadline(self, state: ClusterState) -> int | None:

@@ -7,7 +7,7 @@ every step; ``eventually`` ones are convergence properties checked after the fai
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from kmodel.core.model import Property
@@ -15,6 +15,7 @@ from kmodel.k8s.controllers.replicaset import owned_active_pods
 from kmodel.k8s.controllers.scheduler import fit_failures, node_usage
 from kmodel.k8s.objects import Node, Pod, ReplicaSet
 from kmodel.k8s.quantity import format_amount
+from kmodel.k8s.store import Request, Result, Store
 
 if TYPE_CHECKING:
     from kmodel.k8s.cluster import ClusterModel, ClusterState
@@ -47,11 +48,24 @@ def no_overcommit(state: ClusterState) -> str | None:
     return None
 
 
-def no_excess_replicas(state: ClusterState) -> str | None:
-    """The ReplicaSet controller never creates a pod that takes its ReplicaSet above both the
-    current ``spec.replicas`` and the replicas it acted on — the promise ControllerExpectations
-    exist to keep (``pkg/controller/replicaset/replica_set.go``, comment on expectations)."""
-    return state.monitor.get("NoExcessReplicas")
+def excess_replicas_create(before: Store, req: Request, res: Result, who: str) -> str | None:
+    """Observer for NoExcessReplicas: a ReplicaSet controller's create (request tag
+    ``rs-create``) that takes its ReplicaSet above both the current ``spec.replicas`` and the
+    replicas the controller acted on — the promise ControllerExpectations exist to keep
+    (``pkg/controller/replicaset/replica_set.go``, comment on expectations)."""
+    if not req.tag or req.tag[0] != "rs-create":
+        return None
+    _, rs_key, acting = req.tag
+    rs = before.get(("ReplicaSet", *rs_key))
+    if rs is None:
+        return None
+    active = len(owned_active_pods(rs, before.list("Pod")))
+    if active < max(rs.spec.replicas, acting):
+        return None
+    return (
+        f"ReplicaSet {rs_key[0]}/{rs_key[1]}: the controller created a pod while {active} active pods "
+        f"already existed (spec.replicas {rs.spec.replicas}, acting on {acting})"
+    )
 
 
 def replicas_converge(state: ClusterState) -> str | None:
@@ -325,7 +339,7 @@ def _fmt_endpoints(endpoints: Any) -> str:
     return ", ".join(parts) or "no endpoints"
 
 
-def no_traffic_to_dead_pods(state: ClusterState) -> str | None:
+def no_traffic_to_dead_pods(state: ClusterState) -> str | None:  # recorded by ClusterModel._request
     """No client request reaches a pod whose container is not running at that instant: the first
     request that does is recorded by the ``request`` step (a history variable). Upstream does not
     promise this: a pod's containers can stop before every kube-proxy has seen its endpoint go, which
@@ -335,6 +349,29 @@ def no_traffic_to_dead_pods(state: ClusterState) -> str | None:
 
 
 _Check = Callable[[Any], str | None]
+
+# History invariants: an observer sees every request a component sends, with the store just
+# before it is applied, and returns a violation message or None. The cluster records the first
+# message per invariant in ``ClusterState.monitor``; the invariant's check reads it back
+# (``recorded``). Only the observers of selected invariants run.
+Observer = Callable[[Store, Request, Result, str], str | None]
+OBSERVERS: dict[str, Observer] = {"NoExcessReplicas": excess_replicas_create}
+
+
+def recorded(name: str) -> _Check:
+    """The check of a history invariant: the violation its observer recorded, if any."""
+
+    def check(state: ClusterState) -> str | None:
+        return state.monitor.get(name)
+
+    check.__name__ = f"recorded_{name}"
+    return check
+
+
+def observers(names: Iterable[str]) -> tuple[tuple[str, Observer], ...]:
+    """The observers of the invariants ``names``, in their order."""
+    return tuple((n, OBSERVERS[n]) for n in names if n in OBSERVERS)
+
 
 CATALOGUE: dict[str, tuple[str, str, _Check]] = {
     "NoOvercommit": (
@@ -346,7 +383,7 @@ CATALOGUE: dict[str, tuple[str, str, _Check]] = {
     "NoExcessReplicas": (
         "always",
         "The ReplicaSet controller never creates a pod beyond spec.replicas (ControllerExpectations).",
-        no_excess_replicas,
+        recorded("NoExcessReplicas"),
     ),
     "ReplicasConverge": (
         "eventually",
