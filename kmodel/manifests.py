@@ -23,11 +23,18 @@ from kmodel.errors import InputError
 from kmodel.fields import Fields
 from kmodel.k8s.labels import OPERATORS, LabelSelector, Requirement
 from kmodel.k8s.objects import (
+    HPA_POLICY_TYPES,
+    HPA_SELECT_POLICIES,
     READY,
     Condition,
     Container,
     Deployment,
     DeploymentSpec,
+    HorizontalPodAutoscaler,
+    HorizontalPodAutoscalerSpec,
+    HPABehavior,
+    HPAScalingPolicy,
+    HPAScalingRules,
     Node,
     NodeSelectorRequirement,
     NodeSelectorTerm,
@@ -57,6 +64,7 @@ SUPPORTED = {
     "Deployment": "apps/v1",
     "StatefulSet": "apps/v1",
     "Service": "v1",
+    "HorizontalPodAutoscaler": "autoscaling/v2",
 }
 KNOWN_UNMODELLED = (
     "DaemonSet",
@@ -65,7 +73,6 @@ KNOWN_UNMODELLED = (
     "EndpointSlice",
     "ConfigMap",
     "Secret",
-    "HorizontalPodAutoscaler",
     "PodDisruptionBudget",
     "Namespace",
     "Lease",
@@ -106,6 +113,8 @@ def parse_object(doc: Any) -> Any:
         return parse_statefulset(f)
     if kind == "Service":
         return parse_service(f)
+    if kind == "HorizontalPodAutoscaler":
+        return parse_hpa(f)
     return parse_node_manifest(f)
 
 
@@ -583,4 +592,106 @@ def parse_node_manifest(f: Fields) -> Node:
         dict(meta.labels),
         tuple(parse_taint(Fields(t, p)) for p, t in spec.list("taints")),
         spec.bool("unschedulable", False),
+    )
+
+
+HPA_TARGET_KINDS = ("Deployment", "ReplicaSet", "StatefulSet")
+MAX_PERIOD_SECONDS = 1800  # validation.go: MaxPeriodSeconds
+MAX_STABILIZATION_WINDOW_SECONDS = 3600  # validation.go: MaxStabilizationWindowSeconds
+DEFAULT_CPU_UTILIZATION = 80  # pkg/apis/autoscaling: DefaultCPUUtilization
+
+
+def _default_scale_up() -> HPAScalingRules:
+    """``defaultHPAScaleUpRules``: no stabilization; the larger of +4 pods and +100% per 15s."""
+    return HPAScalingRules(0, "Max", (HPAScalingPolicy("Pods", 4, 15), HPAScalingPolicy("Percent", 100, 15)))
+
+
+def _default_scale_down() -> HPAScalingRules:
+    """``defaultHPAScaleDownRules``: the controller's downscale window (None here); -100% per 15s."""
+    return HPAScalingRules(None, "Max", (HPAScalingPolicy("Percent", 100, 15),))
+
+
+def parse_hpa_rules(f: Fields, default: HPAScalingRules) -> HPAScalingRules:
+    """``copyHPAScalingRules`` over the defaults, with ``validateScalingRules``: window in
+    0–3600s, selectPolicy Max/Min/Disabled, at least one policy, each with value > 0 and
+    periodSeconds in 1–1800."""
+    f.only(("stabilizationWindowSeconds", "selectPolicy", "policies", "tolerance"))
+    if f.has("tolerance"):
+        raise f.error(
+            "tolerance", "per-HPA tolerance (HPAConfigurableTolerance) is not modelled; the default 0.1 applies"
+        )
+    window = default.stabilization_window_seconds
+    if f.has("stabilizationWindowSeconds"):
+        window = f.int("stabilizationWindowSeconds", minimum=0, maximum=MAX_STABILIZATION_WINDOW_SECONDS)
+    select = f.str("selectPolicy", default.select_policy)
+    if select not in HPA_SELECT_POLICIES:
+        raise f.error("selectPolicy", f"expected one of {', '.join(HPA_SELECT_POLICIES)}, got {select!r}")
+    policies = default.policies
+    if f.has("policies"):
+        out = []
+        for path, item in f.list("policies"):
+            pf = Fields(item, path)
+            pf.only(("type", "value", "periodSeconds"))
+            ptype = pf.str("type")
+            if ptype not in HPA_POLICY_TYPES:
+                raise pf.error("type", f"expected Pods or Percent, got {ptype!r}")
+            out.append(
+                HPAScalingPolicy(
+                    ptype,
+                    pf.int("value", minimum=1),
+                    pf.int("periodSeconds", minimum=1, maximum=MAX_PERIOD_SECONDS),
+                )
+            )
+        if not out:
+            raise f.error("policies", "must specify at least one Policy")
+        policies = tuple(out)
+    return HPAScalingRules(window, select, policies)
+
+
+def parse_hpa(f: Fields) -> HorizontalPodAutoscaler:
+    """An ``autoscaling/v2`` HorizontalPodAutoscaler with ``SetDefaults_HorizontalPodAutoscaler``
+    (``pkg/apis/autoscaling/v2/defaults.go``: minReplicas 1; no metrics → cpu at 80%; a given
+    ``behavior`` filled from ``defaultHPAScaleUpRules`` / ``defaultHPAScaleDownRules``) and the
+    checks of ``pkg/apis/autoscaling/validation: ValidateHorizontalPodAutoscalerSpec`` the model
+    relies on: minReplicas ≥ 1 (scale to zero is behind the HPAScaleToZero gate), maxReplicas ≥
+    minReplicas, a target of kind Deployment, ReplicaSet or StatefulSet. Metrics: only one
+    ``Resource`` metric ``cpu`` with a ``Utilization`` target is modelled."""
+    meta = parse_meta(f)
+    spec = f.map("spec", required=True)
+    ref = spec.map("scaleTargetRef", required=True)
+    kind = ref.str("kind")
+    if kind not in HPA_TARGET_KINDS:
+        raise ref.error("kind", f"expected one of {', '.join(HPA_TARGET_KINDS)}, got {kind!r}")
+    name = ref.str("name")
+    min_replicas = spec.int("minReplicas", 1, minimum=1)
+    max_replicas = spec.int("maxReplicas", minimum=1)
+    if max_replicas < min_replicas:
+        raise spec.error("maxReplicas", f"must be greater than or equal to minReplicas ({min_replicas})")
+    utilization = DEFAULT_CPU_UTILIZATION
+    metrics = list(spec.list("metrics"))
+    if len(metrics) > 1:
+        raise spec.error("metrics", "kmodel models one Resource metric (cpu) per HPA")
+    for path, item in metrics:
+        mf = Fields(item, path)
+        mtype = mf.str("type")
+        if mtype != "Resource":
+            raise mf.error("type", f"only Resource metrics are modelled, got {mtype!r}")
+        res = mf.map("resource", required=True)
+        if res.str("name") != "cpu":
+            raise res.error("name", f"only the cpu resource is modelled, got {res.raw('name')!r}")
+        target = res.map("target", required=True)
+        if target.str("type") != "Utilization":
+            raise target.error("type", f"only Utilization targets are modelled, got {target.raw('type')!r}")
+        utilization = target.int("averageUtilization", minimum=1)
+    behavior = None
+    if spec.has("behavior"):
+        bf = spec.map("behavior")
+        bf.only(("scaleUp", "scaleDown"))
+        behavior = HPABehavior(
+            parse_hpa_rules(bf.map("scaleUp"), _default_scale_up()),
+            parse_hpa_rules(bf.map("scaleDown"), _default_scale_down()),
+        )
+    return HorizontalPodAutoscaler(
+        meta=meta,
+        spec=HorizontalPodAutoscalerSpec(kind, name, max_replicas, min_replicas, utilization, behavior),
     )

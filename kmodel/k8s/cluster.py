@@ -50,7 +50,7 @@ from kmodel.k8s.faults import HISTORY_KEEP, LOSS_INDEX, LOSS_KINDS, RESTART_AFTE
 from kmodel.k8s.informers import EMPTY_CACHE, Component, ComponentState, View, cache_apply, cache_from_store
 from kmodel.k8s.objects import APIObject, Key, Node
 from kmodel.k8s.store import APIConfig, Event, EventType, Request, Result, Store
-from kmodel.k8s.userops import UserOp, apply_user_op, user_specs
+from kmodel.k8s.userops import UserOp, apply_user_op, initial_loads, user_specs
 
 CONTAINER_SLOTS = 3  # crash_container draws index 0..2 into a node's running pods
 WATCH_CACHE_SECONDS = 75  # cacher.go eventFreshDuration: the watch cache keeps at least 75s
@@ -110,11 +110,12 @@ class ClusterModel:
     def __init__(self, config: ClusterConfig) -> None:
         from kmodel.k8s import invariants  # local import: invariants need the model's types
 
-        self.config = config
+        self.config: ClusterConfig = config
         cp = config.control_plane
         self.api = APIConfig(cp.default_not_ready_toleration_seconds, cp.default_unreachable_toleration_seconds)
         self.node_names = tuple(n.meta.name for n in config.nodes)
         from kmodel.k8s.controllers.gc import GarbageCollector, collector_needed
+        from kmodel.k8s.controllers.hpa import HorizontalPodAutoscalerController
         from kmodel.k8s.controllers.statefulset import StatefulSetController
 
         comps: list[Component] = [
@@ -129,6 +130,12 @@ class ClusterModel:
             *([DeploymentController()] if any(o.KIND == "Deployment" for o in config.objects) else []),
             # only where a StatefulSet exists: elsewhere it would only add steps
             *([StatefulSetController()] if any(o.KIND == "StatefulSet" for o in config.objects) else []),
+            # only where an HorizontalPodAutoscaler exists (users cannot create one mid-run)
+            *(
+                [HorizontalPodAutoscalerController(target_kinds=hpa_targets)]
+                if (hpa_targets := _hpa_target_kinds(config.objects))
+                else []
+            ),
             # only where an owner can be deleted: elsewhere it would only add steps
             *(
                 [GarbageCollector()]
@@ -143,6 +150,8 @@ class ClusterModel:
         self.component_names = tuple(self.components)
         self._properties = invariants.select(self, config.invariants)
         self._observers = invariants.observers(p.name for p in self._properties)
+        self._trackers = invariants.trackers(p.name for p in self._properties)
+        self._stops = tuple(p.name for p in self._properties if p.name in invariants.NEVER_SETTLES)
         self._user_ops = {spec.op for spec in user_specs(config.user)}
         self._history = dict(config.faults).get("staleRelist", 0) > 0
         self._watch_delay = dict(config.faults).get("watchDelay", 0)
@@ -167,7 +176,7 @@ class ClusterModel:
             store, res = store.apply(Request("create", node.key, node), 0, self.api)
             lease = node_lease(node.meta.name, 0, self.config.control_plane.node_lease_duration_seconds)
             store, res = store.apply(Request("create", lease.key, lease), 0, self.api)
-        for obj in allocate_cluster_ips(self.config.objects):
+        for obj in [*allocate_cluster_ips(self.config.objects), *initial_loads(self.config.user)]:
             store, res = store.apply(Request("create", obj.key, obj), 0, self.api)
             if not res.ok:
                 raise ValueError(f"{obj.KIND} {obj.meta.name}: {res.reason}: {res.message}")
@@ -233,6 +242,8 @@ class ClusterModel:
         return out
 
     def system_actions(self, state: ClusterState) -> list[Action]:
+        if self._never_settles(state):
+            return []
         out = []
         for name in self.component_names:
             if state.components[name].up:
@@ -240,7 +251,15 @@ class ClusterModel:
                 out.append(Action.of("reconcile", component=name))
         return out
 
+    def _never_settles(self, state: ClusterState) -> bool:
+        """A recorded violation of an invariant in ``invariants.NEVER_SETTLES`` (an HPA flapping
+        under constant load) proves the cluster cannot become quiescent, so the settle phase
+        stops there instead of running its full step budget; the invariant reports it."""
+        return bool(self._stops) and any(n in state.monitor for n in self._stops)
+
     def time_action(self, state: ClusterState) -> Action | None:
+        if self._never_settles(state):
+            return None
         return Action("tick") if self._next_deadline(state) is not None else None
 
     def properties(self) -> Sequence[Property[ClusterState]]:
@@ -423,7 +442,7 @@ class ClusterModel:
             else:
                 before = store
                 store, res = store.apply(req, state.clock, self.api)
-                if self._observers:
+                if self._observers or self._trackers:
                     monitor = self._observe(before, req, res, name, monitor)
                 if lose is not None and lose == (i, "response"):
                     applied = "applied" if res.ok else f"{res.reason}"
@@ -458,6 +477,9 @@ class ClusterModel:
                 msg = observe(before, req, res, who)
                 if msg is not None:
                     monitor = monitor.set(inv, msg)
+        for inv, track in self._trackers:
+            if inv not in monitor:
+                monitor = track(before, req, res, who, monitor)
         return monitor
 
     def _next_deadline(self, state: ClusterState) -> int | None:
@@ -827,6 +849,11 @@ class ClusterModel:
         if store.events[0].revision > low:
             return state
         return attrs.evolve(state, store=store.compact(low))
+
+
+def _hpa_target_kinds(objects: Sequence[Any]) -> tuple[str, ...]:
+    """The kinds the scenario's HorizontalPodAutoscalers scale (sorted; empty: no HPA)."""
+    return tuple(sorted({o.spec.target_kind for o in objects if o.KIND == "HorizontalPodAutoscaler"}))
 
 
 def _fmt_key(key: Key) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from kmodel.core.fmap import FMap
 from kmodel.core.model import Property
 from kmodel.k8s.controllers.replicaset import owned_active_pods
 from kmodel.k8s.controllers.scheduler import fit_failures, node_usage
@@ -348,6 +349,78 @@ def no_traffic_to_dead_pods(state: ClusterState) -> str | None:  # recorded by C
     return state.monitor.get("NoTrafficToDeadPods")
 
 
+def hpa_settles(state: ClusterState) -> str | None:
+    """After settling, every HPA's target has the replica count the HPA recommends, computed
+    from the true store with the controller's own formula (``kmodel.k8s.controllers.hpa``:
+    ``GetResourceReplicas``, then minReplicas/maxReplicas); the load is held constant while
+    settling (no user steps). A flap recorded by ``hpa_flap_tracker`` (the scale direction
+    reversed twice under the same load) is reported instead: such a cluster never settles, and
+    the settle phase stops once it is recorded (``NEVER_SETTLES``)."""
+    from kmodel.k8s.controllers.hpa import Proposal, load_key, recommend, target_of
+
+    flap = state.monitor.get("HPASettles")
+    if flap is not None:
+        return flap
+    store = state.store
+    pods = store.list("Pod")
+    for hpa in sorted(store.list("HorizontalPodAutoscaler"), key=lambda h: (h.meta.namespace, h.meta.name)):
+        target = store.get(target_of(hpa))
+        if target is None:
+            continue
+        spec = hpa.spec
+        current = target.spec.replicas
+        if current == 0 and spec.min_replicas != 0:
+            continue  # scaling disabled
+        proposal = recommend(hpa, target, pods, store.get(load_key(hpa)))
+        if not isinstance(proposal, Proposal):
+            continue  # no metrics: the HPA cannot recommend anything
+        want = min(max(proposal.replicas, spec.min_replicas), spec.max_replicas)
+        if want != current:
+            return (
+                f"HPA {hpa.meta.namespace}/{hpa.meta.name}: {spec.target_kind}/{spec.target_name} has {current} "
+                f"replicas, but at {proposal.utilization}% cpu utilization (target {spec.target_utilization}%) "
+                f"the HPA recommends {want}"
+            )
+    return None
+
+
+def hpa_flap_tracker(before: Store, req: Request, res: Result, who: str, monitor: FMap[str, str]) -> FMap[str, str]:
+    """History for HPASettles: each successful HPA scale write (request tag ``hpa-scale``) is
+    remembered per target with its direction and the target's load (the ``WorkloadLoad``
+    resourceVersion). A write that reverses the direction of the previous one under the same
+    load counts as a reversal; the second reversal in a row is recorded as the violation. Under
+    a constant load one HPA's recommendation does not depend on the replica count (the demand is
+    spread over the ready pods), so repeated reversals mean HPAs that fight (two HPAs on one
+    workload: kubernetes/kubernetes#101648), which never settles."""
+    if not res.ok or not req.tag or req.tag[0] != "hpa-scale":
+        return monitor
+    _, (ns, hpa_name), (kind, _, name), current, desired, _ = req.tag
+    if current == desired:
+        return monitor
+    from kmodel.k8s.objects import load_name
+
+    load = before.get(("WorkloadLoad", ns, load_name(kind, name)))
+    load_rv = load.meta.resource_version if load is not None else 0
+    direction = "up" if desired > current else "down"
+    slot = f"HPASettles/last/{ns}/{kind}/{name}"
+    move = f"HPA {hpa_name} {current} → {desired}"
+    reversals = 0
+    history = move
+    prev = monitor.get(slot)
+    if prev is not None:
+        p_dir, p_rv, p_rev, p_hist = prev.split("|", 3)
+        if p_rv == str(load_rv) and p_dir != direction:
+            reversals = int(p_rev) + 1
+            history = "; ".join([*p_hist.split("; "), move][-3:])
+    if reversals >= 2:
+        cpu = f"{load.cpu}m CPU demand" if load is not None else "no load"
+        msg = (
+            f"{kind} {ns}/{name} flaps under constant load ({cpu}) and never settles: {history} (each undoes the last)"
+        )
+        return monitor.set("HPASettles", msg).delete(slot)
+    return monitor.set(slot, f"{direction}|{load_rv}|{reversals}|{history}")
+
+
 _Check = Callable[[Any], str | None]
 
 # History invariants: an observer sees every request a component sends, with the store just
@@ -366,6 +439,19 @@ def recorded(name: str) -> _Check:
 
     check.__name__ = f"recorded_{name}"
     return check
+
+
+# Trackers: observers with memory. A tracker sees each request like an observer and returns the
+# monitor, where it may keep private entries (keys "<invariant>/...") and set "<invariant>" to a
+# violation message.
+Tracker = Callable[[Store, Request, Result, str, FMap[str, str]], FMap[str, str]]
+TRACKERS: dict[str, Tracker] = {"HPASettles": hpa_flap_tracker}
+NEVER_SETTLES = frozenset({"HPASettles"})  # a recorded violation proves the settle phase cannot end
+
+
+def trackers(names: Iterable[str]) -> tuple[tuple[str, Tracker], ...]:
+    """The trackers of the invariants ``names``, in their order."""
+    return tuple((n, TRACKERS[n]) for n in names if n in TRACKERS)
 
 
 def observers(names: Iterable[str]) -> tuple[tuple[str, Observer], ...]:
@@ -428,6 +514,12 @@ CATALOGUE["NoTrafficToDeadPods"] = (
     "No request to a Service reaches a pod whose container is not running (optional: upstream does not promise it).",
     no_traffic_to_dead_pods,
 )
+CATALOGUE["HPASettles"] = (
+    "eventually",
+    "Once the cluster settles under a constant load, every HorizontalPodAutoscaler's target has the replica count "
+    "the HPA recommends, and no HPA flaps (reverses its scaling direction again and again under the same load).",
+    hpa_settles,
+)
 OPTIONAL = frozenset({"NoTrafficToDeadPods"})  # checked only when a scenario names them
 
 
@@ -435,8 +527,18 @@ def describe(name: str) -> str:
     return CATALOGUE[name][1]
 
 
+# Checked by default only where they can apply, so scenarios without those objects keep their
+# invariant list (and reports) unchanged.
+APPLIES: dict[str, Callable[[ClusterModel], bool]] = {
+    "HPASettles": lambda model: any(o.KIND == "HorizontalPodAutoscaler" for o in model.config.objects),
+}
+
+
 def select(model: ClusterModel, names: tuple[str, ...] | None) -> list[Property[ClusterState]]:
-    chosen = [n for n in CATALOGUE if n not in OPTIONAL] if names is None else list(names)
+    if names is None:
+        chosen = [n for n in CATALOGUE if n not in OPTIONAL and APPLIES.get(n, lambda m: True)(model)]
+    else:
+        chosen = list(names)
     props: list[Property[ClusterState]] = []
     for name in chosen:
         kind, text, check = CATALOGUE[name]

@@ -470,6 +470,105 @@ class EndpointSlice(APIObject):
     ports: tuple[EndpointPort, ...] = ()
 
 
+HPA_SELECT_POLICIES = ("Max", "Min", "Disabled")
+HPA_POLICY_TYPES = ("Pods", "Percent")
+
+
+@attrs.frozen
+class HPAScalingPolicy:
+    """``autoscaling/v2`` HPAScalingPolicy: at most ``value`` pods (``Pods``) or percent
+    (``Percent``) of change within ``period_seconds``."""
+
+    type: str
+    value: int
+    period_seconds: int
+
+
+@attrs.frozen
+class HPAScalingRules:
+    """``autoscaling/v2`` HPAScalingRules, defaulted (``pkg/apis/autoscaling/v2/defaults.go:
+    GenerateHPAScaleUpRules`` / ``GenerateHPAScaleDownRules``). ``stabilization_window_seconds``
+    None (scale-down only) means the controller's ``--horizontal-pod-autoscaler-downscale-
+    stabilization`` (300s), filled in at sync time (``maybeInitScaleDownStabilizationWindow``)."""
+
+    stabilization_window_seconds: int | None
+    select_policy: str = "Max"
+    policies: tuple[HPAScalingPolicy, ...] = ()
+
+
+@attrs.frozen
+class HPABehavior:
+    scale_up: HPAScalingRules
+    scale_down: HPAScalingRules
+
+
+@attrs.frozen
+class HorizontalPodAutoscalerSpec:
+    """``autoscaling/v2`` HorizontalPodAutoscalerSpec restricted to one ``Resource`` metric
+    ``cpu`` with an ``averageUtilization`` target (``SetDefaults_HorizontalPodAutoscaler``:
+    minReplicas 1; no metrics → cpu at ``DefaultCPUUtilization`` = 80%). ``behavior`` None: the
+    controller's legacy path (``normalizeDesiredReplicas``)."""
+
+    target_kind: str
+    target_name: str
+    max_replicas: int
+    min_replicas: int = 1
+    target_utilization: int = 80
+    behavior: HPABehavior | None = None
+
+
+@attrs.frozen
+class HorizontalPodAutoscalerStatus:
+    current_replicas: int = 0
+    desired_replicas: int = 0
+    last_scale_time: int | None = None
+
+
+@attrs.frozen
+class HorizontalPodAutoscaler(APIObject):
+    KIND: ClassVar[str] = "HorizontalPodAutoscaler"
+    API_VERSION: ClassVar[str] = "autoscaling/v2"
+    meta: ObjectMeta
+    spec: HorizontalPodAutoscalerSpec
+    status: HorizontalPodAutoscalerStatus = HorizontalPodAutoscalerStatus()
+
+
+@attrs.frozen
+class WorkloadLoad(APIObject):
+    """kmodel's metrics-server stand-in: the total CPU demand (millicores) of a workload's pods.
+
+    Kubelets do not model CPU usage, so the load is a scenario input the user op ``setLoad`` moves
+    (``kmodel.k8s.userops``). It is its own object rather than an annotation on the workload
+    because a Deployment copies its annotations to its ReplicaSets, and changing the load must
+    not look like a change of the workload. The demand is served to the HPA as pod metrics
+    (``kmodel.k8s.controllers.hpa.pod_samples``): split evenly over the workload's Running and
+    Ready pods (those that get traffic); Running but unready pods use 0. Named
+    ``<kind>-<name>`` in lower case (``deployment-web``)."""
+
+    KIND: ClassVar[str] = "WorkloadLoad"
+    API_VERSION: ClassVar[str] = "kmodel.io/v1"
+    meta: ObjectMeta
+    target_kind: str = ""
+    target_name: str = ""
+    cpu: int = 0
+
+
+def load_name(kind: str, name: str) -> str:
+    return f"{kind.lower()}-{name}"
+
+
 KINDS: Mapping[str, type[Any]] = {
-    k.KIND: k for k in (Node, Pod, ReplicaSet, Lease, Deployment, StatefulSet, Service, EndpointSlice)
+    k.KIND: k
+    for k in (
+        Node,
+        Pod,
+        ReplicaSet,
+        Lease,
+        Deployment,
+        StatefulSet,
+        Service,
+        EndpointSlice,
+        HorizontalPodAutoscaler,
+        WorkloadLoad,
+    )
 }

@@ -17,6 +17,7 @@ Scenario syntax::
       - {op: rollout, target: Deployment/web, images: [nginx:1.27, nginx:1.28]}  # kubectl set image
       - {op: delete, target: ReplicaSet/web, propagationPolicy: Foreground}  # kubectl delete --cascade=foreground
       - {op: request, target: Service/web}                       # a client on each node sends one request
+      - {op: setLoad, target: Deployment/web, cpu: [300m, 900m]} # the workload's CPU demand (first: initial)
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import attrs
 from kmodel.core.model import ActionSpec, Scalar
 from kmodel.errors import InputError
 from kmodel.fields import Fields
-from kmodel.k8s.objects import Key, Node, Pod
+from kmodel.k8s.objects import Key, Node, ObjectMeta, Pod, WorkloadLoad, load_name
+from kmodel.k8s.quantity import QuantityError, parse_quantity, to_model_units
 from kmodel.k8s.store import PROPAGATION_POLICIES, APIConfig, Request, Result, Store
 
 POD_SLOTS = 3  # deletePod draws index 0..2 into the target's active pods (by name)
@@ -270,6 +272,53 @@ def _request_on_store(store: Store, op: UserOp, verb: str, args: dict[str, Any],
     return None
 
 
+# -- setLoad (the metrics-server stand-in) ------------------------------------------------------
+
+
+def _parse_load(f: Fields, target: Key) -> UserOp:
+    raw = f.raw("cpu")
+    values = raw if isinstance(raw, list) else [raw]
+    if not values:
+        raise f.error("cpu", "expected a CPU quantity like '500m' or a list of them")
+    if len(values) > MAX_CHOICES:
+        raise f.error("cpu", f"at most {MAX_CHOICES} values")
+    out = []
+    for v in values:
+        try:
+            milli = to_model_units("cpu", parse_quantity(v))
+        except QuantityError as err:
+            raise f.error("cpu", f"{err} (expected CPU quantities like '500m')") from None
+        if milli < 0:
+            raise f.error("cpu", "must not be negative")
+        out.append(milli)
+    return UserOp("setLoad", target, (("cpu", tuple(dict.fromkeys(out))),))
+
+
+def initial_loads(ops: tuple[UserOp, ...]) -> list[WorkloadLoad]:
+    """The ``WorkloadLoad`` of each workload a ``setLoad`` op names, at its first value."""
+    out: dict[Key, WorkloadLoad] = {}
+    for op in ops:
+        if op.op != "setLoad" or op.target in out:
+            continue
+        kind, ns, name = op.target
+        cpu = int(dict(op.params)["cpu"][0])
+        out[op.target] = WorkloadLoad(ObjectMeta(name=load_name(kind, name), namespace=ns), kind, name, cpu)
+    return [out[k] for k in sorted(out)]
+
+
+def _set_load(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
+    """The workload's total CPU demand changes (users' traffic, not an API call upstream): kmodel
+    writes it to the workload's ``WorkloadLoad``, which the HPA reads as its pod metrics."""
+    kind, ns, name = op.target
+    load = store.get(("WorkloadLoad", ns, load_name(kind, name)))
+    cpu = args["cpu"]
+    if load is None or load.cpu == cpu:
+        return None
+    req = Request("update", load.key, attrs.evolve(load, cpu=cpu))
+    store, res = store.apply(req, now, api)
+    return store, f"the CPU demand of {op.target_name} goes from {load.cpu}m to {cpu}m: {_fmt(req, res)}"
+
+
 def _one(op: UserOp) -> list[ActionSpec]:
     return [ActionSpec(op.op, "user", (("target", (op.target_name,)), *op.params))]
 
@@ -292,6 +341,7 @@ REGISTRY: dict[str, UserOpType] = {
         ("ReplicaSet", "Deployment"), _parse_delete_owner, _one, _delete_owner, optional=("propagationPolicy",)
     ),
     "request": UserOpType(("Service",), _parse_request, _one, _request_on_store),
+    "setLoad": UserOpType(("Deployment", "ReplicaSet", "StatefulSet"), _parse_load, _one, _set_load, ("cpu",)),
 }
 VERBS: dict[str, str] = {"uncordon": "cordon"}  # action op → registry entry, where they differ
 
@@ -342,4 +392,4 @@ def user_specs(ops: tuple[UserOp, ...]) -> list[ActionSpec]:
     return out
 
 
-__all__ = ["REGISTRY", "InputError", "UserOp", "apply_user_op", "parse_user_op", "user_specs"]
+__all__ = ["REGISTRY", "InputError", "UserOp", "apply_user_op", "initial_loads", "parse_user_op", "user_specs"]
