@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from kmodel.core.fmap import FMap
 from kmodel.errors import InputError
 from kmodel.fields import Fields, suggest
 from kmodel.k8s import invariants as catalogue
@@ -55,6 +56,7 @@ SPEC_KEYS = (
     "invariants",
     "budget",
     "start",
+    "nodeGroups",
 )
 VARIANTS = {
     "replicaSetExpectations": "replica_set_expectations",
@@ -228,6 +230,8 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
     if start not in ("settled", "applied"):
         raise spec.error("start", f"expected 'settled' or 'applied', got {start!r}")
 
+    groups = _node_groups(spec, {n.meta.name for n in nodes})
+
     config = ClusterConfig(
         nodes=tuple(nodes),
         objects=tuple(workloads),
@@ -237,6 +241,7 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
         user=tuple(user),
         invariants=inv,
         start=start,
+        node_groups=groups,
     )
     resolved = copy.deepcopy(data)
     resolved.setdefault("metadata", {})
@@ -249,6 +254,48 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
     except ValueError as err:
         raise InputError(f"the objects cannot be applied: {err}", path=("spec", "objects")) from None
     return Scenario(name, description, label, config, budget, resolved)
+
+
+MAX_GROUP_SIZE = 5
+
+
+def _node_groups(spec: Fields, node_names: set[str]) -> tuple[Any, ...]:
+    """``spec.nodeGroups: [{name, min, max, template: {capacity, labels, taints}}]`` for the
+    cluster autoscaler (``kmodel.k8s.controllers.autoscaler``). The group's nodes are named
+    ``<name>-1`` … ``<name>-<max>``; ``min`` is documentation only (the scenario's nodes are the
+    initial ones) and must not exceed ``max``."""
+    from kmodel.k8s.controllers.autoscaler import NodeGroup
+
+    groups = []
+    for path, item in spec.list("nodeGroups"):
+        gf = Fields(item, path)
+        gf.only(("name", "min", "max", "template"))
+        name = gf.str("name")
+        if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name):
+            raise gf.error("name", f"{name!r} must be lowercase letters, digits and '-'")
+        lo = gf.int("min", 0, minimum=0)
+        hi = gf.int("max", minimum=1, maximum=MAX_GROUP_SIZE)
+        if lo > hi:
+            raise gf.error("min", f"must be ≤ max ({hi})")
+        tf = gf.map("template", required=True)
+        tf.only(("capacity", "labels", "taints"))
+        capacity = parse_resources(tf, "capacity")
+        if "cpu" not in capacity or "memory" not in capacity:
+            raise tf.error("capacity", "must give cpu and memory")
+        group = NodeGroup(
+            name,
+            lo,
+            hi,
+            capacity,
+            FMap(tf.str_map("labels")),
+            tuple(parse_taint(Fields(t, p)) for p, t in tf.list("taints")),
+        )
+        clash = sorted(set(group.node_names()) & node_names)
+        if clash:
+            raise gf.error("name", f"its node {clash[0]!r} is already in spec.nodes")
+        groups.append(group)
+    _unique([g.name for g in groups], spec, "nodeGroups")
+    return tuple(groups)
 
 
 def _unique(names: list[str], f: Fields, key: str) -> None:

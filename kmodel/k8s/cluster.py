@@ -90,6 +90,7 @@ class ClusterConfig:
     user: tuple[UserOp, ...] = ()
     invariants: tuple[str, ...] | None = None  # None: every built-in that applies
     start: str = "settled"
+    node_groups: tuple[Any, ...] = ()  # kmodel.k8s.controllers.autoscaler.NodeGroup
 
 
 @attrs.frozen(cache_hash=True)  # states are hashed again and again by the explorer
@@ -144,6 +145,16 @@ class ClusterModel:
             ),
         ]
         comps.extend(Kubelet(node=n, lease_duration_seconds=cp.node_lease_duration_seconds) for n in self.node_names)
+        # Node groups (spec.nodeGroups): the cluster autoscaler, and one dormant kubelet per node a
+        # group may add; it starts when its Node is created (``_join_nodes``).
+        self.group_nodes = tuple(n for g in config.node_groups for n in g.node_names())
+        if config.node_groups:
+            from kmodel.k8s.controllers.autoscaler import ClusterAutoscaler
+
+            comps.append(ClusterAutoscaler(groups=config.node_groups))
+            comps.extend(
+                Kubelet(node=n, lease_duration_seconds=cp.node_lease_duration_seconds) for n in self.group_nodes
+            )
         # Service discovery only where a Service exists: elsewhere it would only add steps
         comps.extend(service_components(config.objects, self.node_names))
         self.components: dict[str, Component] = {c.name: c for c in comps}
@@ -185,6 +196,8 @@ class ClusterModel:
             if isinstance(c, Kubelet):
                 cs = comps[c.name]
                 comps[c.name] = attrs.evolve(cs, local=KubeletLocal(last_renew=0))
+                if c.node in self.group_nodes:  # dormant until its node group adds the node
+                    comps[c.name] = ComponentState(cs.cursor, EMPTY_CACHE, KubeletLocal(), up=False)
         state = ClusterState(
             clock=0,
             store=store.compact(store.revision),
@@ -467,7 +480,31 @@ class ClusterModel:
         if log is not None and not reqs:
             log.append(f"{name}: no API calls (in-memory state updated)")
         cs = attrs.evolve(cs, local=local)
-        return attrs.evolve(state, store=store, monitor=monitor, components=state.components.set(name, cs))
+        nxt = attrs.evolve(state, store=store, monitor=monitor, components=state.components.set(name, cs))
+        if self.group_nodes and store is not state.store:
+            nxt = self._join_nodes(nxt, log)
+        return nxt
+
+    def _join_nodes(self, state: ClusterState, log: list[str] | None) -> ClusterState:
+        """A node group's node that now exists in the API gets its kubelet started (fresh, with
+        its Lease created, as kubelet registration does); one whose Node is gone has it stopped."""
+        comps = state.components
+        store = state.store
+        nodes_up = state.nodes_up
+        for node in self.group_nodes:
+            name = f"kubelet/{node}"
+            exists = store.get(("Node", "", node)) is not None
+            if exists and not comps[name].up:
+                lease = node_lease(node, state.clock, self.config.control_plane.node_lease_duration_seconds)
+                store, _ = store.apply(Request("create", lease.key, lease), state.clock, self.api)
+                fresh = self._fresh_component(self.components[name], store, now=state.clock)
+                comps = comps.set(name, attrs.evolve(fresh, local=KubeletLocal(last_renew=state.clock)))
+                nodes_up = nodes_up.set(node, True)
+                if log is not None:
+                    log.append(f"{node} registered: its kubelet starts")
+        if comps is state.components:
+            return state
+        return attrs.evolve(state, store=store, components=comps, nodes_up=nodes_up)
 
     def _observe(self, before: Store, req: Request, res: Result, who: str, monitor: FMap[str, str]) -> FMap[str, str]:
         """Run the selected history invariants' observers on one applied request

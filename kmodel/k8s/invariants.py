@@ -421,6 +421,50 @@ def hpa_flap_tracker(before: Store, req: Request, res: Result, who: str, monitor
     return monitor.set(slot, f"{direction}|{load_rv}|{reversals}|{history}")
 
 
+def all_pods_scheduled(state: ClusterState, groups: tuple[Any, ...] = ()) -> str | None:
+    """After settling, every active pod is bound to a node, unless it could run nowhere: it fits
+    no node as the cluster is and no node group's template (``spec.nodeGroups``) either. A pod
+    that fits a group's template stays pending only when the group is at its max size or the
+    cluster autoscaler failed to add a node; the message says which."""
+    from kmodel.k8s.controllers.autoscaler import GROUP_LABEL, fits_existing, fits_template
+
+    store = state.store
+    pods = store.list("Pod")
+    nodes: list[Node] = store.list("Node")
+    for p in sorted(pods, key=lambda p: (p.meta.namespace, p.meta.name)):
+        if p.spec.node_name or not p.is_active():
+            continue
+        where = f"pod {p.meta.namespace}/{p.meta.name}"
+        if fits_existing(p, pods, nodes):
+            return f"{where} fits a node but is not bound"
+        room = [g for g in groups if fits_template(p, g)]
+        if not room:
+            continue  # no node of any group could run it: not the autoscaler's promise
+        notes = []
+        for g in room:
+            size = sum(1 for n in nodes if n.meta.labels.get(GROUP_LABEL) == g.name)
+            notes.append(
+                f"node group {g.name} is at its max size {g.max_size}"
+                if size >= g.max_size
+                else f"node group {g.name} has {size}/{g.max_size} nodes"
+            )
+        return f"{where} is pending: it fits no node, and {'; '.join(notes)}"
+    return None
+
+
+def _all_pods_scheduled_for(model: ClusterModel) -> _CheckFn:
+    groups = model.config.node_groups
+
+    def check(state: ClusterState) -> str | None:
+        return all_pods_scheduled(state, groups)
+
+    check.__name__ = "all_pods_scheduled"
+    return check
+
+
+_CheckFn = Callable[[Any], str | None]
+
+
 _Check = Callable[[Any], str | None]
 
 # History invariants: an observer sees every request a component sends, with the store just
@@ -520,6 +564,14 @@ CATALOGUE["HPASettles"] = (
     "the HPA recommends, and no HPA flaps (reverses its scaling direction again and again under the same load).",
     hpa_settles,
 )
+CATALOGUE["AllPodsScheduled"] = (
+    "eventually",
+    "Once the cluster settles, every pod is bound to a node unless no node and no node group's template could "
+    "run it (the cluster autoscaler adds nodes for the others).",
+    all_pods_scheduled,
+)
+# Invariants whose check needs the model's configuration (built per model by ``select``).
+FACTORIES: dict[str, Callable[[ClusterModel], _CheckFn]] = {"AllPodsScheduled": _all_pods_scheduled_for}
 OPTIONAL = frozenset({"NoTrafficToDeadPods"})  # checked only when a scenario names them
 
 
@@ -531,6 +583,7 @@ def describe(name: str) -> str:
 # invariant list (and reports) unchanged.
 APPLIES: dict[str, Callable[[ClusterModel], bool]] = {
     "HPASettles": lambda model: any(o.KIND == "HorizontalPodAutoscaler" for o in model.config.objects),
+    "AllPodsScheduled": lambda model: bool(model.config.node_groups),
 }
 
 
@@ -542,5 +595,7 @@ def select(model: ClusterModel, names: tuple[str, ...] | None) -> list[Property[
     props: list[Property[ClusterState]] = []
     for name in chosen:
         kind, text, check = CATALOGUE[name]
+        if name in FACTORIES:
+            check = FACTORIES[name](model)
         props.append(Property(name, kind, text, check))  # type: ignore[arg-type]
     return props
