@@ -24,6 +24,7 @@ from kmodel.fields import Fields
 from kmodel.k8s.labels import OPERATORS, LabelSelector, Requirement
 from kmodel.k8s.objects import (
     READY,
+    UNHEALTHY_POD_EVICTION_POLICIES,
     Condition,
     Container,
     Deployment,
@@ -35,6 +36,8 @@ from kmodel.k8s.objects import (
     NodeStatus,
     ObjectMeta,
     Pod,
+    PodDisruptionBudget,
+    PodDisruptionBudgetSpec,
     PodSpec,
     PodTemplateSpec,
     ReplicaSet,
@@ -57,6 +60,7 @@ SUPPORTED = {
     "Deployment": "apps/v1",
     "StatefulSet": "apps/v1",
     "Service": "v1",
+    "PodDisruptionBudget": "policy/v1",
 }
 KNOWN_UNMODELLED = (
     "DaemonSet",
@@ -66,7 +70,6 @@ KNOWN_UNMODELLED = (
     "ConfigMap",
     "Secret",
     "HorizontalPodAutoscaler",
-    "PodDisruptionBudget",
     "Namespace",
     "Lease",
 )
@@ -106,6 +109,8 @@ def parse_object(doc: Any) -> Any:
         return parse_statefulset(f)
     if kind == "Service":
         return parse_service(f)
+    if kind == "PodDisruptionBudget":
+        return parse_pdb(f)
     return parse_node_manifest(f)
 
 
@@ -466,6 +471,43 @@ def parse_service(f: Fields) -> Service:
     )
 
 
+def parse_pdb(f: Fields) -> PodDisruptionBudget:
+    """A ``policy/v1`` PodDisruptionBudget, checked as ``pkg/apis/policy/validation/validation.go:
+    ValidatePodDisruptionBudgetSpec`` does: ``minAvailable`` and ``maxUnavailable`` cannot be both
+    set; each is an integer ≥ 0 or a percentage of at most 100% (``ValidatePositiveIntOrPercent``,
+    ``IsNotMoreThan100Percent``); ``unhealthyPodEvictionPolicy`` is IfHealthyBudget or AlwaysAllow
+    (``supportedUnhealthyPodEvictionPolicies``). A missing selector is a null selector (selects no
+    pods); ``selector: {}`` selects every pod in the namespace (policy/v1 semantics). kmodel applies
+    no default when neither budget field is set: the disruption controller then counts 0 expected
+    pods and allows no disruption (``getExpectedPodCount``, ``updatePdbStatus``). ``status`` in the
+    manifest is ignored (the controller computes it)."""
+    meta = parse_meta(f)
+    spec = f.map("spec", required=True)
+    selector = parse_selector(spec.map("selector")) if spec.has("selector") else None
+    min_available = _int_or_percent(spec, "minAvailable", None) if spec.has("minAvailable") else None
+    max_unavailable = _int_or_percent(spec, "maxUnavailable", None) if spec.has("maxUnavailable") else None
+    if min_available is not None and max_unavailable is not None:
+        raise spec.error("maxUnavailable", "minAvailable and maxUnavailable cannot be both set")
+    for key, value in (("minAvailable", min_available), ("maxUnavailable", max_unavailable)):
+        if isinstance(value, str) and int(value[:-1]) > 100:
+            raise spec.error(key, "must not be greater than 100%")
+    policy = spec.str("unhealthyPodEvictionPolicy", "")
+    if policy and policy not in UNHEALTHY_POD_EVICTION_POLICIES:
+        raise spec.error(
+            "unhealthyPodEvictionPolicy",
+            f"expected one of {', '.join(UNHEALTHY_POD_EVICTION_POLICIES)}, got {policy!r}",
+        )
+    return PodDisruptionBudget(
+        meta=meta,
+        spec=PodDisruptionBudgetSpec(
+            selector=selector,
+            min_available=min_available,
+            max_unavailable=max_unavailable,
+            unhealthy_pod_eviction_policy=policy,
+        ),
+    )
+
+
 DEPLOYMENT_STRATEGIES = ("RollingUpdate", "Recreate")
 
 
@@ -514,10 +556,10 @@ def parse_deployment(f: Fields) -> Deployment:
     )
 
 
-def _int_or_percent(f: Fields, key: str) -> int | str:
+def _int_or_percent(f: Fields, key: str, default: int | str | None = "25%") -> int | str:
     """An IntOrString that ``ValidatePositiveIntOrPercent`` accepts: an integer ≥ 0 or a
-    string ``"N%"``; absent → the ``25%`` default."""
-    value = f.raw(key, "25%")
+    string ``"N%"``; absent → ``default`` (the Deployment's ``25%``)."""
+    value = f.raw(key, default)
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise f.error(key, f"expected an integer or a percentage like '25%', got {value!r}")
     if isinstance(value, int):
