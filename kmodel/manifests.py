@@ -26,6 +26,7 @@ from kmodel.k8s.objects import (
     HPA_POLICY_TYPES,
     HPA_SELECT_POLICIES,
     READY,
+    UNHEALTHY_POD_EVICTION_POLICIES,
     Condition,
     Container,
     Deployment,
@@ -42,6 +43,8 @@ from kmodel.k8s.objects import (
     NodeStatus,
     ObjectMeta,
     Pod,
+    PodDisruptionBudget,
+    PodDisruptionBudgetSpec,
     PodSpec,
     PodTemplateSpec,
     ReplicaSet,
@@ -65,6 +68,7 @@ SUPPORTED = {
     "StatefulSet": "apps/v1",
     "Service": "v1",
     "HorizontalPodAutoscaler": "autoscaling/v2",
+    "PodDisruptionBudget": "policy/v1",
 }
 KNOWN_UNMODELLED = (
     "DaemonSet",
@@ -73,7 +77,6 @@ KNOWN_UNMODELLED = (
     "EndpointSlice",
     "ConfigMap",
     "Secret",
-    "PodDisruptionBudget",
     "Namespace",
     "Lease",
 )
@@ -115,6 +118,8 @@ def parse_object(doc: Any) -> Any:
         return parse_service(f)
     if kind == "HorizontalPodAutoscaler":
         return parse_hpa(f)
+    if kind == "PodDisruptionBudget":
+        return parse_pdb(f)
     return parse_node_manifest(f)
 
 
@@ -475,6 +480,43 @@ def parse_service(f: Fields) -> Service:
     )
 
 
+def parse_pdb(f: Fields) -> PodDisruptionBudget:
+    """A ``policy/v1`` PodDisruptionBudget, checked as ``pkg/apis/policy/validation/validation.go:
+    ValidatePodDisruptionBudgetSpec`` does: ``minAvailable`` and ``maxUnavailable`` cannot be both
+    set; each is an integer ≥ 0 or a percentage of at most 100% (``ValidatePositiveIntOrPercent``,
+    ``IsNotMoreThan100Percent``); ``unhealthyPodEvictionPolicy`` is IfHealthyBudget or AlwaysAllow
+    (``supportedUnhealthyPodEvictionPolicies``). A missing selector is a null selector (selects no
+    pods); ``selector: {}`` selects every pod in the namespace (policy/v1 semantics). kmodel applies
+    no default when neither budget field is set: the disruption controller then counts 0 expected
+    pods and allows no disruption (``getExpectedPodCount``, ``updatePdbStatus``). ``status`` in the
+    manifest is ignored (the controller computes it)."""
+    meta = parse_meta(f)
+    spec = f.map("spec", required=True)
+    selector = parse_selector(spec.map("selector")) if spec.has("selector") else None
+    min_available = _int_or_percent(spec, "minAvailable", None) if spec.has("minAvailable") else None
+    max_unavailable = _int_or_percent(spec, "maxUnavailable", None) if spec.has("maxUnavailable") else None
+    if min_available is not None and max_unavailable is not None:
+        raise spec.error("maxUnavailable", "minAvailable and maxUnavailable cannot be both set")
+    for key, value in (("minAvailable", min_available), ("maxUnavailable", max_unavailable)):
+        if isinstance(value, str) and int(value[:-1]) > 100:
+            raise spec.error(key, "must not be greater than 100%")
+    policy = spec.str("unhealthyPodEvictionPolicy", "")
+    if policy and policy not in UNHEALTHY_POD_EVICTION_POLICIES:
+        raise spec.error(
+            "unhealthyPodEvictionPolicy",
+            f"expected one of {', '.join(UNHEALTHY_POD_EVICTION_POLICIES)}, got {policy!r}",
+        )
+    return PodDisruptionBudget(
+        meta=meta,
+        spec=PodDisruptionBudgetSpec(
+            selector=selector,
+            min_available=min_available,
+            max_unavailable=max_unavailable,
+            unhealthy_pod_eviction_policy=policy,
+        ),
+    )
+
+
 DEPLOYMENT_STRATEGIES = ("RollingUpdate", "Recreate")
 
 
@@ -523,10 +565,10 @@ def parse_deployment(f: Fields) -> Deployment:
     )
 
 
-def _int_or_percent(f: Fields, key: str) -> int | str:
+def _int_or_percent(f: Fields, key: str, default: int | str | None = "25%") -> int | str:
     """An IntOrString that ``ValidatePositiveIntOrPercent`` accepts: an integer ≥ 0 or a
-    string ``"N%"``; absent → the ``25%`` default."""
-    value = f.raw(key, "25%")
+    string ``"N%"``; absent → ``default`` (the Deployment's ``25%``)."""
+    value = f.raw(key, default)
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise f.error(key, f"expected an integer or a percentage like '25%', got {value!r}")
     if isinstance(value, int):

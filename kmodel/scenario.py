@@ -64,6 +64,7 @@ VARIANTS = {
     "replicaSetTrustsStatus": "replica_set_trusts_status",
     "schedulerAssumeCache": "scheduler_assume_cache",
     "garbageCollector": "garbage_collector",
+    "disruptionControllerTrackDisrupted": "disruption_controller_track_disrupted",
 }
 CONTROL_PLANE = {
     "nodeMonitorGracePeriod": ("node_monitor_grace_period", "duration"),

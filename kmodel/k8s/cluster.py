@@ -68,6 +68,7 @@ class Variants:
     replica_set_trusts_status: bool = False
     scheduler_assume_cache: bool = True
     garbage_collector: bool = True  # False: no garbage collector (dependents of deleted owners stay)
+    disruption_controller_track_disrupted: bool = True  # False: ignore PDB status.disruptedPods
 
 
 @attrs.frozen
@@ -115,9 +116,13 @@ class ClusterModel:
         cp = config.control_plane
         self.api = APIConfig(cp.default_not_ready_toleration_seconds, cp.default_unreachable_toleration_seconds)
         self.node_names = tuple(n.meta.name for n in config.nodes)
+        from kmodel.k8s.controllers.disruption import DisruptionController, needs_scale
+        from kmodel.k8s.controllers.drain import Drainer
         from kmodel.k8s.controllers.gc import GarbageCollector, collector_needed
         from kmodel.k8s.controllers.hpa import HorizontalPodAutoscalerController
         from kmodel.k8s.controllers.statefulset import StatefulSetController
+
+        pdbs = [o for o in config.objects if o.KIND == "PodDisruptionBudget"]
 
         comps: list[Component] = [
             ReplicaSetController(
@@ -143,6 +148,19 @@ class ClusterModel:
                 if config.variants.garbage_collector and collector_needed(config.user, config.objects)
                 else []
             ),
+            # only where a PodDisruptionBudget exists (users cannot create one mid-run)
+            *(
+                [
+                    DisruptionController(
+                        track_disrupted=config.variants.disruption_controller_track_disrupted,
+                        watch_workloads=any(needs_scale(b) for b in pdbs),
+                    )
+                ]
+                if pdbs
+                else []
+            ),
+            # kubectl drain: only where the scenario drains a node
+            *([Drainer()] if any(op.op == "drain" for op in config.user) else []),
         ]
         comps.extend(Kubelet(node=n, lease_duration_seconds=cp.node_lease_duration_seconds) for n in self.node_names)
         # Node groups (spec.nodeGroups): the cluster autoscaler, and one dormant kubelet per node a

@@ -557,6 +557,49 @@ def load_name(kind: str, name: str) -> str:
     return f"{kind.lower()}-{name}"
 
 
+UNHEALTHY_POD_EVICTION_POLICIES = ("IfHealthyBudget", "AlwaysAllow")
+
+
+@attrs.frozen
+class PodDisruptionBudgetSpec:
+    """``policy/v1`` PodDisruptionBudgetSpec (``staging/src/k8s.io/api/policy/v1/types.go``).
+
+    ``selector`` None is a null selector, which selects no pods; an empty selector (``{}``) selects
+    every pod of the namespace in policy/v1. ``min_available`` and ``max_unavailable`` are
+    IntOrString (an int or ``"N%"``), at most one of them set; ``unhealthy_pod_eviction_policy`` ""
+    means unset, which the eviction API treats as ``IfHealthyBudget``."""
+
+    selector: LabelSelector | None = None
+    min_available: int | str | None = None
+    max_unavailable: int | str | None = None
+    unhealthy_pod_eviction_policy: str = ""
+
+    def selects(self, pod: Pod) -> bool:
+        return self.selector is not None and self.selector.matches(pod.meta.labels)
+
+
+@attrs.frozen
+class PodDisruptionBudgetStatus:
+    """``policy/v1`` PodDisruptionBudgetStatus. ``disrupted_pods`` maps a pod name to the time the
+    eviction API approved its eviction (the model clock); conditions are not modelled."""
+
+    observed_generation: int = 0
+    disrupted_pods: FMap[str, int] = FMap()
+    disruptions_allowed: int = 0
+    current_healthy: int = 0
+    desired_healthy: int = 0
+    expected_pods: int = 0
+
+
+@attrs.frozen
+class PodDisruptionBudget(APIObject):
+    KIND: ClassVar[str] = "PodDisruptionBudget"
+    API_VERSION: ClassVar[str] = "policy/v1"
+    meta: ObjectMeta
+    spec: PodDisruptionBudgetSpec = PodDisruptionBudgetSpec()
+    status: PodDisruptionBudgetStatus = PodDisruptionBudgetStatus()
+
+
 KINDS: Mapping[str, type[Any]] = {
     k.KIND: k
     for k in (
@@ -570,5 +613,6 @@ KINDS: Mapping[str, type[Any]] = {
         EndpointSlice,
         HorizontalPodAutoscaler,
         WorkloadLoad,
+        PodDisruptionBudget,
     )
 }

@@ -36,6 +36,8 @@
   (``Result.obj`` is the stored object; NotFound otherwise); it changes nothing.
 - ``bind`` is ``pods/binding`` (``pkg/registry/core/pod/storage/storage.go: BindingREST.assignPod``):
   it fails if the pod is gone, being deleted, or already assigned.
+- ``evict`` is ``pods/eviction`` (``pkg/registry/core/pod/storage/eviction.go: EvictionREST.Create``),
+  see ``Store._evict``: a delete that respects PodDisruptionBudgets.
 - Admission: ``DefaultTolerationSeconds`` adds NoExecute tolerations for the not-ready and
   unreachable taints (300s each) to pods that do not tolerate them
   (``plugin/pkg/admission/defaulttolerationseconds/admission.go``).
@@ -59,10 +61,11 @@ from kmodel.k8s.objects import (
     TAINT_UNREACHABLE,
     Key,
     Pod,
+    PodDisruptionBudget,
     Toleration,
 )
 
-Verb = Literal["create", "update", "update_status", "delete", "bind", "patch", "get"]
+Verb = Literal["create", "update", "update_status", "delete", "bind", "patch", "get", "evict"]
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 Propagation = Literal["Background", "Foreground", "Orphan"]
@@ -221,6 +224,8 @@ class Store:
             return self._patch(current, req.obj, now)
         if req.verb == "bind":
             return self._bind(current, req, now)
+        if req.verb == "evict":
+            return self._evict(current, req, now)
         if req.precondition_rv is not None and current.meta.resource_version != req.precondition_rv:
             return self, Result(
                 False,
@@ -369,6 +374,83 @@ class Store:
         )
         store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED", now)
         return store, Result(True, obj=stamped)
+
+    def _evict(self, pod: Any, req: Request, now: int) -> tuple[Store, Result]:
+        """``pods/eviction`` (``pkg/registry/core/pod/storage/eviction.go: EvictionREST.Create``):
+
+        - a pod that is Pending, Succeeded, Failed or already being deleted is deleted at once,
+          without looking at budgets (``canIgnorePDB``);
+        - the PodDisruptionBudgets of the pod's namespace whose selector matches it
+          (``getPodDisruptionBudgets``; a null selector matches nothing): more than one → 500
+          "This pod has more than one PodDisruptionBudget, which the eviction subresource does
+          not support."; none → the pod is deleted;
+        - a pod that is not Ready (``IsPodReady``) is deleted without touching the budget when the
+          PDB's ``unhealthyPodEvictionPolicy`` is AlwaysAllow, or (IfHealthyBudget, the default)
+          when ``currentHealthy >= desiredHealthy > 0`` in the PDB's status;
+        - otherwise ``checkAndDecrement``: a status older than the spec (``observedGeneration <
+          generation``) or ``disruptionsAllowed == 0`` → 429 TooManyRequests "Cannot evict pod as
+          it would violate the pod's disruption budget."; a negative count → 403 Forbidden; else
+          ``disruptionsAllowed`` is decremented and the pod added to ``disruptedPods`` with the
+          current time, written to the PDB's status, and then the pod is deleted gracefully (its
+          ``terminationGracePeriodSeconds``, or the request's grace).
+
+        Simplification: upstream reads the PDB and writes its status with the read
+        resourceVersion as precondition, retrying conflicts (``RetryOnConflict``, 20 tries), and
+        then deletes the pod with its resourceVersion as precondition; here the whole request is
+        one atomic step on the store (reads are live, quorum reads), so neither can conflict and
+        both writes land together, PDB status first. Conditions and ``MaxDisruptedPodSize`` are not
+        modelled."""
+        delete = Request("delete", pod.key, grace=req.grace)
+        if pod.status.phase in ("Pending", "Succeeded", "Failed") or pod.meta.deletion_timestamp is not None:
+            return self._delete(pod, delete, now)
+        pdbs = sorted(
+            (
+                b
+                for b in self.list(PodDisruptionBudget.KIND)
+                if b.meta.namespace == pod.meta.namespace and b.spec.selects(pod)
+            ),
+            key=lambda b: b.meta.name,
+        )
+        if len(pdbs) > 1:
+            return self, Result(
+                False,
+                "InternalError",
+                "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+            )
+        if not pdbs:
+            return self._delete(pod, delete, now)
+        pdb = pdbs[0]
+        st = pdb.status
+        if not pod.is_ready():
+            if pdb.spec.unhealthy_pod_eviction_policy == "AlwaysAllow":
+                return self._delete(pod, delete, now)
+            if st.current_healthy >= st.desired_healthy and st.desired_healthy > 0:
+                return self._delete(pod, delete, now)
+        if st.observed_generation < pdb.meta.generation:
+            return self, Result(
+                False,
+                "TooManyRequests",
+                f"Cannot evict pod as it would violate the pod's disruption budget. "
+                f"(The disruption budget {pdb.meta.name} is still being processed by the server.)",
+            )
+        if st.disruptions_allowed < 0:
+            return self, Result(
+                False, "Forbidden", f"poddisruptionbudget {pdb.meta.name}: disruptions allowed is negative"
+            )
+        if st.disruptions_allowed == 0:
+            return self, Result(
+                False,
+                "TooManyRequests",
+                f"Cannot evict pod as it would violate the pod's disruption budget. (The disruption budget "
+                f"{pdb.meta.name} needs {st.desired_healthy} healthy pods and has {st.current_healthy} currently)",
+            )
+        status = attrs.evolve(
+            st,
+            disruptions_allowed=st.disruptions_allowed - 1,
+            disrupted_pods=st.disrupted_pods.set(pod.meta.name, now),
+        )
+        store, _ = self._write(pdb.key, attrs.evolve(pdb, status=status), "MODIFIED", now)
+        return store._delete(pod, delete, now)
 
     def _bind(self, pod: Any, req: Request, now: int) -> tuple[Store, Result]:
         if pod.meta.deletion_timestamp is not None:

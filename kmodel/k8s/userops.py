@@ -18,6 +18,7 @@ Scenario syntax::
       - {op: delete, target: ReplicaSet/web, propagationPolicy: Foreground}  # kubectl delete --cascade=foreground
       - {op: request, target: Service/web}                       # a client on each node sends one request
       - {op: setLoad, target: Deployment/web, cpu: [300m, 900m]} # the workload's CPU demand (first: initial)
+      - {op: drain, target: Node/node-1}                         # kubectl drain --ignore-daemonsets
 """
 
 from __future__ import annotations
@@ -258,6 +259,31 @@ def _delete_owner(store: Store, op: UserOp, verb: str, args: dict[str, Any], now
     return new, f"user deletes {op.target_name} (kubectl delete --cascade={policy.lower()}): {_fmt(req, res)}"
 
 
+# -- drain (kubectl drain) ---------------------------------------------------------------------
+
+
+def _drain(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
+    """``kubectl drain NODE --ignore-daemonsets``: this step cordons the node (``spec.unschedulable``,
+    as ``kubectl cordon``; ``staging/src/k8s.io/kubectl/pkg/drain/cordon.go``) and marks it with the
+    kmodel annotation ``kmodel.io/drain: requested`` (not an upstream annotation: it stands for the
+    running ``kubectl`` process). The evictions are made by the ``Drainer`` component
+    (``kmodel.k8s.controllers.drain``) from its own view, so they go through the request path.
+    Enabled once, while the node is not yet marked."""
+    from kmodel.k8s.controllers.drain import DRAIN_ANNOTATION, DRAIN_REQUESTED, draining
+
+    node = store.get(op.target)
+    if not isinstance(node, Node) or draining(node):
+        return None
+    meta = attrs.evolve(node.meta, annotations=node.meta.annotations.set(DRAIN_ANNOTATION, DRAIN_REQUESTED))
+    new = attrs.evolve(node, meta=meta, spec=attrs.evolve(node.spec, unschedulable=True))
+    req = Request("update", node.key, new)
+    store, res = store.apply(req, now, api)
+    return (
+        store,
+        f"user drains {node.meta.name} (cordoned, marked {DRAIN_ANNOTATION}={DRAIN_REQUESTED}): {_fmt(req, res)}",
+    )
+
+
 # -- request (a client sends one request to a Service) --------------------------------------
 
 
@@ -342,6 +368,7 @@ REGISTRY: dict[str, UserOpType] = {
     ),
     "request": UserOpType(("Service",), _parse_request, _one, _request_on_store),
     "setLoad": UserOpType(("Deployment", "ReplicaSet", "StatefulSet"), _parse_load, _one, _set_load, ("cpu",)),
+    "drain": UserOpType(("Node",), _parse_target_only, _one, _drain),
 }
 VERBS: dict[str, str] = {"uncordon": "cordon"}  # action op → registry entry, where they differ
 
