@@ -8,6 +8,10 @@ This is the explicit-state checker beside the Hypothesis one (after TLC and stat
   every field that matters part of equality). ``always`` properties are checked on every new
   state; the search stops at the first failure, and parent pointers give a *shortest* trace to
   it (BFS order).
+- **Abstraction.** An optional model hook ``abstract(state) -> state`` maps a state to a
+  canonical state that behaves alike (a bisimulation quotient, e.g. times relative to the clock,
+  TLC's ``VIEW``); it is always applied. Like symmetry below, traces are re-executed to be
+  concrete.
 - **Symmetry.** An optional model hook ``representative(state) -> state`` maps a state to a
   canonical member of its symmetry class (e.g. interchangeable nodes renamed in a fixed order);
   the search stores representatives only. Traces are turned back into concrete actions by
@@ -130,7 +134,8 @@ def explore(
             after each level.
     """
     rep = getattr(model, "representative", None) if symmetry else None
-    canon: Callable[[S], S] = rep if rep is not None else _identity
+    view = getattr(model, "abstract", None)
+    canon: Callable[[S], S] = _compose(view, rep)
     successors = _successor_function(model)
     safety = always_props(model)
     liveness = eventually_props(model)
@@ -255,6 +260,16 @@ def explore(
 
 def _identity(state: S) -> S:
     return state
+
+
+def _compose(view: Callable[[S], S] | None, rep: Callable[[S], S] | None) -> Callable[[S], S]:
+    """The canonical form of a state: the model's abstraction (``abstract``), then its symmetry
+    representative."""
+    if view is None:
+        return rep if rep is not None else _identity
+    if rep is None:
+        return view
+    return lambda s: rep(view(s))
 
 
 def _successor_function(model: Model[S]) -> Callable[[S], Sequence[tuple[Action, S]]]:

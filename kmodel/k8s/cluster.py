@@ -34,6 +34,7 @@ import attrs
 from kmodel.core.fmap import FMap
 from kmodel.core.model import Action, ActionSpec, Property, expand
 from kmodel.core.run import settle_steps
+from kmodel.k8s.abstraction import TimeAbstraction, time_abstraction
 from kmodel.k8s.controllers.deployment import DeploymentController
 from kmodel.k8s.controllers.kubelet import Kubelet, KubeletLocal, crashed, node_lease
 from kmodel.k8s.controllers.kubeproxy import (
@@ -191,6 +192,7 @@ class ClusterModel:
         self._space: list[ActionSpec] | None = None
         self.renew_interval = cp.node_lease_duration_seconds // 4
         self.quiet_period = self.renew_interval
+        self._abstraction = _time_abstraction(config)
 
     # -- Model protocol ----------------------------------------------------------------------
 
@@ -331,6 +333,11 @@ class ClusterModel:
                         probe = h.probe - offset if h is not None else state.clock
                         until = max(until, probe + self.config.control_plane.node_monitor_grace_period + 1)
         return until
+
+    def abstract(self, state: ClusterState) -> ClusterState:
+        """The explorer's view of a state: clock translated, distant past forgotten, revisions
+        renumbered (``kmodel.k8s.abstraction``). Equal abstractions behave alike."""
+        return self._abstraction.abstract(state)  # type: ignore[no-any-return]
 
     def truth_key(self, state: ClusterState) -> tuple[object, ...]:
         """What invariants read: the store, history variables, node states and what each
@@ -909,6 +916,43 @@ class ClusterModel:
 def _hpa_target_kinds(objects: Sequence[Any]) -> tuple[str, ...]:
     """The kinds the scenario's HorizontalPodAutoscalers scale (sorted; empty: no HPA)."""
     return tuple(sorted({o.spec.target_kind for o in objects if o.KIND == "HorizontalPodAutoscaler"}))
+
+
+def _time_abstraction(config: ClusterConfig) -> TimeAbstraction:
+    """The horizon is the longest duration any timer or comparison of this scope looks back:
+    CrashLoopBackOff's reset (600s) plus its longest backoff (300s), expectations (300s), the
+    control plane's grace periods and tolerations, and the objects' own durations; clock skew
+    and watch delay widen it."""
+    from kmodel.k8s.controllers.kubelet import BACKOFF_MAX, BACKOFF_RESET
+    from kmodel.k8s.controllers.replicaset import EXPECTATIONS_TIMEOUT
+
+    cp = config.control_plane
+    durations = [
+        BACKOFF_RESET + BACKOFF_MAX,
+        EXPECTATIONS_TIMEOUT,
+        WATCH_CACHE_SECONDS,
+        cp.node_monitor_grace_period,
+        cp.node_lease_duration_seconds,
+        cp.default_not_ready_toleration_seconds,
+        cp.default_unreachable_toleration_seconds,
+    ]
+    periods = []
+    for obj in config.objects:
+        spec = getattr(obj, "spec", None)
+        for name in ("progress_deadline_seconds", "min_ready_seconds"):
+            durations.append(getattr(spec, name, 0) or 0)
+        template = getattr(spec, "template", None)
+        pod_spec = template.spec if template is not None else getattr(obj, "spec", None)
+        if pod_spec is None or not hasattr(pod_spec, "containers"):
+            continue
+        durations.append(pod_spec.termination_grace_period_seconds)
+        durations.extend(t.toleration_seconds or 0 for t in pod_spec.tolerations)
+        for c in (*pod_spec.init_containers, *pod_spec.containers):
+            durations.append((c.readiness_initial_delay or 0) + c.pre_stop_sleep)
+            periods.append(c.readiness_period)
+    faults = dict(config.faults)
+    widen = 2 * faults.get("clockSkew", 0) + faults.get("watchDelay", 0)
+    return time_abstraction([d + widen for d in durations], periods)
 
 
 def _fmt_key(key: Key) -> str:

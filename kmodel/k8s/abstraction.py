@@ -1,0 +1,346 @@
+"""Time abstraction for the explorer: states that differ only in how far the clock has run are one.
+
+Heartbeats never stop: every kubelet renews its Lease every ``nodeLeaseDurationSeconds / 4``,
+which moves the true clock, bumps the store's revision and stamps fresh times. Without an
+abstraction no state ever repeats, the state graph has no cycles and no scope can be explored to
+the end. ``abstract(state)`` maps a state to a canonical member of its class under three
+renamings that no component, timer or invariant can observe:
+
+- **Clock translation.** Every time in the state (object timestamps, event times, component
+  timers) is moved by the same amount so that the true clock reads ``BASE``. The model only
+  compares times with each other or adds durations to them, so translation changes nothing.
+- **Forgetting the distant past.** A time more than ``horizon`` seconds before the clock is
+  older than anything any timer or comparison of the scope looks back (the horizon is the
+  longest duration in the scenario, e.g. the 600s CrashLoopBackOff reset, plus the longest
+  backoff); such times are renumbered densely below ``BASE - horizon``, keeping their order and
+  equalities. Times that are used by their phase (probe ticks at ``admitted_at + k × period``)
+  keep their residue modulo the probe periods instead.
+- **Dense resourceVersions.** resourceVersions are only compared for equality and order, and the
+  watch log is a run of consecutive revisions after the compaction point; all revisions in the
+  state are renumbered densely in order (the compaction point included, so a watch that fell
+  behind it still cannot resume).
+
+Which fields hold times and revisions is declared in ``FIELDS`` below, per class. A test walks
+the states of every shipped scenario and fails on any attrs class with an ``int`` field that is
+declared neither here nor in ``PLAIN`` — so a new component cannot silently break the
+abstraction — and another checks that ``abstract`` commutes with ``step`` (the abstraction is a
+bisimulation) on explored states.
+
+This is the time abstraction TLC users write by hand as a "view" (``VIEW`` in the TLC config);
+here it is part of the model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+
+from kmodel.core.fmap import FMap
+
+BASE = 1_000_000  # the clock of every abstract state; times stay positive
+TIME = "time"  # an absolute time in seconds (true clock or a component's own clock)
+PHASE = "phase"  # an absolute time used by its phase modulo the probe periods
+REV = "rev"  # a resourceVersion / revision
+REVS = "revs"  # a tuple of revisions
+TIME_VALUES = "time-values"  # an FMap whose values are times
+REV_VALUES = "rev-values"  # an FMap whose values are revisions (negative values are sentinels)
+
+Kind = str
+
+
+def _fields() -> dict[str, dict[str, Kind]]:
+    """Class name → field → kind (by name so this module imports no component module)."""
+    return {
+        "ObjectMeta": {"resource_version": REV, "creation_timestamp": TIME, "deletion_timestamp": TIME},
+        "Taint": {"time_added": TIME},
+        "Condition": {"last_heartbeat_time": TIME},
+        "PodStatus": {"start_time": TIME},
+        "Lease": {"renew_time": TIME, "acquire_time": TIME},
+        "DeploymentCondition": {"last_update_time": TIME, "last_transition_time": TIME},
+        "Event": {"revision": REV, "time": TIME},
+        "Store": {"revision": REV},
+        "ClusterState": {"clock": TIME},
+        "ComponentState": {"cursor": REV, "skip": REVS},
+        "PodRuntime": {
+            "started_at": TIME,
+            "exited_at": TIME,
+            "backoff_updated": TIME,
+            "admitted_at": PHASE,
+            "ready_at": TIME,
+            "terminating_since": TIME,
+            "stop_at": TIME,
+        },
+        "KubeletLocal": {"last_renew": TIME},
+        "ProxyLocal": {"last_sync": TIME},
+        "NodeHealth": {"renew_seen": TIME, "heartbeat_seen": TIME, "probe": TIME},
+        "NodeLifecycleLocal": {"evict_at": TIME_VALUES},
+        "Expectation": {"timestamp": TIME},
+        "SchedulerLocal": {"unschedulable": REV_VALUES, "cursor": REV},
+        "DeploymentLocal": {"requeue_at": TIME_VALUES},
+        "Tracked": {"slices": REV_VALUES},
+    }
+
+
+FIELDS = _fields()
+
+PLAIN: dict[str, frozenset[str]] = {
+    # int fields that are counts, sizes, durations or settings: never renamed
+    "ObjectMeta": frozenset({"generation", "deletion_grace_period_seconds"}),
+    "Store": frozenset({"counter"}),
+    "Toleration": frozenset({"toleration_seconds"}),
+    "Container": frozenset(
+        {"readiness_initial_delay", "readiness_period", "readiness_success_threshold", "pre_stop_sleep"}
+    ),
+    "TopologySpreadConstraint": frozenset({"max_skew", "min_domains"}),
+    "PodSpec": frozenset({"termination_grace_period_seconds"}),
+    "PodStatus": frozenset({"restart_count"}),
+    "ReplicaSetSpec": frozenset({"replicas", "min_ready_seconds"}),
+    "ReplicaSetStatus": frozenset(
+        {"replicas", "fully_labeled_replicas", "ready_replicas", "available_replicas", "observed_generation"}
+    ),
+    "Lease": frozenset({"lease_duration_seconds", "lease_transitions"}),
+    "DeploymentSpec": frozenset(
+        {
+            "replicas",
+            "max_surge",
+            "max_unavailable",
+            "revision_history_limit",
+            "progress_deadline_seconds",
+            "min_ready_seconds",
+        }
+    ),
+    "DeploymentStatus": frozenset(
+        {
+            "observed_generation",
+            "replicas",
+            "updated_replicas",
+            "ready_replicas",
+            "available_replicas",
+            "unavailable_replicas",
+            "collision_count",
+        }
+    ),
+    "StatefulSetSpec": frozenset({"replicas", "partition", "min_ready_seconds", "revision_history_limit"}),
+    "StatefulSetStatus": frozenset(
+        {
+            "observed_generation",
+            "replicas",
+            "ready_replicas",
+            "current_replicas",
+            "updated_replicas",
+            "available_replicas",
+        }
+    ),
+    "ServicePort": frozenset({"port", "target_port"}),
+    "EndpointPort": frozenset({"port"}),
+    "Probe": frozenset({"initial_delay", "period", "success_threshold"}),
+    "PodRuntime": frozenset({"restarts", "backoff"}),
+    "Expectation": frozenset({"add"}),
+    "ClusterState": frozenset(),
+}
+
+
+@attrs.frozen
+class TimeAbstraction:
+    """``abstract(state)`` for one scenario: ``horizon`` seconds of the past are kept exactly;
+    ``period`` is the modulus of phase times (the lcm of the probe periods)."""
+
+    horizon: int
+    period: int = 1
+
+    def abstract(self, state: Any) -> Any:
+        clock = state.clock
+        times: set[int] = set()
+        revs: set[int] = set()
+        _collect(state, times, revs, {})
+        floor = _floor(state)
+        if floor is not None:
+            revs.add(floor)
+        rev_map = {r: i + 1 for i, r in enumerate(sorted(revs))}
+        cut = clock - self.horizon
+        old = sorted(t for t in times if t < cut)
+        time_map = {t: BASE + t - clock for t in times if t >= cut}
+        for i, t in enumerate(old):
+            time_map[t] = BASE - self.horizon - (len(old) - i)
+        low = BASE - self.horizon
+
+        def phase(t: int) -> int:
+            if t >= cut:
+                return BASE + t - clock
+            # below the kept window, with the same phase relative to the clock
+            v = BASE + t - clock
+            return low - self.period + (v - (low - self.period)) % self.period
+
+        mapper = _Mapper(time_map, rev_map, phase)
+        return mapper.map(state)
+
+
+def time_abstraction(durations: Iterable[int], periods: Iterable[int]) -> TimeAbstraction:
+    """The abstraction for a scope whose longest duration is ``max(durations)`` seconds."""
+    period = 1
+    for p in periods:
+        if p > 0:
+            period = math.lcm(period, p)
+    return TimeAbstraction(horizon=max(durations, default=0) + 1, period=period)
+
+
+def _floor(state: Any) -> int | None:
+    events = state.store.events
+    return events[0].revision - 1 if events else None
+
+
+# -- the walk ----------------------------------------------------------------------------------
+
+_PLAN: dict[type, tuple[tuple[str, Kind | None], ...]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, Kind | None], ...]:
+    plan = _PLAN.get(cls)
+    if plan is None:
+        declared = FIELDS.get(cls.__name__, {})
+        plan = tuple((f.name, declared.get(f.name)) for f in attrs.fields(cls))
+        _PLAN[cls] = plan
+    return plan
+
+
+_SCALARS = (str, int, bool, float, type(None))
+
+
+def _collect(value: Any, times: set[int], revs: set[int], seen: dict[int, Any]) -> None:
+    if isinstance(value, _SCALARS):
+        return
+    key = id(value)
+    if key in seen:
+        return
+    seen[key] = value
+    if isinstance(value, FMap):
+        for k, v in value.items():
+            _collect(k, times, revs, seen)
+            _collect(v, times, revs, seen)
+    elif isinstance(value, tuple):
+        for v in value:
+            _collect(v, times, revs, seen)
+    elif attrs.has(type(value)):
+        for name, kind in _plan(type(value)):
+            v = getattr(value, name)
+            if kind is None:
+                _collect(v, times, revs, seen)
+            elif v is None:
+                continue
+            elif kind in (TIME, PHASE):
+                if kind == TIME:
+                    times.add(v)
+            elif kind == REV:
+                revs.add(v)
+            elif kind == REVS:
+                revs.update(v)
+            elif kind == TIME_VALUES:
+                times.update(v.values())
+            elif kind == REV_VALUES:
+                revs.update(x for x in v.values() if x >= 0)
+
+
+class _Mapper:
+    def __init__(self, time_map: dict[int, int], rev_map: dict[int, int], phase: Callable[[int], int]) -> None:
+        self.time_map = time_map
+        self.rev_map = rev_map
+        self.phase = phase
+        self.memo: dict[int, Any] = {}
+        self.keep: list[Any] = []  # keeps memo keys alive during one mapping
+
+    def map(self, value: Any) -> Any:
+        if isinstance(value, _SCALARS):
+            return value
+        key = id(value)
+        hit = self.memo.get(key)
+        if hit is not None:
+            return hit
+        out = self._map(value)
+        self.memo[key] = out
+        self.keep.append(value)
+        return out
+
+    def _map(self, value: Any) -> Any:
+        if isinstance(value, FMap):
+            changed = False
+            items = []
+            for k, v in value.items():
+                mk, mv = self.map(k), self.map(v)
+                changed = changed or mk is not k or mv is not v
+                items.append((mk, mv))
+            return FMap(items) if changed else value
+        if isinstance(value, tuple):
+            mapped = tuple(self.map(v) for v in value)
+            return mapped if any(a is not b for a, b in zip(mapped, value, strict=True)) else value
+        if not attrs.has(type(value)):
+            return value
+        changes: dict[str, Any] = {}
+        for name, kind in _plan(type(value)):
+            v = getattr(value, name)
+            if v is None:
+                continue
+            if kind is None:
+                m = self.map(v)
+            elif kind == TIME:
+                m = self.time_map[v]
+            elif kind == PHASE:
+                m = self.phase(v)
+            elif kind == REV:
+                m = self.rev_map[v]
+            elif kind == REVS:
+                m = tuple(self.rev_map[x] for x in v)
+            elif kind == TIME_VALUES:
+                m = FMap((k, self.time_map[x]) for k, x in v.items())
+            else:  # REV_VALUES
+                m = FMap((k, self.rev_map[x] if x >= 0 else x) for k, x in v.items())
+            if m is not v and m != v:
+                changes[name] = m
+        if not changes:
+            return value
+        return attrs.evolve(value, **{_init_name(type(value), n): m for n, m in changes.items()})
+
+
+_INIT: dict[tuple[type, str], str] = {}
+
+
+def _init_name(cls: type, name: str) -> str:
+    """attrs strips leading underscores from ``__init__`` parameter names."""
+    key = (cls, name)
+    got = _INIT.get(key)
+    if got is None:
+        got = next(f.alias for f in attrs.fields(cls) if f.name == name)
+        _INIT[key] = got
+    return got
+
+
+def unclassified(value: Any) -> set[tuple[str, str]]:
+    """(class, field) pairs holding an ``int`` that ``FIELDS`` and ``PLAIN`` do not declare."""
+    out: set[tuple[str, str]] = set()
+    seen: dict[int, Any] = {}
+
+    def walk(v: Any) -> None:
+        if isinstance(v, _SCALARS) or id(v) in seen:
+            return
+        seen[id(v)] = v
+        if isinstance(v, FMap):
+            for k, x in v.items():
+                walk(k)
+                walk(x)
+        elif isinstance(v, tuple):
+            for x in v:
+                walk(x)
+        elif attrs.has(type(v)):
+            cls = type(v).__name__
+            for f in attrs.fields(type(v)):
+                x = getattr(v, f.name)
+                if isinstance(x, int) and not isinstance(x, bool):
+                    if f.name not in FIELDS.get(cls, {}) and f.name not in PLAIN.get(cls, frozenset()):
+                        out.add((cls, f.name))
+                else:
+                    walk(x)
+
+    walk(value)
+    return out
