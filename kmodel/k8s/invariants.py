@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from kmodel.core.model import Property
 from kmodel.k8s.controllers.replicaset import owned_active_pods
 from kmodel.k8s.controllers.scheduler import fit_failures, node_usage
+from kmodel.k8s.leaderelection import leader_missing, split_brain_write, unfenced_write
 from kmodel.k8s.objects import Node, Pod, ReplicaSet
 from kmodel.k8s.quantity import format_amount
 from kmodel.k8s.store import Request, Result, Store
@@ -355,7 +356,11 @@ _Check = Callable[[Any], str | None]
 # message per invariant in ``ClusterState.monitor``; the invariant's check reads it back
 # (``recorded``). Only the observers of selected invariants run.
 Observer = Callable[[Store, Request, Result, str], str | None]
-OBSERVERS: dict[str, Observer] = {"NoExcessReplicas": excess_replicas_create}
+OBSERVERS: dict[str, Observer] = {
+    "NoExcessReplicas": excess_replicas_create,
+    "SingleLeader": split_brain_write,
+    "FencedWrites": unfenced_write,
+}
 
 
 def recorded(name: str) -> _Check:
@@ -428,6 +433,24 @@ CATALOGUE["NoTrafficToDeadPods"] = (
     "No request to a Service reaches a pod whose container is not running (optional: upstream does not promise it).",
     no_traffic_to_dead_pods,
 )
+CATALOGUE["SingleLeader"] = (
+    "always",
+    "No write by an HA control-plane replica's controllers lands while another replica holds the "
+    "leader-election Lease (no split brain; client-go does not promise it). Vacuous without HA.",
+    recorded("SingleLeader"),
+)
+CATALOGUE["FencedWrites"] = (
+    "always",
+    "Every write by an HA replica's controllers that lands carries the Lease's current epoch "
+    "(leaseTransitions): what the kmodel variant fencedLeaderElection enforces. Vacuous without HA.",
+    recorded("FencedWrites"),
+)
+CATALOGUE["LeaderEventuallyElected"] = (
+    "eventually",
+    "Once the cluster settles, each HA leader-election Lease has a holder whose replica runs and "
+    "believes it leads. Vacuous without HA.",
+    leader_missing,
+)
 OPTIONAL = frozenset({"NoTrafficToDeadPods"})  # checked only when a scenario names them
 
 
@@ -435,8 +458,16 @@ def describe(name: str) -> str:
     return CATALOGUE[name][1]
 
 
+HA_ONLY = frozenset({"SingleLeader", "FencedWrites", "LeaderEventuallyElected"})  # vacuous without HA replicas
+
+
 def select(model: ClusterModel, names: tuple[str, ...] | None) -> list[Property[ClusterState]]:
-    chosen = [n for n in CATALOGUE if n not in OPTIONAL] if names is None else list(names)
+    """The named invariants, or (``names`` None) every built-in that applies: not the optional
+    ones, nor the leader-election ones when the model has no HA replicas."""
+    if names is None:
+        chosen = [n for n in CATALOGUE if n not in OPTIONAL and (model.processes or n not in HA_ONLY)]
+    else:
+        chosen = list(names)
     props: list[Property[ClusterState]] = []
     for name in chosen:
         kind, text, check = CATALOGUE[name]
