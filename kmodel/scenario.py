@@ -15,7 +15,8 @@ Example::
         - {name: node-1, capacity: {cpu: "2", memory: 4Gi, pods: 110}, labels: {}, taints: []}
       manifests: [app.yaml]        # relative to the scenario file, applied in order
       objects: []                  # the same, inline
-      controlPlane: {nodeMonitorGracePeriod: 50s}
+      controlPlane: {nodeMonitorGracePeriod: 50s}   # replicas: {kube-controller-manager: 2}
+                                                    # runs 2 replicas with leader election
       variants: {replicaSetExpectations: true}
       faults: {nodeCrash: 1, containerCrash: 2}
       user:
