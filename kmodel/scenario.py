@@ -15,7 +15,8 @@ Example::
         - {name: node-1, capacity: {cpu: "2", memory: 4Gi, pods: 110}, labels: {}, taints: []}
       manifests: [app.yaml]        # relative to the scenario file, applied in order
       objects: []                  # the same, inline
-      controlPlane: {nodeMonitorGracePeriod: 50s}
+      controlPlane: {nodeMonitorGracePeriod: 50s}   # replicas: {kube-controller-manager: 2}
+                                                    # runs 2 replicas with leader election
       variants: {replicaSetExpectations: true}
       faults: {nodeCrash: 1, containerCrash: 2}
       user:
@@ -38,6 +39,7 @@ from kmodel.core.fmap import FMap
 from kmodel.errors import InputError
 from kmodel.fields import Fields, suggest
 from kmodel.k8s import invariants as catalogue
+from kmodel.k8s import leaderelection
 from kmodel.k8s.cluster import ClusterConfig, ClusterModel, ControlPlane, Variants
 from kmodel.k8s.faults import FAULTS, MAX_CLOCK_SKEW
 from kmodel.k8s.userops import parse_user_op
@@ -65,6 +67,7 @@ VARIANTS = {
     "schedulerAssumeCache": "scheduler_assume_cache",
     "garbageCollector": "garbage_collector",
     "disruptionControllerTrackDisrupted": "disruption_controller_track_disrupted",
+    "fencedLeaderElection": "fenced_leader_election",  # kmodel's own: upstream has no fencing
 }
 CONTROL_PLANE = {
     "nodeMonitorGracePeriod": ("node_monitor_grace_period", "duration"),
@@ -190,11 +193,17 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
     _unique([f"{o.KIND}/{o.meta.namespace}/{o.meta.name}" for o in workloads if o.meta.name], spec, "objects")
 
     cp = spec.map("controlPlane")
-    cp.only(CONTROL_PLANE)
-    cp_values: dict[str, int] = {}
+    cp.only((*CONTROL_PLANE, "replicas"))
+    cp_values: dict[str, Any] = {}
     for key, (attr, typ) in CONTROL_PLANE.items():
         if cp.has(key):
             cp_values[attr] = _duration(cp, key) if typ == "duration" else cp.int(key, minimum=1)
+    rf = cp.map("replicas")
+    rf.only(leaderelection.GROUPS)
+    replicas = tuple(
+        (g, rf.int(g, minimum=1, maximum=leaderelection.MAX_REPLICAS)) for g in leaderelection.GROUPS if rf.has(g)
+    )
+    cp_values["replicas"] = tuple((g, n) for g, n in replicas if n > 1)
     control_plane = ControlPlane(**cp_values)
 
     vf = spec.map("variants")
@@ -207,6 +216,8 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
     faults = tuple(
         (k, ff.int(k, minimum=0, maximum=MAX_CLOCK_SKEW if k in seconds else 10)) for k in FAULTS if ff.has(k)
     )
+    if dict(faults).get("processPause", 0) > 0 and not control_plane.replicas:
+        raise ff.error("processPause", "pauses HA replicas: set spec.controlPlane.replicas above 1 first")
 
     keys = {(o.KIND, o.meta.namespace, o.meta.name) for o in workloads}
     node_names = {n.meta.name for n in nodes}

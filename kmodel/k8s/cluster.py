@@ -16,7 +16,10 @@
   ``delete pod`` with or without ``--force``): see ``kmodel.k8s.userops`` (user);
 - ``request(target, node, index)``: a client on ``node`` sends one request to a Service; it is
   enabled only when it reaches a stopped container, which it records (user; see
-  ``kmodel.k8s.controllers.kubeproxy``).
+  ``kmodel.k8s.controllers.kubeproxy``);
+- ``pause(process, seconds)``: an HA control-plane replica takes no step until the true clock
+  passes the end of the pause (fault; budget ``faults.processPause``; see
+  ``kmodel.k8s.leaderelection``).
 
 Where a Service exists, the EndpointSlice controller and the kube-proxies must act on pending work
 before the clock moves on (``_overdue``), as pending watch events must be delivered (``_tick``).
@@ -34,10 +37,12 @@ import attrs
 from kmodel.core.fmap import FMap
 from kmodel.core.model import Action, ActionSpec, Property, expand
 from kmodel.core.run import settle_steps
+from kmodel.k8s import leaderelection as le
 from kmodel.k8s.abstraction import TimeAbstraction, time_abstraction
 from kmodel.k8s.controllers.deployment import DeploymentController
 from kmodel.k8s.controllers.kubelet import Kubelet, KubeletLocal, crashed, node_lease
 from kmodel.k8s.controllers.kubeproxy import (
+    CoreDNS,
     KubeProxy,
     ProxyLocal,
     allocate_cluster_ips,
@@ -47,7 +52,7 @@ from kmodel.k8s.controllers.kubeproxy import (
 from kmodel.k8s.controllers.nodelifecycle import NodeLifecycleController, NodeLifecycleLocal
 from kmodel.k8s.controllers.replicaset import ReplicaSetController
 from kmodel.k8s.controllers.scheduler import Scheduler
-from kmodel.k8s.faults import HISTORY_KEEP, LOSS_INDEX, LOSS_KINDS, RESTART_AFTER, STALE_LAGS
+from kmodel.k8s.faults import HISTORY_KEEP, LOSS_INDEX, LOSS_KINDS, PAUSE_SECONDS, RESTART_AFTER, STALE_LAGS
 from kmodel.k8s.informers import EMPTY_CACHE, Component, ComponentState, View, cache_apply, cache_from_store
 from kmodel.k8s.objects import APIObject, Key, Node
 from kmodel.k8s.store import APIConfig, Event, EventType, Request, Result, Store
@@ -56,7 +61,16 @@ from kmodel.k8s.userops import UserOp, apply_user_op, initial_loads, user_specs
 CONTAINER_SLOTS = 3  # crash_container draws index 0..2 into a node's running pods
 WATCH_CACHE_SECONDS = 75  # cacher.go eventFreshDuration: the watch cache keeps at least 75s
 FAULT_OPS = frozenset(
-    {"partition_node", "heal_node", "restart", "restart_stale", "deliver_coalesced", "reconcile_lossy", "skew_clock"}
+    {
+        "partition_node",
+        "heal_node",
+        "restart",
+        "restart_stale",
+        "deliver_coalesced",
+        "reconcile_lossy",
+        "skew_clock",
+        "pause",
+    }
 )
 
 
@@ -70,6 +84,9 @@ class Variants:
     scheduler_assume_cache: bool = True
     garbage_collector: bool = True  # False: no garbage collector (dependents of deleted owners stay)
     disruption_controller_track_disrupted: bool = True  # False: ignore PDB status.disruptedPods
+    # kmodel's own, not upstream: writes of HA replicas carry their lease epoch and stale ones are
+    # rejected (a fencing token; see kmodel.k8s.leaderelection.fence_rejection)
+    fenced_leader_election: bool = False
 
 
 @attrs.frozen
@@ -80,6 +97,9 @@ class ControlPlane:
     node_lease_duration_seconds: int = 40
     default_not_ready_toleration_seconds: int = 300
     default_unreachable_toleration_seconds: int = 300
+    # (component, replicas) for HA control-plane components with more than one replica, e.g.
+    # (("kube-controller-manager", 2),); empty: one replica each, no leader election modelled
+    replicas: tuple[tuple[str, int], ...] = ()
 
 
 @attrs.frozen
@@ -105,6 +125,7 @@ class ClusterState:
     monitor: FMap[str, str] = FMap()  # history variables for transition invariants
     partitioned: FMap[str, bool] = FMap()  # node → its kubelet is cut off from the API server
     offsets: FMap[str, int] = FMap()  # component → clock offset (seconds) from the true clock
+    paused: FMap[str, int] = FMap()  # HA process → the true time its pause ends
 
 
 class ClusterModel:
@@ -176,6 +197,16 @@ class ClusterModel:
             )
         # Service discovery only where a Service exists: elsewhere it would only add steps
         comps.extend(service_components(config.objects, self.node_names))
+        # HA hook: with controlPlane.replicas > 1, the control-plane components become one copy
+        # per replica process, each process led by its elector (kmodel.k8s.leaderelection); with
+        # 1 replica (the default) nothing changes and no election is modelled.
+        self.processes: dict[str, le.Process] = {}
+        if any(n > 1 for _, n in cp.replicas):
+            node_side = (Kubelet, KubeProxy, CoreDNS)
+            ha, self.processes = le.replicate((c for c in comps if not isinstance(c, node_side)), dict(cp.replicas))
+            comps = ha + [c for c in comps if isinstance(c, node_side)]
+        self._process_of = {c: p for p in self.processes.values() for c in (p.elector, *p.controllers)}
+        self._electors = {p.elector: p for p in self.processes.values()}
         self.components: dict[str, Component] = {c.name: c for c in comps}
         self.component_names = tuple(self.components)
         self._properties = invariants.select(self, config.invariants)
@@ -185,7 +216,9 @@ class ClusterModel:
         self._user_ops = {spec.op for spec in user_specs(config.user)}
         self._history = dict(config.faults).get("staleRelist", 0) > 0
         self._watch_delay = dict(config.faults).get("watchDelay", 0)
-        self.control_plane = tuple(n for n, c in self.components.items() if not isinstance(c, Kubelet | KubeProxy))
+        self.control_plane = tuple(
+            n for n, c in self.components.items() if not isinstance(c, Kubelet | KubeProxy) and n not in self._electors
+        )
         self._prompt = tuple(n for n, c in self.components.items() if hasattr(c, "sync_deadline"))
         self._initial: ClusterState | None = None
         self._memo: dict[str, tuple[ComponentState, int, Any, tuple[Request, ...]]] = {}
@@ -212,6 +245,9 @@ class ClusterModel:
             if not res.ok:
                 raise ValueError(f"{obj.KIND} {obj.meta.name}: {res.reason}: {res.message}")
         comps = {name: self._fresh_component(c, store) for name, c in self.components.items()}
+        for name in self._process_of:  # HA replicas' controllers start only once their process leads
+            if name not in self._electors:
+                comps[name] = le.stopped(self.components[name], store.revision)
         for c in self.components.values():
             if isinstance(c, Kubelet):
                 cs = comps[c.name]
@@ -238,6 +274,21 @@ class ClusterModel:
         cache = cache_from_store(store, comp.watches, objects)
         local = comp.on_relist(comp.initial_local(), View(cache, now))
         return ComponentState(cursor=revision, cache=cache, local=local)
+
+    def fresh(self, state: ClusterState, name: str) -> ComponentState:
+        """``name`` (re)started now: empty memory, a LIST at head, its own clock."""
+        return self._fresh_component(self.components[name], state.store, now=self.view(state, name).now)
+
+    def _halted(self, state: ClusterState, name: str) -> bool:
+        """HA gate (kmodel.k8s.leaderelection): a component of a paused process takes no step, and
+        a replica's controller runs only while its process's elector believes it leads (the
+        cluster reads the elector's memory: same process). False for every other component."""
+        process = self._process_of.get(name)
+        if process is None:
+            return False
+        if process.name in state.paused:
+            return True
+        return name != process.elector and not le.leads(state, process)
 
     def action_space(self) -> Sequence[ActionSpec]:
         if self._space is None:
@@ -332,6 +383,8 @@ class ClusterModel:
                         h = local.health.get(node)
                         probe = h.probe - offset if h is not None else state.clock
                         until = max(until, probe + self.config.control_plane.node_monitor_grace_period + 1)
+        if self.processes:  # pauses end, and a group without a leader elects one
+            until = max(until, *state.paused.values(), le.election_pending(self, state, self.processes))
         return until
 
     def abstract(self, state: ClusterState) -> ClusterState:
@@ -422,7 +475,7 @@ class ClusterModel:
 
     def _deliver(self, state: ClusterState, name: str, log: list[str] | None) -> ClusterState | None:
         cs = state.components.get(name)
-        if cs is None or not cs.up or self._cut_off(state, name):
+        if cs is None or not cs.up or self._cut_off(state, name) or self._halted(state, name):
             return None
         ev = self._first_pending(state, name)
         if ev is None:
@@ -456,11 +509,16 @@ class ClusterModel:
         are applied; the rest are not) and restarts. ``lose``: (index, "request"|"response")
         — that request never arrives, or arrives and its response is lost."""
         cs = state.components.get(name)
-        if cs is None or not cs.up:
+        if cs is None or not cs.up or self._halted(state, name):
             return None
         comp = self.components[name]
         view = self.view(state, name)
         local, reqs = self._reconcile_memo(name, cs, view)
+        process = self._process_of.get(name)
+        if process is not None and name != process.elector:
+            # an HA replica's writes carry the lease epoch its elector believes it holds
+            epoch = state.components[process.elector].local.epoch
+            reqs = [attrs.evolve(r, fence=epoch) if r.verb != "get" else r for r in reqs]
         if cut_after is not None and len(reqs) < cut_after:
             return None
         if lose is not None and len(reqs) <= lose[0]:
@@ -477,6 +535,12 @@ class ClusterModel:
                 break
             if cut or (lose is not None and lose == (i, "request")):
                 res = Result(False, "NetworkError", "the request never reached the API server")
+            elif (
+                self.config.variants.fenced_leader_election
+                and process is not None
+                and (fenced := le.fence_rejection(store, process, req)) is not None
+            ):
+                res = fenced  # kmodel variant: the API server checks the fencing token
             else:
                 before = store
                 store, res = store.apply(req, state.clock, self.api)
@@ -508,6 +572,8 @@ class ClusterModel:
         nxt = attrs.evolve(state, store=store, monitor=monitor, components=state.components.set(name, cs))
         if self.group_nodes and store is not state.store:
             nxt = self._join_nodes(nxt, log)
+        if name in self._electors:  # HA hook: start or stop the process's controllers
+            nxt = le.on_elector_step(self, state, nxt, self._electors[name], log)
         return nxt
 
     def _join_nodes(self, state: ClusterState, log: list[str] | None) -> ClusterState:
@@ -548,9 +614,12 @@ class ClusterModel:
         """The earliest true time at which a running component has a timer (component timers
         are on the component's own clock)."""
         best: int | None = None
+        for end in state.paused.values():  # a paused HA process resumes
+            if best is None or end < best:
+                best = end
         for name, comp in self.components.items():
             cs = state.components[name]
-            if not cs.up:
+            if not cs.up or (state.paused and self._halted(state, name)):
                 continue
             t = comp.next_deadline(cs.local, self.view(state, name))
             if t is None:
@@ -575,8 +644,8 @@ class ClusterModel:
         if t is None:
             return None
         for name in self.component_names:
-            if not state.components[name].up or self._cut_off(state, name):
-                continue
+            if not state.components[name].up or self._cut_off(state, name) or self._halted(state, name):
+                continue  # a paused process's events wait for it
             first = self._first_pending(state, name)
             if first is not None and first.time + self._watch_delay < t:
                 return None
@@ -584,7 +653,17 @@ class ClusterModel:
             return None
         if log is not None:
             log.append(f"clock {state.clock}s → {t}s")
-        return attrs.evolve(state, clock=t)
+        nxt = attrs.evolve(state, clock=t)
+        if state.paused:
+            resumed = [p for p, end in state.paused.items() if end <= t]
+            if resumed:
+                if log is not None:
+                    log.append(f"{', '.join(resumed)} resume{'s' if len(resumed) == 1 else ''} after a pause")
+                paused = state.paused
+                for p in resumed:
+                    paused = paused.delete(p)
+                nxt = attrs.evolve(nxt, paused=paused)
+        return nxt
 
     def _crash_node(self, state: ClusterState, node: str, log: list[str] | None) -> ClusterState | None:
         if not state.nodes_up.get(node) or state.faults_left.get("nodeCrash", 0) <= 0:
@@ -680,7 +759,7 @@ class ClusterModel:
         owes (the EndpointSlice controller's queue, a kube-proxy's pending rules)."""
         for name in self._prompt:
             cs = state.components[name]
-            if not cs.up or self._cut_off(state, name):
+            if not cs.up or self._cut_off(state, name) or self._halted(state, name):
                 continue
             d = self.components[name].sync_deadline(cs.local, self.view(state, name))  # type: ignore[attr-defined]
             if d is not None and d - state.offsets.get(name, 0) < t:
@@ -742,9 +821,11 @@ class ClusterModel:
             )
         skew = faults.get("clockSkew", 0)
         if skew > 0:
-            specs.append(
-                ActionSpec("skew_clock", "fault", (("component", self.component_names), ("offset", (-skew, 0, skew))))
-            )
+            # an HA replica's components share its process clock: skew the process as one
+            clocks = tuple(dict.fromkeys(getattr(self._process_of.get(n), "name", n) for n in self.component_names))
+            specs.append(ActionSpec("skew_clock", "fault", (("component", clocks), ("offset", (-skew, 0, skew)))))
+        if faults.get("processPause", 0) > 0 and self.processes:
+            specs.append(ActionSpec("pause", "fault", (("process", tuple(self.processes)), ("seconds", PAUSE_SECONDS))))
         return specs
 
     def _spend(self, state: ClusterState, fault: str) -> ClusterState | None:
@@ -809,7 +890,12 @@ class ClusterModel:
     def _restart_stale(
         self, state: ClusterState, log: list[str] | None, component: str, lag: int
     ) -> ClusterState | None:
-        if component not in self.control_plane or state.faults_left.get("staleRelist", 0) <= 0:
+        if (
+            component not in self.control_plane
+            or state.faults_left.get("staleRelist", 0) <= 0
+            or self._halted(state, component)
+            or not state.components[component].up
+        ):
             return None
         cs = state.components[component]
         comp = self.components[component]
@@ -834,7 +920,12 @@ class ClusterModel:
 
     def _deliver_coalesced(self, state: ClusterState, log: list[str] | None, component: str) -> ClusterState | None:
         cs = state.components[component]
-        if not cs.up or self._cut_off(state, component) or state.faults_left.get("coalesce", 0) <= 0:
+        if (
+            not cs.up
+            or self._cut_off(state, component)
+            or self._halted(state, component)
+            or state.faults_left.get("coalesce", 0) <= 0
+        ):
             return None
         pending = self._pending(state, component)
         if not pending:
@@ -866,12 +957,29 @@ class ClusterModel:
     def _skew_clock(
         self, state: ClusterState, log: list[str] | None, component: str, offset: int
     ) -> ClusterState | None:
-        if state.offsets.get(component, 0) == offset:
+        process = self.processes.get(component)
+        names = (process.elector, *process.controllers) if process is not None else (component,)
+        if state.offsets.get(names[0], 0) == offset:
             return None
         if log is not None:
             log.append(f"{component}'s clock now runs {offset:+d}s from true time")
-        offsets = state.offsets.delete(component) if offset == 0 else state.offsets.set(component, offset)
+        offsets = state.offsets
+        for name in names:
+            offsets = offsets.delete(name) if offset == 0 else offsets.set(name, offset)
         return attrs.evolve(state, offsets=offsets)
+
+    def _pause(self, state: ClusterState, log: list[str] | None, process: str, seconds: int) -> ClusterState | None:
+        """An HA replica process stops (a long GC pause, a stopped VM, SIGSTOP): none of its
+        components delivers, reconciles or renews until the true clock reaches the end; then it
+        resumes with its old memory and cache, and the events it missed are delivered later."""
+        if process in state.paused or process not in self.processes:
+            return None
+        spent = self._spend(state, "processPause")
+        if spent is None:
+            return None
+        if log is not None:
+            log.append(f"{process} paused for {seconds}s (until t={state.clock + seconds}s)")
+        return attrs.evolve(spent, paused=spent.paused.set(process, state.clock + seconds))
 
     def _normalize(self, state: ClusterState) -> ClusterState:
         """Move each running component's cursor over the events it does not watch, up to its

@@ -14,6 +14,7 @@ from kmodel.core.fmap import FMap
 from kmodel.core.model import Property
 from kmodel.k8s.controllers.replicaset import owned_active_pods
 from kmodel.k8s.controllers.scheduler import fit_failures, node_usage
+from kmodel.k8s.leaderelection import leader_missing, split_brain_write, unfenced_write
 from kmodel.k8s.objects import Node, Pod, ReplicaSet, condition
 from kmodel.k8s.quantity import format_amount
 from kmodel.k8s.store import Request, Result, Store
@@ -581,7 +582,12 @@ _Check = Callable[[Any], str | None]
 # message per invariant in ``ClusterState.monitor``; the invariant's check reads it back
 # (``recorded``). Only the observers of selected invariants run.
 Observer = Callable[[Store, Request, Result, str], str | None]
-OBSERVERS: dict[str, Observer] = {"NoExcessReplicas": excess_replicas_create, "PDBHolds": pdb_holds_evict}
+OBSERVERS: dict[str, Observer] = {
+    "NoExcessReplicas": excess_replicas_create,
+    "PDBHolds": pdb_holds_evict,
+    "SingleLeader": split_brain_write,
+    "FencedWrites": unfenced_write,
+}
 
 
 def recorded(name: str) -> _Check:
@@ -693,6 +699,24 @@ CATALOGUE["DrainCompletes"] = (
     "Once the cluster settles, every node being drained has no pods left that kubectl drain must evict.",
     drain_completes,
 )
+CATALOGUE["SingleLeader"] = (
+    "always",
+    "No write by an HA control-plane replica's controllers lands while another replica holds the "
+    "leader-election Lease (no split brain; client-go does not promise it). Vacuous without HA.",
+    recorded("SingleLeader"),
+)
+CATALOGUE["FencedWrites"] = (
+    "always",
+    "Every write by an HA replica's controllers that lands carries the Lease's current epoch "
+    "(leaseTransitions): what the kmodel variant fencedLeaderElection enforces. Vacuous without HA.",
+    recorded("FencedWrites"),
+)
+CATALOGUE["LeaderEventuallyElected"] = (
+    "eventually",
+    "Once the cluster settles, each HA leader-election Lease has a holder whose replica runs and "
+    "believes it leads. Vacuous without HA.",
+    leader_missing,
+)
 OPTIONAL = frozenset({"NoTrafficToDeadPods"})  # checked only when a scenario names them
 
 
@@ -705,6 +729,10 @@ def describe(name: str) -> str:
 APPLIES: dict[str, Callable[[ClusterModel], bool]] = {
     "HPASettles": lambda model: any(o.KIND == "HorizontalPodAutoscaler" for o in model.config.objects),
     "AllPodsScheduled": lambda model: bool(model.config.node_groups),
+    # vacuous without HA replicas
+    "SingleLeader": lambda model: bool(model.processes),
+    "FencedWrites": lambda model: bool(model.processes),
+    "LeaderEventuallyElected": lambda model: bool(model.processes),
 }
 
 

@@ -294,7 +294,11 @@ class ReplicaSet(APIObject):
 
 @attrs.frozen
 class Lease(APIObject):
-    """``coordination.k8s.io/v1`` Lease; the kubelet's node heartbeat lives in ``kube-node-lease``."""
+    """``coordination.k8s.io/v1`` Lease (``LeaseSpec``); the kubelet's node heartbeat lives in
+    ``kube-node-lease``, leader-election locks (``kmodel.k8s.leaderelection``) in ``kube-system``.
+    ``acquire_time`` and ``lease_transitions`` are only set by leader election
+    (``client-go/tools/leaderelection/resourcelock/leaselock.go: LeaderElectionRecordToLeaseSpec``);
+    their defaults leave node leases as they were."""
 
     KIND: ClassVar[str] = "Lease"
     API_VERSION: ClassVar[str] = "coordination.k8s.io/v1"
@@ -302,6 +306,8 @@ class Lease(APIObject):
     holder_identity: str = ""
     lease_duration_seconds: int = 40
     renew_time: int | None = None
+    acquire_time: int | None = None
+    lease_transitions: int = 0
 
 
 @attrs.frozen

@@ -101,6 +101,10 @@ class Request:
     node_name: str = ""
     tag: tuple[Any, ...] = ()
     propagation: Propagation | None = None  # DeleteOptions.propagationPolicy (delete only)
+    # The leader-election epoch (Lease leaseTransitions) the sending replica believes it holds;
+    # stamped by the cluster on writes of HA replicas' controllers (kmodel.k8s.leaderelection).
+    # Not an upstream API field: upstream has no fencing.
+    fence: int | None = None
 
     def __str__(self) -> str:
         kind, ns, name = self.key

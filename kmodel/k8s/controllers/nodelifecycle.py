@@ -34,7 +34,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.k8s.controllers.kubelet import lease_key
+from kmodel.k8s.controllers.kubelet import NODE_LEASE_NAMESPACE, lease_key
 from kmodel.k8s.informers import Component, View
 from kmodel.k8s.objects import (
     READY,
@@ -108,7 +108,8 @@ class NodeLifecycleController(Component):
     node_monitor_grace_period: int = NODE_MONITOR_GRACE_PERIOD
 
     def watches(self, obj: Any) -> bool:
-        return isinstance(obj, Node | Pod | Lease)
+        # node heartbeats only: leader-election Leases (kube-system) are not node health
+        return isinstance(obj, Node | Pod) or (isinstance(obj, Lease) and obj.meta.namespace == NODE_LEASE_NAMESPACE)
 
     def initial_local(self) -> NodeLifecycleLocal:
         return NodeLifecycleLocal()
