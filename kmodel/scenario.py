@@ -22,6 +22,17 @@ Example::
         - {op: scale, target: ReplicaSet/web, replicas: [1, 5]}
       invariants: [NoOvercommit, ReplicasConverge]
       budget: {steps: 50, examples: 200}
+
+User controllers and invariants (``kmodel.Controller``, ``@kmodel.invariant``) are named as
+``"MODULE:NAME"``, MODULE a Python file relative to the scenario's directory (see
+``kmodel.usercode``)::
+
+      controllers: ["ops/db.py:DatabaseOperator"]     # or {controller: "...", replicas: 1}
+      objects: [{apiVersion: example.com/v1, kind: Database, metadata: {name: db}}]
+      invariants: [NoOvercommit, "ops/db.py:ReadyDatabaseHasSecret"]
+
+Objects may be of a kind a listed controller ``owns``; any other unknown kind is an error. The
+resolved form embeds each module's source under ``spec.modules``.
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ Scenario keys (``spec.faults``), all off by default; plain informer lag is alway
 - ``clockSkew: S`` (seconds) — ``skew_clock(component, offset)`` sets a component's clock
   offset to −S, 0 or +S. Components read only their own clock.
 
-Control-plane faults (restart, stale relist) apply to controllers and the scheduler, not to
-kubelets, whose restarts are part of ``nodeCrash``.
+Control-plane faults (restart, stale relist) apply to controllers (user controllers included)
+and the scheduler, not to kubelets, whose restarts are part of ``nodeCrash``.
 """
 
 from __future__ import annotations
