@@ -22,7 +22,7 @@ import kmodel
 from kmodel.core.fmap import FMap
 from kmodel.core.model import Action
 from kmodel.k8s.objects import GenericObject, ObjectMeta, freeze, thaw
-from kmodel.k8s.usercontrollers import ClusterView
+from kmodel.k8s.usercontrollers import ClusterView, UserCodeError
 
 ROOT = Path(__file__).resolve().parents[1]
 OPERATORS = ROOT / "properties" / "operators"
@@ -288,6 +288,24 @@ def test_cli_bad_module_exits_2_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "spec.controllers[0]: importing module 'ops/counter.py' failed: RuntimeError: boom" in proc.stderr
+
+
+def test_user_code_failing_mid_run_is_one_line_exit_2(tmp_path: Path) -> None:
+    crashing = COUNTER.replace(
+        "return [kmodel.update",
+        "assert not [w for w in view.list('Widget') if w.spec['count']]\n        return [kmodel.update",
+    )
+    path = write_scenario(
+        tmp_path, 'controllers: ["ops/counter.py:Counter"]\nbudget: {steps: 10, examples: 5}', crashing
+    )
+    proc = run_cli("check", str(path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "controller counter: reconcile() raised AssertionError" in proc.stderr
+    assert f"{tmp_path / 'ops' / 'counter.py'}:" in proc.stderr  # where, in the user's file
+    wrong = COUNTER.replace("return [kmodel.update(", "return [(")
+    with pytest.raises(UserCodeError, match=r"not a kmodel\.create/update/update_status/delete request"):
+        kmodel.check(write_scenario(tmp_path, 'controllers: ["ops/counter.py:Counter"]', wrong))
 
 
 # -- determinism -----------------------------------------------------------------------------

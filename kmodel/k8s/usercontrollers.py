@@ -33,7 +33,9 @@ Everything here is pure; loading user modules from files is ``kmodel.usercode``'
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -46,6 +48,26 @@ from kmodel.k8s.store import Request, Result
 
 USER_VERBS = ("create", "update", "update_status", "delete")
 NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+class UserCodeError(Exception):
+    """A user controller or invariant raised, or returned something kmodel cannot use. The CLI
+    prints it as one line (where, what) and exits 2; ``--debug`` shows the traceback."""
+
+    def __init__(self, who: str, hook: str, err: BaseException) -> None:
+        here = str(Path(__file__).resolve().parents[1] / "_")[:-1]  # kmodel/ — its frames are not the user's
+        frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(here)]
+        at = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        super().__init__(f"{who}: {hook} raised {type(err).__name__}: {err}{at}")
+
+
+def _guard(who: str, hook: str, fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except UserCodeError:
+        raise
+    except Exception as err:
+        raise UserCodeError(who, hook, err) from err
 
 
 # -- what a controller sees ------------------------------------------------------------------
@@ -205,30 +227,31 @@ class UserController(Component):
         return obj.KIND in self.kinds
 
     def initial_local(self) -> Any:
-        return _hashable(self.impl.initial_state(), f"{self.name}: initial_state()")
+        return _guard(f"controller {self.name}", "initial_state()", lambda: _hashable(self.impl.initial_state()))
 
     def reconcile(self, local: Any, view: View) -> tuple[Any, list[Request]]:
+        return local, _guard(f"controller {self.name}", "reconcile()", self._reconcile, local, view)
+
+    def _reconcile(self, local: Any, view: View) -> list[Request]:
         out = self.impl.reconcile(ControllerView(view, local))
         if out is None or isinstance(out, Request):
-            raise TypeError(f"controller {self.name}: reconcile must return a list of requests, got {out!r}")
+            raise TypeError(f"it must return a list of requests, got {out!r}")
         reqs = list(out)
         for req in reqs:
             if not isinstance(req, Request) or req.verb not in USER_VERBS:
-                raise TypeError(
-                    f"controller {self.name}: reconcile returned {req!r}; expected requests from "
-                    "kmodel.create/update/update_status/delete"
-                )
-        return local, reqs
+                raise TypeError(f"it returned {req!r}, not a kmodel.create/update/update_status/delete request")
+        return reqs
 
     def on_result(self, local: Any, req: Request, result: Result, view: View) -> Any:
-        return _hashable(self.impl.on_result(local, req, result), f"{self.name}: on_result()")
+        new = lambda: _hashable(self.impl.on_result(local, req, result))  # noqa: E731
+        return _guard(f"controller {self.name}", "on_result()", new)
 
 
-def _hashable(value: Any, where: str) -> Any:
+def _hashable(value: Any) -> Any:
     try:
         hash(value)
     except TypeError:
-        raise TypeError(f"{where} returned unhashable memory {value!r}; use tuples, frozensets or FMap") from None
+        raise TypeError(f"memory must be hashable (tuples, frozensets, FMap), got {value!r}") from None
     return value
 
 
@@ -274,11 +297,14 @@ class UserInvariant:
     def property(self) -> Property[Any]:
         fn, name = self.fn, self.name
 
-        def check(state: Any) -> str | None:
+        def run(state: Any) -> str | None:
             msg = fn(ClusterView(state))
             if msg is not None and not isinstance(msg, str):
-                raise TypeError(f"invariant {name} must return None or a string, got {msg!r}")
+                raise TypeError(f"it must return None or a string, got {msg!r}")
             return msg
+
+        def check(state: Any) -> str | None:
+            return _guard(f"invariant {name}", "the check", run, state)  # type: ignore[no-any-return]
 
         return Property(self.name, self.kind, self.description, check)
 
@@ -309,6 +335,7 @@ __all__ = [
     "ClusterView",
     "Controller",
     "ControllerView",
+    "UserCodeError",
     "UserController",
     "UserInvariant",
     "create",
