@@ -6,24 +6,62 @@ Public API::
     result = kmodel.check("scenario.yaml", seed=0)   # or kmodel.check() for the built-in one
     if not result.held:
         kmodel.replay(result.trace)
+
+Your own controllers and invariants (named in a scenario's ``spec.controllers`` and
+``spec.invariants`` as ``"MODULE:NAME"``; see ``kmodel.k8s.usercontrollers``)::
+
+    class Cleanup(kmodel.Controller):
+        name, watches, owns = "cleanup", ("Database", "Secret"), ("Database", "Secret")
+
+        def reconcile(self, view):           # reads only its informer cache
+            return [kmodel.delete("Secret", s.meta.namespace, s.meta.name, uid=s.meta.uid)
+                    for s in view.list("Secret") if ...]
+
+    @kmodel.invariant(kind="always")
+    def every_database_has_a_secret(cluster):  # the true state; None: holds
+        ...
 """
 
 __version__ = "0.1.0"
 
 from kmodel.api import CheckResult, ReplayResult, check, explore, load_trace, replay, save_trace
 from kmodel.errors import InputError
+from kmodel.k8s.objects import GenericObject, freeze, thaw
+from kmodel.k8s.usercontrollers import (
+    ClusterView,
+    Controller,
+    ControllerView,
+    create,
+    delete,
+    invariant,
+    new_object,
+    update,
+    update_status,
+)
 from kmodel.scenario import Scenario, load_scenario
 
 __all__ = [
     "CheckResult",
+    "ClusterView",
+    "Controller",
+    "ControllerView",
+    "GenericObject",
     "InputError",
     "ReplayResult",
     "Scenario",
     "__version__",
     "check",
+    "create",
+    "delete",
     "explore",
+    "freeze",
+    "invariant",
     "load_scenario",
     "load_trace",
+    "new_object",
     "replay",
     "save_trace",
+    "thaw",
+    "update",
+    "update_status",
 ]

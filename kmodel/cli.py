@@ -17,6 +17,7 @@ from typing import Any
 
 from kmodel import __version__
 from kmodel.errors import InputError
+from kmodel.k8s.usercontrollers import UserCodeError
 
 EXIT_HELD, EXIT_VIOLATED, EXIT_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -158,6 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"kmodel: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except UserCodeError as err:  # a user controller or invariant failed: one line, like bad input
+        if args.debug:
+            raise
+        print(f"kmodel: error: {err} (--debug shows the traceback)", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("kmodel: interrupted", file=sys.stderr)

@@ -14,6 +14,7 @@ Defaults applied (``pkg/apis/core/v1/defaults.go``, ``pkg/apis/apps/v1/defaults.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import attrs
@@ -31,6 +32,7 @@ from kmodel.k8s.objects import (
     Container,
     Deployment,
     DeploymentSpec,
+    GenericObject,
     HorizontalPodAutoscaler,
     HorizontalPodAutoscalerSpec,
     HPABehavior,
@@ -85,25 +87,34 @@ TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 DEFAULT_MAX_PODS = 110
 
 
-def parse_documents(docs: list[Any], label: str, first_index: int = 1) -> list[Any]:
-    """Objects of every document, in order; errors name ``label`` and the 1-based document."""
+def parse_documents(docs: list[Any], label: str, first_index: int = 1, custom_kinds: Collection[str] = ()) -> list[Any]:
+    """Objects of every document, in order; errors name ``label`` and the 1-based document.
+    ``custom_kinds``: kinds a user controller owns, parsed as ``GenericObject``."""
     out = []
     for i, doc in enumerate(docs, start=first_index):
         try:
-            out.append(parse_object(doc))
+            out.append(parse_object(doc, custom_kinds))
         except InputError as err:
             raise err.within(file=label, document=i) from None
     return out
 
 
-def parse_object(doc: Any) -> Any:
+def parse_object(doc: Any, custom_kinds: Collection[str] = ()) -> Any:
     f = Fields(doc, what="a Kubernetes object (a mapping with apiVersion and kind)")
     kind = f.str("kind")
     api_version = f.str("apiVersion")
+    if kind in custom_kinds and kind not in SUPPORTED:
+        return parse_generic(f)
     if kind not in SUPPORTED:
         if kind in KNOWN_UNMODELLED:
-            raise f.error("kind", f"{kind} is not modelled by kmodel yet (supported: {', '.join(SUPPORTED)})")
-        raise f.error("kind", f"unknown kind {kind!r} (supported: {', '.join(SUPPORTED)})")
+            raise f.error(
+                "kind",
+                f"{kind} is not modelled by kmodel yet (supported: {', '.join(SUPPORTED)}; "
+                "or a kind a user controller owns)",
+            )
+        raise f.error(
+            "kind", f"unknown kind {kind!r} (supported: {', '.join(SUPPORTED)}; or a kind a user controller owns)"
+        )
     if api_version != SUPPORTED[kind]:
         raise f.error("apiVersion", f"{kind} is served as {SUPPORTED[kind]!r}, got {api_version!r}")
     if kind == "Pod":
@@ -121,6 +132,21 @@ def parse_object(doc: Any) -> Any:
     if kind == "PodDisruptionBudget":
         return parse_pdb(f)
     return parse_node_manifest(f)
+
+
+def parse_generic(f: Fields) -> GenericObject:
+    """An object of a kind a user controller owns (``Controller.owns``): apiVersion, kind,
+    metadata (namespaced; defaults as for built-in kinds), and free-form ``spec`` and
+    ``status`` mappings. Other top-level fields are errors, so a typo is not silently dropped."""
+    f.only(("apiVersion", "kind", "metadata", "spec", "status"))
+    api_version = f.str("apiVersion")
+    if not api_version:
+        raise f.error("apiVersion", "must not be empty")
+    meta = parse_meta(f)
+    try:
+        return GenericObject(api_version, f.str("kind"), meta, f.map("spec").data, f.map("status").data)
+    except TypeError as err:
+        raise f.error(None, str(err)) from None
 
 
 def parse_meta(f: Fields, namespaced: bool = True) -> ObjectMeta:

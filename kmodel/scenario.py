@@ -23,6 +23,17 @@ Example::
         - {op: scale, target: ReplicaSet/web, replicas: [1, 5]}
       invariants: [NoOvercommit, ReplicasConverge]
       budget: {steps: 50, examples: 200}
+
+User controllers and invariants (``kmodel.Controller``, ``@kmodel.invariant``) are named as
+``"MODULE:NAME"``, MODULE a Python file relative to the scenario's directory (see
+``kmodel.usercode``)::
+
+      controllers: ["ops/db.py:DatabaseOperator"]     # or {controller: "...", replicas: 1}
+      objects: [{apiVersion: example.com/v1, kind: Database, metadata: {name: db}}]
+      invariants: [NoOvercommit, "ops/db.py:ReadyDatabaseHasSecret"]
+
+Objects may be of a kind a listed controller ``owns``; any other unknown kind is an error. The
+resolved form embeds each module's source under ``spec.modules``.
 """
 
 from __future__ import annotations
@@ -42,8 +53,10 @@ from kmodel.k8s import invariants as catalogue
 from kmodel.k8s import leaderelection
 from kmodel.k8s.cluster import ClusterConfig, ClusterModel, ControlPlane, Variants
 from kmodel.k8s.faults import FAULTS, MAX_CLOCK_SKEW
+from kmodel.k8s.usercontrollers import Controller, UserInvariant, make_controller
 from kmodel.k8s.userops import parse_user_op
 from kmodel.manifests import make_node, parse_documents, parse_resources, parse_taint
+from kmodel.usercode import ModuleLoader, parse_inline_modules
 from kmodel.yamlio import load_documents, read_text
 
 API_VERSION = "kmodel/v1"
@@ -59,6 +72,8 @@ SPEC_KEYS = (
     "budget",
     "start",
     "nodeGroups",
+    "controllers",
+    "modules",
 )
 VARIANTS = {
     "replicaSetExpectations": "replica_set_expectations",
@@ -160,6 +175,10 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
         raise spec.error("nodes", f"at most {MAX_NODES} nodes (kmodel checks small scopes)")
     _unique([n.meta.name for n in nodes], spec, "nodes")
 
+    loader = ModuleLoader(base_dir, parse_inline_modules(spec.raw("modules"), (*spec.path, "modules")), label)
+    controllers = _controllers(spec, loader)
+    custom_kinds = frozenset(k for c in controllers for k in c.owns)
+
     raw_objects: list[Any] = []
     objects: list[Any] = []
     for path, item in spec.list("manifests"):
@@ -170,12 +189,12 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
         mpath = base_dir / item
         mlabel = str(mpath)
         docs = load_documents(read_text(mpath, mlabel), mlabel)
-        objects.extend(parse_documents(docs, mlabel))
+        objects.extend(parse_documents(docs, mlabel, custom_kinds=custom_kinds))
         raw_objects.extend(docs)
     inline = list(spec.list("objects"))
     inline_docs = [doc for _, doc in inline]
     try:
-        objects.extend(parse_documents(inline_docs, label))
+        objects.extend(parse_documents(inline_docs, label, custom_kinds=custom_kinds))
     except InputError as err:
         idx = (err.document or 1) - 1
         raise InputError(err.message, path=("spec", "objects", idx, *err.path)) from None
@@ -221,16 +240,32 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
 
     keys = {(o.KIND, o.meta.namespace, o.meta.name) for o in workloads}
     node_names = {n.meta.name for n in nodes}
-    user = [parse_user_op(Fields(item, path), keys, node_names) for path, item in spec.list("user")]
+    user = [
+        parse_user_op(Fields(item, path), keys, node_names, custom_kinds=custom_kinds)
+        for path, item in spec.list("user")
+    ]
 
     inv: tuple[str, ...] | None = None
+    user_invariants: dict[str, UserInvariant] = {}
     if spec.has("invariants"):
         names = spec.str_list("invariants")
+        builtin = []
         for i, n in enumerate(names):
-            if n not in catalogue.CATALOGUE:
+            if ":" in n:  # MODULE:NAME, a user invariant (kmodel.usercode)
+                ui = loader.invariant(n, ("spec", "invariants", i))
+                if ui.name in catalogue.CATALOGUE or (
+                    ui.name in user_invariants and user_invariants[ui.name] is not ui
+                ):
+                    raise InputError(f"invariant name {ui.name!r} is already taken", path=("spec", "invariants", i))
+                user_invariants[ui.name] = ui
+            elif n not in catalogue.CATALOGUE:
                 hint = suggest(n, catalogue.CATALOGUE, "known")
-                raise InputError(f"unknown invariant {n!r}{hint}", path=("spec", "invariants", i))
-        inv = tuple(dict.fromkeys(names))
+                raise InputError(
+                    f"unknown invariant {n!r}{hint} (a user invariant is 'MODULE:NAME')", path=("spec", "invariants", i)
+                )
+            else:
+                builtin.append(n)
+        inv = tuple(dict.fromkeys(builtin))
 
     bf = spec.map("budget")
     bf.only(("steps", "examples"))
@@ -254,13 +289,24 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
         invariants=inv,
         start=start,
         node_groups=groups,
+        controllers=tuple(make_controller(c) for c in controllers),
+        user_invariants=tuple(ui.property() for ui in user_invariants.values()),
     )
+    if controllers:
+        builtin_names = set(ClusterModel(attrs.evolve(config, controllers=())).component_names)
+        for i, c in enumerate(controllers):
+            if c.name in builtin_names:
+                raise InputError(
+                    f"controller name {c.name!r} is taken by a built-in component", path=("spec", "controllers", i)
+                )
     resolved = copy.deepcopy(data)
     resolved.setdefault("metadata", {})
     resolved["metadata"] = {"name": name, "description": description}
     rspec = resolved["spec"]
     rspec["manifests"] = []
     rspec["objects"] = copy.deepcopy(raw_objects)
+    if loader.sources:
+        rspec["modules"] = loader.embedded()  # traces replay the code they were found with
     try:
         ClusterModel(config).initial()
     except ValueError as err:
@@ -308,6 +354,39 @@ def _node_groups(spec: Fields, node_names: set[str]) -> tuple[Any, ...]:
         groups.append(group)
     _unique([g.name for g in groups], spec, "nodeGroups")
     return tuple(groups)
+
+
+MAX_CONTROLLERS = 10
+
+
+def _controllers(spec: Fields, loader: ModuleLoader) -> list[Controller]:
+    """``spec.controllers``: ``"MODULE:NAME"`` or ``{controller: "MODULE:NAME", replicas: 1}``."""
+    out: list[Controller] = []
+    for path, item in spec.list("controllers"):
+        replicas = None
+        if isinstance(item, dict):
+            cf = Fields(item, path)
+            cf.only(("controller", "replicas"))
+            ref: Any = cf.str("controller")
+            replicas = cf.int("replicas", None, minimum=1)
+            ref_path = (*path, "controller")
+        else:
+            ref, ref_path = item, path
+        ctl = loader.controller(ref, ref_path)
+        replicas = ctl.replicas if replicas is None else replicas
+        if replicas != 1:
+            where = (*path, "replicas") if isinstance(item, dict) else path
+            raise InputError(
+                f"replicas {replicas!r}: only 1 is supported yet (leader election among controller replicas "
+                "is not modelled)",
+                path=where,
+            )
+        if any(c.name == ctl.name for c in out):
+            raise InputError(f"two controllers are named {ctl.name!r}", path=path)
+        out.append(ctl)
+    if len(out) > MAX_CONTROLLERS:
+        raise spec.error("controllers", f"at most {MAX_CONTROLLERS} controllers")
+    return out
 
 
 def _unique(names: list[str], f: Fields, key: str) -> None:

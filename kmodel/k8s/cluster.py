@@ -56,7 +56,7 @@ from kmodel.k8s.faults import HISTORY_KEEP, LOSS_INDEX, LOSS_KINDS, PAUSE_SECOND
 from kmodel.k8s.informers import EMPTY_CACHE, Component, ComponentState, View, cache_apply, cache_from_store
 from kmodel.k8s.objects import APIObject, Key, Node
 from kmodel.k8s.store import APIConfig, Event, EventType, Request, Result, Store
-from kmodel.k8s.userops import UserOp, apply_user_op, initial_loads, user_specs
+from kmodel.k8s.userops import UserOp, apply_user_op, budget_key, initial_loads, user_budgets, user_specs
 
 CONTAINER_SLOTS = 3  # crash_container draws index 0..2 into a node's running pods
 WATCH_CACHE_SECONDS = 75  # cacher.go eventFreshDuration: the watch cache keeps at least 75s
@@ -113,6 +113,8 @@ class ClusterConfig:
     invariants: tuple[str, ...] | None = None  # None: every built-in that applies
     start: str = "settled"
     node_groups: tuple[Any, ...] = ()  # kmodel.k8s.controllers.autoscaler.NodeGroup
+    controllers: tuple[Component, ...] = ()  # user controllers (kmodel.k8s.usercontrollers)
+    user_invariants: tuple[Property[Any], ...] = ()  # checked after the built-in ones
 
 
 @attrs.frozen(cache_hash=True)  # states are hashed again and again by the explorer
@@ -183,6 +185,8 @@ class ClusterModel:
             ),
             # kubectl drain: only where the scenario drains a node
             *([Drainer()] if any(op.op == "drain" for op in config.user) else []),
+            # user controllers: control-plane components like the built-in ones
+            *config.controllers,
         ]
         comps.extend(Kubelet(node=n, lease_duration_seconds=cp.node_lease_duration_seconds) for n in self.node_names)
         # Node groups (spec.nodeGroups): the cluster autoscaler, and one dormant kubelet per node a
@@ -209,11 +213,12 @@ class ClusterModel:
         self._electors = {p.elector: p for p in self.processes.values()}
         self.components: dict[str, Component] = {c.name: c for c in comps}
         self.component_names = tuple(self.components)
-        self._properties = invariants.select(self, config.invariants)
+        self._properties = [*invariants.select(self, config.invariants), *config.user_invariants]
         self._observers = invariants.observers(p.name for p in self._properties)
         self._trackers = invariants.trackers(p.name for p in self._properties)
         self._stops = tuple(p.name for p in self._properties if p.name in invariants.NEVER_SETTLES)
         self._user_ops = {spec.op for spec in user_specs(config.user)}
+        self._budgeted = frozenset(op.op for op in config.user if "times" in dict(op.params))
         self._history = dict(config.faults).get("staleRelist", 0) > 0
         self._watch_delay = dict(config.faults).get("watchDelay", 0)
         self.control_plane = tuple(
@@ -259,7 +264,7 @@ class ClusterModel:
             store=store.compact(store.revision),
             components=FMap(comps),
             nodes_up=FMap((n, True) for n in self.node_names),
-            faults_left=FMap(self.config.faults),
+            faults_left=FMap((*self.config.faults, *user_budgets(self.config.user))),
         )
         if self.config.start == "settled":
             for _, settled in settle_steps(self, state):
@@ -719,12 +724,20 @@ class ClusterModel:
     def _user(self, state: ClusterState, action: Action, log: list[str] | None) -> ClusterState | None:
         if action.op == "request":
             return self._request(state, action, log)
+        op = next((o for o in self.config.user if o.op == action.op and o.target_name == action.arg("target")), None)
+        budget = budget_key(op) if op is not None and op.op in self._budgeted else None
+        if budget is not None and state.faults_left.get(budget, 0) <= 0:
+            return None
         applied = apply_user_op(state.store, self.config.user, action.op, dict(action.args), state.clock, self.api)
         if applied is None:
             return None
         store, what = applied
         if log is not None:
             log.append(what)
+        if budget is not None:
+            return attrs.evolve(
+                state, store=store, faults_left=state.faults_left.set(budget, state.faults_left[budget] - 1)
+            )
         return attrs.evolve(state, store=store)
 
     # -- Services: kube-proxies follow their node; client requests (see controllers.kubeproxy) --

@@ -41,8 +41,8 @@ Scenario keys (``spec.faults``), all off by default; plain informer lag is alway
   GC or VM pause, SIGSTOP): no deliveries, reconciles or lease renewals; it resumes with its old
   memory and cache, and the watch events it missed are delivered afterwards.
 
-Control-plane faults (restart, stale relist) apply to controllers and the scheduler, not to
-kubelets, whose restarts are part of ``nodeCrash``.
+Control-plane faults (restart, stale relist) apply to controllers (user controllers included)
+and the scheduler, not to kubelets, whose restarts are part of ``nodeCrash``.
 """
 
 from __future__ import annotations

@@ -606,6 +606,94 @@ class PodDisruptionBudget(APIObject):
     status: PodDisruptionBudgetStatus = PodDisruptionBudgetStatus()
 
 
+Frozen = Any
+"""Plain data made immutable by ``freeze``: FMap for mappings, tuples for lists, scalars."""
+
+
+def freeze(value: Any, where: str = "value") -> Frozen:
+    """Plain data (dicts, lists, str, int, float, bool, None) → hashable, deterministic data:
+    mappings become ``FMap`` (iterating in key order), lists become tuples. Keys must be strings
+    (as in JSON and Kubernetes objects). ``where`` names the value in errors (``TypeError``)."""
+    if isinstance(value, FMap):
+        return value
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"{where}: keys must be strings, got {k!r}")
+            out[k] = freeze(v, f"{where}.{k}")
+        return FMap(out)
+    if isinstance(value, list | tuple):
+        return tuple(freeze(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"{where}: expected plain data (mappings, lists, strings, numbers), got {type(value).__name__}")
+
+
+def thaw(value: Frozen) -> Any:
+    """The inverse of ``freeze``: FMap → dict, tuple → list (new, mutable copies)."""
+    if isinstance(value, FMap):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+EMPTY_DATA: FMap[str, Any] = FMap()
+
+
+@attrs.frozen(cache_hash=True)
+class GenericObject(APIObject):
+    """An object of a kind kmodel does not model itself: a custom resource (``Database``) or an
+    unmodelled built-in a user controller manages (``Secret``, ``ConfigMap``). Like client-go's
+    ``unstructured.Unstructured`` (``staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/
+    unstructured/unstructured.go``), it is apiVersion, kind, metadata and free-form data; here
+    ``spec`` and ``status`` are frozen (``freeze``): read-only mappings iterating in key order,
+    lists as tuples, so the object is hashable and deterministic. ``thaw(obj.spec)`` gives a
+    plain dict. Other top-level fields (``data`` of a Secret) go in ``spec``.
+
+    The store treats it like any other object: ``update`` changes everything but ``status`` and
+    bumps ``metadata.generation`` when ``spec`` changes, ``update_status`` changes only
+    ``status`` (the ``/status`` subresource of a CRD with ``subresources.status``), and a delete
+    removes it at once unless it has finalizers.
+    """
+
+    api_version: str
+    kind: str
+    meta: ObjectMeta
+    spec: FMap[str, Any] = attrs.field(default=EMPTY_DATA, converter=lambda v: freeze(v, "spec"))
+    status: FMap[str, Any] = attrs.field(default=EMPTY_DATA, converter=lambda v: freeze(v, "status"))
+
+    @property  # type: ignore[misc]
+    def KIND(self) -> str:  # type: ignore[override]  # noqa: N802 (what every stored kind has)
+        return self.kind
+
+    @property  # type: ignore[misc]
+    def API_VERSION(self) -> str:  # type: ignore[override]  # noqa: N802
+        return self.api_version
+
+    def evolve(
+        self,
+        *,
+        spec: Any = None,
+        status: Any = None,
+        labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, str] | None = None,
+    ) -> GenericObject:
+        """A copy with the given parts replaced (plain dicts are frozen); ``None`` keeps a part."""
+        meta = self.meta
+        if labels is not None:
+            meta = attrs.evolve(meta, labels=FMap(labels))
+        if annotations is not None:
+            meta = attrs.evolve(meta, annotations=FMap(annotations))
+        return attrs.evolve(
+            self,
+            meta=meta,
+            spec=self.spec if spec is None else spec,
+            status=self.status if status is None else status,
+        )
+
+
 KINDS: Mapping[str, type[Any]] = {
     k.KIND: k
     for k in (

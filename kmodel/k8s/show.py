@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kmodel.k8s.objects import GenericObject, thaw
 from kmodel.k8s.quantity import format_amount
 
 
@@ -46,6 +47,13 @@ def cluster_state(model: Any, state: Any) -> dict[str, list[str]]:
             gone = " (being deleted)" if o.meta.deletion_timestamp is not None else ""
             workloads.append(f"{kind} {o.meta.namespace}/{o.meta.name}{extra}{gone}")
     out["workloads"] = workloads
+    custom = [
+        f"{o.kind} {o.meta.namespace}/{o.meta.name} (uid {o.meta.uid}): spec {thaw(o.spec)}, status {thaw(o.status)}"
+        for o in state.store.objects.values()
+        if isinstance(o, GenericObject)
+    ]
+    if custom:  # objects of kinds user controllers own
+        out["custom objects"] = custom
     comps = []
     head = state.store.revision
     for name, cs in state.components.items():

@@ -19,11 +19,12 @@ Scenario syntax::
       - {op: request, target: Service/web}                       # a client on each node sends one request
       - {op: setLoad, target: Deployment/web, cpu: [300m, 900m]} # the workload's CPU demand (first: initial)
       - {op: drain, target: Node/node-1}                         # kubectl drain --ignore-daemonsets
+      - {op: recreate, target: Database/db, times: 1}            # kubectl delete + apply (owned kinds; times: per run)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import attrs
@@ -31,10 +32,11 @@ import attrs
 from kmodel.core.model import ActionSpec, Scalar
 from kmodel.errors import InputError
 from kmodel.fields import Fields
-from kmodel.k8s.objects import Key, Node, ObjectMeta, Pod, WorkloadLoad, load_name
+from kmodel.k8s.objects import GenericObject, Key, Node, ObjectMeta, Pod, WorkloadLoad, load_name
 from kmodel.k8s.quantity import QuantityError, parse_quantity, to_model_units
 from kmodel.k8s.store import PROPAGATION_POLICIES, APIConfig, Request, Result, Store
 
+OWNED = "a kind a user controller owns"  # UserOpType.kinds entry: any Controller.owns kind
 POD_SLOTS = 3  # deletePod draws index 0..2 into the target's active pods (by name)
 MAX_CHOICES = 50
 
@@ -63,7 +65,7 @@ class UserOpType:
     optional: tuple[str, ...] = ()  # keys allowed but not required
 
 
-def _fmt(req: Request, res: Result) -> str:
+def _fmt(req: Request | None, res: Result) -> str:
     return "ok" if res.ok else f"{res.reason}: {res.message}"
 
 
@@ -345,6 +347,54 @@ def _set_load(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: in
     return store, f"the CPU demand of {op.target_name} goes from {load.cpu}m to {cpu}m: {_fmt(req, res)}"
 
 
+# -- recreate (kubectl delete, then kubectl apply of the same manifest) ------------------------
+
+
+MAX_TIMES = 10
+
+
+def _parse_recreate(f: Fields, target: Key) -> UserOp:
+    return UserOp("recreate", target, (("times", (f.int("times", 1, minimum=1, maximum=MAX_TIMES),)),))
+
+
+def _budgeted_specs(op: UserOp) -> list[ActionSpec]:
+    """Like ``_one``; ``times`` is the op's budget per run (see ``user_budgets``), not an argument."""
+    return [ActionSpec(op.op, "user", (("target", (op.target_name,)), *((k, v) for k, v in op.params if k != "times")))]
+
+
+def budget_key(op: UserOp) -> str:
+    return f"{op.op} {op.target_name}"
+
+
+def user_budgets(ops: tuple[UserOp, ...]) -> tuple[tuple[str, int], ...]:
+    """Per-run budgets of user ops that have one (``times``), kept with the fault budgets in
+    ``ClusterState.faults_left``: an op that is always enabled (``recreate``) would otherwise
+    fill every run, leaving no room for the components to react in between."""
+    return tuple((budget_key(op), int(dict(op.params)["times"][0])) for op in ops if "times" in dict(op.params))
+
+
+def _recreate(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
+    """``kubectl delete database/db && kubectl apply -f db.yaml``, in one step: a DELETE by name
+    without preconditions, then a create of an object with the same name, labels, annotations
+    and spec but a new uid and an empty status. For kinds user controllers own
+    (``GenericObject``): the way a name comes to stand for a different object, which is where
+    deleting by name instead of by uid goes wrong (Sieve, Sun et al., OSDI '22). Enabled while
+    the object exists and is not being deleted."""
+    obj = store.get(op.target)
+    if not isinstance(obj, GenericObject) or obj.meta.deletion_timestamp is not None:
+        return None
+    store, res = store.apply(Request("delete", obj.key), now, api)
+    if not res.ok or store.get(op.target) is not None:
+        return store, f"user deletes {op.target_name}: {_fmt(None, res)}; it is not gone yet (finalizers), no re-create"
+    meta = ObjectMeta(
+        name=obj.meta.name, namespace=obj.meta.namespace, labels=obj.meta.labels, annotations=obj.meta.annotations
+    )
+    fresh = GenericObject(obj.api_version, obj.kind, meta, obj.spec)
+    store, res = store.apply(Request("create", fresh.key, fresh), now, api)
+    uid = f" (new uid {res.obj.meta.uid})" if res.ok else ""
+    return store, f"user deletes and re-creates {op.target_name}: {_fmt(None, res)}{uid}"
+
+
 def _one(op: UserOp) -> list[ActionSpec]:
     return [ActionSpec(op.op, "user", (("target", (op.target_name,)), *op.params))]
 
@@ -369,11 +419,12 @@ REGISTRY: dict[str, UserOpType] = {
     "request": UserOpType(("Service",), _parse_request, _one, _request_on_store),
     "setLoad": UserOpType(("Deployment", "ReplicaSet", "StatefulSet"), _parse_load, _one, _set_load, ("cpu",)),
     "drain": UserOpType(("Node",), _parse_target_only, _one, _drain),
+    "recreate": UserOpType((OWNED,), _parse_recreate, _budgeted_specs, _recreate, optional=("times",)),
 }
 VERBS: dict[str, str] = {"uncordon": "cordon"}  # action op → registry entry, where they differ
 
 
-def parse_user_op(f: Fields, objects: set[Key], nodes: set[str]) -> UserOp:
+def parse_user_op(f: Fields, objects: set[Key], nodes: set[str], custom_kinds: Collection[str] = ()) -> UserOp:
     f.only(("op", "target", "namespace", *sorted({k for t in REGISTRY.values() for k in (*t.keys, *t.optional)})))
     op = f.str("op")
     kind_spec = REGISTRY.get(op)
@@ -381,7 +432,7 @@ def parse_user_op(f: Fields, objects: set[Key], nodes: set[str]) -> UserOp:
         raise f.error("op", f"unknown user op {op!r} (supported: {', '.join(REGISTRY)})")
     target = f.str("target")
     kind, _, name = target.partition("/")
-    if kind not in kind_spec.kinds:
+    if kind not in kind_spec.kinds and not (OWNED in kind_spec.kinds and kind in custom_kinds):
         raise f.error("target", f"{op} targets {' or '.join(kind_spec.kinds)}, got {target!r}")
     if kind == "Node":
         if name not in nodes:
@@ -419,4 +470,13 @@ def user_specs(ops: tuple[UserOp, ...]) -> list[ActionSpec]:
     return out
 
 
-__all__ = ["REGISTRY", "InputError", "UserOp", "apply_user_op", "initial_loads", "parse_user_op", "user_specs"]
+__all__ = [
+    "REGISTRY",
+    "InputError",
+    "UserOp",
+    "apply_user_op",
+    "initial_loads",
+    "parse_user_op",
+    "user_budgets",
+    "user_specs",
+]

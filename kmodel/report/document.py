@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from kmodel.api import CheckResult, ReplayResult, replay
-from kmodel.k8s import invariants as catalogue
 from kmodel.k8s.metrics import workload_metrics
 
 API = "API server"
@@ -41,7 +40,7 @@ def build(
                 "name": prop.name,
                 "kind": "safety" if prop.kind == "always" else "liveness",
                 "verdict": verdict,
-                "promise": catalogue.describe(prop.name),
+                "promise": prop.description,
             }
         )
     doc: dict[str, Any] = {
