@@ -349,8 +349,9 @@ def test_kube_proxy_syncs_at_most_once_per_min_sync_period_and_no_later() -> Non
 
 def test_kube_proxy_falls_back_to_serving_terminating_endpoints() -> None:
     """``CategorizeEndpoints`` (ProxyTerminatingEndpoints): with no ready endpoint left, kube-proxy
-    routes to the endpoints that are serving and terminating."""
-    m = model(pre_stop=5)
+    routes to the endpoints that are serving and terminating. The ReplicaSet controller is held
+    back (time may pass its pending work only with ``watchDelay``: a slow controller)."""
+    m = model(pre_stop=5, faults={"watchDelay": 30})
     state = m.initial()
     names = sorted(p.meta.name for p in state.store.list("Pod"))
     for _ in names:
@@ -367,8 +368,9 @@ def test_kube_proxy_falls_back_to_serving_terminating_endpoints() -> None:
 def test_fallback_to_terminating_endpoints_outlives_their_containers() -> None:
     """With every endpoint terminating, a preStop sleep does not help at the end: when the last
     containers stop (preStop over), kube-proxy still routes to them until it learns they are gone.
-    This is why ``svc-delete-prestop`` deletes a pod only while another is ready."""
-    m = model(pre_stop=5)
+    This is why ``svc-delete-prestop`` deletes a pod only while another is ready. The ReplicaSet
+    controller is held back, as above."""
+    m = model(pre_stop=5, faults={"watchDelay": 30})
     state = m.initial()
     for _ in range(3):
         state = run(m, state, Action.of("deletePod", target="ReplicaSet/web", index=0))

@@ -235,4 +235,25 @@ def minimize(model: Model[S], steps: Sequence[Action], violation: Violation) -> 
                 i += chunk
         if not removed:
             chunk //= 2
+        if chunk == 0 and len(body) <= PAIR_LIMIT:
+            pair = _remove_pair(model, body, tail, violation)
+            if pair is not None:
+                body, violation = pair
+                chunk = 1
     return body + tail, violation
+
+
+PAIR_LIMIT = 40
+
+
+def _remove_pair(
+    model: Model[S], body: list[Action], tail: list[Action], violation: Violation
+) -> tuple[list[Action], Violation] | None:
+    """The first trace without two of ``body``'s steps that still shows the violation."""
+    for i in range(len(body)):
+        for j in range(i + 1, len(body)):
+            candidate = body[:i] + body[i + 1 : j] + body[j + 1 :]
+            found = reproduce(model, candidate + tail, violation.invariant)
+            if found is not None:
+                return (candidate[: found.step] if found.step <= len(candidate) and not tail else candidate), found
+    return None

@@ -47,6 +47,8 @@ REV = "rev"  # a resourceVersion / revision
 REVS = "revs"  # a tuple of revisions
 TIME_VALUES = "time-values"  # an FMap whose values are times
 REV_VALUES = "rev-values"  # an FMap whose values are revisions (negative values are sentinels)
+VALUE_TIMES = "value-times"  # a tuple of (value, time) pairs
+MAPPED_VALUE_TIMES = "mapped-value-times"  # an FMap whose values are (value, time) pairs
 
 Kind = str
 
@@ -62,7 +64,6 @@ def _fields() -> dict[str, dict[str, Kind]]:
         "DeploymentCondition": {"last_update_time": TIME, "last_transition_time": TIME},
         "Event": {"revision": REV, "time": TIME},
         "Store": {"revision": REV},
-        "ClusterState": {"clock": TIME},
         "ComponentState": {"cursor": REV, "skip": REVS},
         "PodRuntime": {
             "started_at": TIME,
@@ -81,6 +82,15 @@ def _fields() -> dict[str, dict[str, Kind]]:
         "SchedulerLocal": {"unschedulable": REV_VALUES, "cursor": REV},
         "DeploymentLocal": {"requeue_at": TIME_VALUES},
         "Tracked": {"slices": REV_VALUES},
+        "ClusterState": {"clock": TIME, "paused": TIME_VALUES},
+        "ElectorState": {"observed_time": TIME, "last_renew": TIME, "round_start": TIME, "next_try": TIME},
+        "DisruptionLocal": {"recheck": TIME_VALUES},
+        "DrainLocal": {"retry_at": TIME_VALUES},
+        "PodDisruptionBudgetStatus": {"disrupted_pods": TIME_VALUES},
+        "HPARecord": {"recommendations": VALUE_TIMES, "last_sync": TIME, "held_until": TIME},
+        "ScaleEvent": {"time": TIME},
+        "HorizontalPodAutoscalerStatus": {"last_scale_time": TIME},
+        "AutoscalerLocal": {"provisioning": MAPPED_VALUE_TIMES},
     }
 
 
@@ -91,9 +101,6 @@ PLAIN: dict[str, frozenset[str]] = {
     "ObjectMeta": frozenset({"generation", "deletion_grace_period_seconds"}),
     "Store": frozenset({"counter"}),
     "Toleration": frozenset({"toleration_seconds"}),
-    "Container": frozenset(
-        {"readiness_initial_delay", "readiness_period", "readiness_success_threshold", "pre_stop_sleep"}
-    ),
     "TopologySpreadConstraint": frozenset({"max_skew", "min_domains"}),
     "PodSpec": frozenset({"termination_grace_period_seconds"}),
     "PodStatus": frozenset({"restart_count"}),
@@ -137,9 +144,24 @@ PLAIN: dict[str, frozenset[str]] = {
     "ServicePort": frozenset({"port", "target_port"}),
     "EndpointPort": frozenset({"port"}),
     "Probe": frozenset({"initial_delay", "period", "success_threshold"}),
-    "PodRuntime": frozenset({"restarts", "backoff"}),
     "Expectation": frozenset({"add"}),
-    "ClusterState": frozenset(),
+    "ClusterState": frozenset({"faults_left", "offsets"}),
+    "Container": frozenset(
+        {"readiness_initial_delay", "readiness_period", "readiness_success_threshold", "pre_stop_sleep", "requests"}
+    ),
+    "PodRuntime": frozenset({"restarts", "backoff", "requests"}),
+    "NodeStatus": frozenset({"capacity", "allocatable"}),
+    "ElectorState": frozenset({"epoch", "incarnation"}),
+    "HorizontalPodAutoscalerSpec": frozenset({"max_replicas", "min_replicas", "target_utilization"}),
+    "HorizontalPodAutoscalerStatus": frozenset({"current_replicas", "desired_replicas"}),
+    "HPAScalingPolicy": frozenset({"value", "period_seconds"}),
+    "HPAScalingRules": frozenset({"stabilization_window_seconds"}),
+    "PodDisruptionBudgetSpec": frozenset({"min_available", "max_unavailable"}),
+    "PodDisruptionBudgetStatus": frozenset(
+        {"observed_generation", "current_healthy", "desired_healthy", "disruptions_allowed", "expected_pods"}
+    ),
+    "WorkloadLoad": frozenset({"cpu"}),
+    "ScaleEvent": frozenset({"change"}),
 }
 
 
@@ -241,6 +263,10 @@ def _collect(value: Any, times: set[int], revs: set[int], seen: dict[int, Any]) 
                 times.update(v.values())
             elif kind == REV_VALUES:
                 revs.update(x for x in v.values() if x >= 0)
+            elif kind == VALUE_TIMES:
+                times.update(t for _, t in v)
+            elif kind == MAPPED_VALUE_TIMES:
+                times.update(t for _, t in v.values())
 
 
 class _Mapper:
@@ -294,8 +320,12 @@ class _Mapper:
                 m = tuple(self.rev_map[x] for x in v)
             elif kind == TIME_VALUES:
                 m = FMap((k, self.time_map[x]) for k, x in v.items())
-            else:  # REV_VALUES
+            elif kind == REV_VALUES:
                 m = FMap((k, self.rev_map[x] if x >= 0 else x) for k, x in v.items())
+            elif kind == VALUE_TIMES:
+                m = tuple((x, self.time_map[t]) for x, t in v)
+            else:  # MAPPED_VALUE_TIMES
+                m = FMap((k, (x, self.time_map[t])) for k, (x, t) in v.items())
             if m is not v and m != v:
                 changes[name] = m
         if not changes:
@@ -317,7 +347,8 @@ def _init_name(cls: type, name: str) -> str:
 
 
 def unclassified(value: Any) -> set[tuple[str, str]]:
-    """(class, field) pairs holding an ``int`` that ``FIELDS`` and ``PLAIN`` do not declare."""
+    """(class, field) pairs holding an ``int`` (or a map to ints) that ``FIELDS`` and ``PLAIN``
+    do not declare."""
     out: set[tuple[str, str]] = set()
     seen: dict[int, Any] = {}
 
@@ -336,11 +367,24 @@ def unclassified(value: Any) -> set[tuple[str, str]]:
             cls = type(v).__name__
             for f in attrs.fields(type(v)):
                 x = getattr(v, f.name)
-                if isinstance(x, int) and not isinstance(x, bool):
-                    if f.name not in FIELDS.get(cls, {}) and f.name not in PLAIN.get(cls, frozenset()):
-                        out.add((cls, f.name))
-                else:
+                declared = f.name in FIELDS.get(cls, {}) or f.name in PLAIN.get(cls, frozenset())
+                ints = isinstance(x, int) and not isinstance(x, bool)
+                int_values = (isinstance(x, FMap) and any(_has_int(y) for y in x.values())) or (
+                    isinstance(x, tuple) and _has_int(x)
+                )
+                if (ints or int_values) and not declared:
+                    out.add((cls, f.name))
+                if not ints:
                     walk(x)
 
     walk(value)
     return out
+
+
+def _has_int(v: Any) -> bool:
+    """An int, or a tuple holding one (not looking into attrs objects, which are walked)."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int):
+        return True
+    return isinstance(v, tuple) and any(_has_int(x) for x in v)

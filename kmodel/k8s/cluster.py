@@ -395,6 +395,9 @@ class ClusterModel:
     def abstract(self, state: ClusterState) -> ClusterState:
         """The explorer's view of a state: clock translated, distant past forgotten, revisions
         renumbered (``kmodel.k8s.abstraction``). Equal abstractions behave alike."""
+        if self.config.controllers:
+            # a user controller's memory and custom objects may hold times kmodel cannot see
+            return state
         return self._abstraction.abstract(state)  # type: ignore[no-any-return]
 
     def truth_key(self, state: ClusterState) -> tuple[object, ...]:
@@ -634,8 +637,31 @@ class ClusterModel:
                 best = t
         return best
 
+    def _busy(self, state: ClusterState) -> bool:
+        """Whether a running component still has work at this instant: its reconcile would
+        change something (a due timer, a queued key). Time does not pass such work
+        (``_tick``) unless ``faults.watchDelay`` lets processes be slow."""
+        if self._watch_delay:
+            return False
+        for name in self.component_names:
+            cs = state.components[name]
+            if not cs.up or (state.paused and self._halted(state, name)):
+                continue
+            if self._reconcile(state, name, None) is not None:
+                return True
+        return False
+
     def _tick(self, state: ClusterState, log: list[str] | None) -> ClusterState | None:
         """Advance the true clock to the next timer.
+
+        Work is prompt too: the clock does not move while a running component's reconcile would
+        still change something (``_busy``): its due timers and queued keys are handled at the
+        instant they come up, in any order and interleaving with the others. Without this the
+        adversary could postpone any component's periodic work across ticks and the phases of
+        the components' timers would drift apart without bound: unfaithful (a running process
+        handles its work in milliseconds; a stalled one is the ``processPause`` fault, a slow
+        API server the ``watchDelay`` fault, which also lifts this bound) and an unbounded state
+        space for the explorer.
 
         Watches are prompt: time does not move more than ``faults.watchDelay`` seconds (default
         0) past a watch event that a running, connected component has not yet received. Lag
@@ -655,6 +681,8 @@ class ClusterModel:
             if first is not None and first.time + self._watch_delay < t:
                 return None
         if self._prompt and self._overdue(state, t):
+            return None
+        if self._busy(state):
             return None
         if log is not None:
             log.append(f"clock {state.clock}s → {t}s")
@@ -1042,8 +1070,11 @@ def _hpa_target_kinds(objects: Sequence[Any]) -> tuple[str, ...]:
 def _time_abstraction(config: ClusterConfig) -> TimeAbstraction:
     """The horizon is the longest duration any timer or comparison of this scope looks back:
     CrashLoopBackOff's reset (600s) plus its longest backoff (300s), expectations (300s), the
-    control plane's grace periods and tolerations, and the objects' own durations; clock skew
-    and watch delay widen it."""
+    control plane's grace periods and tolerations, and the objects' own durations (HPA
+    stabilization windows and policy periods among them; the HPA's default 300s downscale
+    window, leader election's 15s lease, the disruption controller's 120s DeletionTimeout and
+    kubectl drain's 5s retry are all shorter than the 900s floor); clock skew and watch delay
+    widen it."""
     from kmodel.k8s.controllers.kubelet import BACKOFF_MAX, BACKOFF_RESET
     from kmodel.k8s.controllers.replicaset import EXPECTATIONS_TIMEOUT
 
@@ -1071,6 +1102,11 @@ def _time_abstraction(config: ClusterConfig) -> TimeAbstraction:
         for c in (*pod_spec.init_containers, *pod_spec.containers):
             durations.append((c.readiness_initial_delay or 0) + c.pre_stop_sleep)
             periods.append(c.readiness_period)
+        behavior = getattr(spec, "behavior", None)  # a HorizontalPodAutoscaler's windows
+        if behavior is not None:
+            for rules in (behavior.scale_up, behavior.scale_down):
+                durations.append(rules.stabilization_window_seconds or 0)
+                durations.extend(p.period_seconds for p in rules.policies)
     faults = dict(config.faults)
     widen = 2 * faults.get("clockSkew", 0) + faults.get("watchDelay", 0)
     return time_abstraction([d + widen for d in durations], periods)

@@ -1,0 +1,119 @@
+"""The explorer's time abstraction (kmodel.k8s.abstraction) is complete and a bisimulation."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+import kmodel
+from kmodel.core.explore import explore
+from kmodel.k8s.abstraction import BASE, unclassified
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "properties" / "scenarios").glob("*.yaml"))
+
+
+def _walk(model: Any, seed: int, steps: int) -> list[Any]:
+    """States along a seeded random walk over the enabled actions."""
+    rnd = random.Random(seed)
+    state = model.initial()
+    out = [state]
+    for _ in range(steps):
+        actions = model.actions(state)
+        if not actions:
+            break
+        state = model.step(state, rnd.choice(actions))
+        out.append(state)
+    return out
+
+
+@pytest.mark.parametrize("path", [None, *SCENARIOS], ids=lambda p: "default" if p is None else p.stem)
+def test_every_int_field_is_declared(path: Path | None) -> None:
+    """A field holding a number the abstraction does not know (a new component's timer, say)
+    would silently make it unsound: every such field must be declared a time, a revision or
+    plain."""
+    model = kmodel.load_scenario(path).model()
+    found: set[tuple[str, str]] = set()
+    for seed in (0, 1):
+        for state in _walk(model, seed, 30):
+            found |= unclassified(state)
+    assert not found, f"declare these in kmodel/k8s/abstraction.py FIELDS or PLAIN: {sorted(found)}"
+
+
+def test_unclassified_catches_an_undeclared_timer() -> None:
+    @attrs.frozen
+    class NewLocal:
+        fires_at: int = 5
+
+    assert unclassified(NewLocal()) == {("NewLocal", "fires_at")}
+
+
+COMMUTE = ["default", "svc-delete-prestop", "deploy-rollout-node-crash", "le-pause-split-brain", "hpa-oscillation"]
+
+
+@pytest.mark.parametrize("name", COMMUTE)
+def test_abstraction_commutes_with_step(name: str) -> None:
+    """abstract(step(s, a)) == abstract(step(abstract(s), a)) for every enabled action along
+    random walks: stepping from the abstract state is the same move (a bisimulation), so the
+    explorer loses and invents nothing. Also idempotent, and the abstract clock is BASE."""
+    path = None if name == "default" else ROOT / "properties" / "scenarios" / f"{name}.yaml"
+    model = kmodel.load_scenario(path).model()
+    checked = 0
+    for seed in (0, 1):
+        for state in _walk(model, seed, 40):
+            a = model.abstract(state)
+            assert a.clock == BASE
+            assert model.abstract(a) == a
+            for action in model.actions(state):
+                n1 = model.step(state, action)
+                n2 = model.step(a, action)
+                assert (n1 is None) == (n2 is None), f"{action} enabled differently"
+                if n1 is not None:
+                    assert model.abstract(n1) == model.abstract(n2), f"{action} does not commute"
+                checked += 1
+    assert checked > 100
+
+
+def test_abstraction_merges_heartbeat_rounds() -> None:
+    """A settled cluster whose kubelets keep renewing their Leases is one abstract state per
+    point of the heartbeat cycle: the walk of ticks and heartbeats revisits abstract states,
+    though no concrete state ever repeats (the clock and the revisions grow)."""
+    model = kmodel.load_scenario(ROOT / "properties" / "scenarios" / "rs-restart-upstream.yaml").model()
+    state = model.initial()
+    concrete, abstract = set(), set()
+    for _ in range(600):
+        actions = [a for a in model.system_actions(state) if model.step(state, a) is not None]
+        tick = model.time_action(state)
+        action = actions[0] if actions else tick
+        assert action is not None
+        state = model.step(state, action)
+        concrete.add(state)
+        abstract.add(model.abstract(state))
+    assert len(concrete) == 600
+    assert len(abstract) < 450  # once the 900s horizon has passed, rounds repeat
+
+
+def test_explorer_finishes_a_settled_scope_only_with_the_abstraction() -> None:
+    """No faults, no user: with the abstraction the whole (heartbeating) state space is finite
+    and explored to the end; without it the search never ends (here: hits its bound)."""
+    path = ROOT / "tests" / "data" / "one-node.yaml"
+    model = kmodel.load_scenario(path).model()
+    done = explore(model, max_states=20_000)
+    assert done.verdict == "held" and done.bound is None
+    assert done.distinct < 20_000
+
+    class Concrete:
+        def __init__(self, inner: Any) -> None:
+            self._inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "abstract":
+                raise AttributeError(name)
+            return getattr(self._inner, name)
+
+    unbounded = explore(Concrete(model), max_states=done.distinct * 3)  # type: ignore[arg-type]
+    assert unbounded.verdict == "bound"
