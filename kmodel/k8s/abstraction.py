@@ -165,39 +165,120 @@ PLAIN: dict[str, frozenset[str]] = {
 }
 
 
-@attrs.frozen
 class TimeAbstraction:
     """``abstract(state)`` for one scenario: ``horizon`` seconds of the past are kept exactly;
-    ``period`` is the modulus of phase times (the lcm of the probe periods)."""
+    ``period`` is the modulus of phase times (the lcm of the probe periods).
 
-    horizon: int
-    period: int = 1
+    States share almost all of their objects with their predecessors, so the times and
+    revisions inside each object, and each object's last mapping, are cached by identity (the
+    objects are immutable; the cache holds them, so an id is never reused while cached). This
+    is a cache outside the model state; it changes no result."""
+
+    CACHE_LIMIT = 400_000
+
+    def __init__(self, horizon: int, period: int = 1) -> None:
+        self.horizon = horizon
+        self.period = period
+        self._info: dict[int, tuple[Any, _Info]] = {}
+        self._mapped: dict[int, tuple[Any, tuple[int, ...], Any]] = {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TimeAbstraction) and (self.horizon, self.period) == (other.horizon, other.period)
+
+    def __hash__(self) -> int:
+        return hash((self.horizon, self.period))
+
+    def __repr__(self) -> str:
+        return f"TimeAbstraction(horizon={self.horizon}, period={self.period})"
 
     def abstract(self, state: Any) -> Any:
+        if len(self._info) > self.CACHE_LIMIT or len(self._mapped) > self.CACHE_LIMIT:
+            self._info.clear()
+            self._mapped.clear()
         clock = state.clock
-        times: set[int] = set()
-        revs: set[int] = set()
-        _collect(state, times, revs, {})
+        times, _, revs = self._inner(state)
+        rev_set = set(revs)
         floor = _floor(state)
         if floor is not None:
-            revs.add(floor)
-        rev_map = {r: i + 1 for i, r in enumerate(sorted(revs))}
+            rev_set.add(floor)
+        rev_map = {r: i + 1 for i, r in enumerate(sorted(rev_set))}
         cut = clock - self.horizon
-        old = sorted(t for t in times if t < cut)
+        old = [t for t in times if t < cut]  # times are sorted
         time_map = {t: BASE + t - clock for t in times if t >= cut}
         for i, t in enumerate(old):
             time_map[t] = BASE - self.horizon - (len(old) - i)
         low = BASE - self.horizon
+        period = self.period
 
         def phase(t: int) -> int:
-            if t >= cut:
-                return BASE + t - clock
-            # below the kept window, with the same phase relative to the clock
             v = BASE + t - clock
-            return low - self.period + (v - (low - self.period)) % self.period
+            if t >= cut:
+                return v
+            # below the kept window, with the same phase relative to the clock
+            return low - period + (v - (low - period)) % period
 
-        mapper = _Mapper(time_map, rev_map, phase)
-        return mapper.map(state)
+        return _Mapper(self, time_map, rev_map, phase).map(state)
+
+    def _inner(self, value: Any) -> _Info:
+        """The (sorted) times, phase times and revisions anywhere inside ``value``."""
+        if isinstance(value, _SCALARS):
+            return _EMPTY
+        key = id(value)
+        hit = self._info.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        times: set[int] = set()
+        phases: set[int] = set()
+        revs: set[int] = set()
+
+        def add(child: Any) -> None:
+            t, p, r = self._inner(child)
+            if t:
+                times.update(t)
+            if p:
+                phases.update(p)
+            if r:
+                revs.update(r)
+
+        if isinstance(value, FMap):
+            for k, v in value.items():
+                add(k)
+                add(v)
+        elif isinstance(value, tuple):
+            for v in value:
+                add(v)
+        elif attrs.has(type(value)):
+            for name, kind in _plan(type(value)):
+                v = getattr(value, name)
+                if kind is None:
+                    add(v)
+                elif v is None:
+                    continue
+                elif kind == TIME:
+                    times.add(v)
+                elif kind == PHASE:
+                    phases.add(v)
+                elif kind == REV:
+                    revs.add(v)
+                elif kind == REVS:
+                    revs.update(v)
+                elif kind == TIME_VALUES:
+                    times.update(v.values())
+                elif kind == REV_VALUES:
+                    revs.update(x for x in v.values() if x >= 0)
+                elif kind == VALUE_TIMES:
+                    times.update(t for _, t in v)
+                elif kind == MAPPED_VALUE_TIMES:
+                    times.update(t for _, t in v.values())
+        info = (tuple(sorted(times)), tuple(sorted(phases)), tuple(sorted(revs)))
+        if info == _EMPTY:
+            info = _EMPTY
+        self._info[key] = (value, info)
+        return info
+
+
+_Info = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+_EMPTY: _Info = ((), (), ())
 
 
 def time_abstraction(durations: Iterable[int], periods: Iterable[int]) -> TimeAbstraction:
@@ -231,62 +312,34 @@ def _plan(cls: type) -> tuple[tuple[str, Kind | None], ...]:
 _SCALARS = (str, int, bool, float, type(None))
 
 
-def _collect(value: Any, times: set[int], revs: set[int], seen: dict[int, Any]) -> None:
-    if isinstance(value, _SCALARS):
-        return
-    key = id(value)
-    if key in seen:
-        return
-    seen[key] = value
-    if isinstance(value, FMap):
-        for k, v in value.items():
-            _collect(k, times, revs, seen)
-            _collect(v, times, revs, seen)
-    elif isinstance(value, tuple):
-        for v in value:
-            _collect(v, times, revs, seen)
-    elif attrs.has(type(value)):
-        for name, kind in _plan(type(value)):
-            v = getattr(value, name)
-            if kind is None:
-                _collect(v, times, revs, seen)
-            elif v is None:
-                continue
-            elif kind in (TIME, PHASE):
-                if kind == TIME:
-                    times.add(v)
-            elif kind == REV:
-                revs.add(v)
-            elif kind == REVS:
-                revs.update(v)
-            elif kind == TIME_VALUES:
-                times.update(v.values())
-            elif kind == REV_VALUES:
-                revs.update(x for x in v.values() if x >= 0)
-            elif kind == VALUE_TIMES:
-                times.update(t for _, t in v)
-            elif kind == MAPPED_VALUE_TIMES:
-                times.update(t for _, t in v.values())
-
-
 class _Mapper:
-    def __init__(self, time_map: dict[int, int], rev_map: dict[int, int], phase: Callable[[int], int]) -> None:
+    """One abstraction's mapping, applied bottom-up; an object whose inner values map as they
+    did last time is replaced by the same result as last time (``TimeAbstraction._mapped``)."""
+
+    def __init__(
+        self, owner: TimeAbstraction, time_map: dict[int, int], rev_map: dict[int, int], phase: Callable[[int], int]
+    ) -> None:
+        self.owner = owner
         self.time_map = time_map
         self.rev_map = rev_map
         self.phase = phase
-        self.memo: dict[int, Any] = {}
-        self.keep: list[Any] = []  # keeps memo keys alive during one mapping
 
     def map(self, value: Any) -> Any:
         if isinstance(value, _SCALARS):
             return value
-        key = id(value)
-        hit = self.memo.get(key)
-        if hit is not None:
-            return hit
+        times, phases, revs = self.owner._inner(value)
+        if not times and not phases and not revs:
+            return value
+        tm, rm = self.time_map, self.rev_map
+        key = (*(tm[t] for t in times), -1, *(self.phase(t) for t in phases), -1, *(rm[r] for r in revs))
+        if key == (*times, -1, *phases, -1, *revs):
+            return value  # every value inside maps to itself
+        cache = self.owner._mapped
+        hit = cache.get(id(value))
+        if hit is not None and hit[0] is value and hit[1] == key:
+            return hit[2]
         out = self._map(value)
-        self.memo[key] = out
-        self.keep.append(value)
+        cache[id(value)] = (value, key, out)
         return out
 
     def _map(self, value: Any) -> Any:
