@@ -28,7 +28,8 @@ User controllers and invariants (``kmodel.Controller``, ``@kmodel.invariant``) a
 ``"MODULE:NAME"``, MODULE a Python file relative to the scenario's directory (see
 ``kmodel.usercode``)::
 
-      controllers: ["ops/db.py:DatabaseOperator"]     # or {controller: "...", replicas: 1}
+      controllers: ["ops/db.py:DatabaseOperator"]     # or {controller: "...", replicas: 2}:
+                                                      # leader-elected replicas
       objects: [{apiVersion: example.com/v1, kind: Database, metadata: {name: db}}]
       invariants: [NoOvercommit, "ops/db.py:ReadyDatabaseHasSecret"]
 
@@ -177,7 +178,7 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
 
     loader = ModuleLoader(base_dir, parse_inline_modules(spec.raw("modules"), (*spec.path, "modules")), label)
     controllers = _controllers(spec, loader)
-    custom_kinds = frozenset(k for c in controllers for k in c.owns)
+    custom_kinds = frozenset(k for c, _ in controllers for k in c.owns)
 
     raw_objects: list[Any] = []
     objects: list[Any] = []
@@ -235,8 +236,11 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
     faults = tuple(
         (k, ff.int(k, minimum=0, maximum=MAX_CLOCK_SKEW if k in seconds else 10)) for k in FAULTS if ff.has(k)
     )
-    if dict(faults).get("processPause", 0) > 0 and not control_plane.replicas:
-        raise ff.error("processPause", "pauses HA replicas: set spec.controlPlane.replicas above 1 first")
+    if dict(faults).get("processPause", 0) > 0 and not control_plane.replicas and all(n == 1 for _, n in controllers):
+        raise ff.error(
+            "processPause",
+            "pauses HA replicas: set spec.controlPlane.replicas or a controller's replicas above 1 first",
+        )
 
     keys = {(o.KIND, o.meta.namespace, o.meta.name) for o in workloads}
     node_names = {n.meta.name for n in nodes}
@@ -289,12 +293,13 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
         invariants=inv,
         start=start,
         node_groups=groups,
-        controllers=tuple(make_controller(c) for c in controllers),
+        controllers=tuple(make_controller(c, n) for c, n in controllers),
         user_invariants=tuple(ui.property() for ui in user_invariants.values()),
     )
     if controllers:
-        builtin_names = set(ClusterModel(attrs.evolve(config, controllers=())).component_names)
-        for i, c in enumerate(controllers):
+        builtin_model = ClusterModel(attrs.evolve(config, controllers=()))
+        builtin_names = {*builtin_model.component_names, *builtin_model.processes}  # HA process names too
+        for i, (c, _) in enumerate(controllers):
             if c.name in builtin_names:
                 raise InputError(
                     f"controller name {c.name!r} is taken by a built-in component", path=("spec", "controllers", i)
@@ -359,33 +364,45 @@ def _node_groups(spec: Fields, node_names: set[str]) -> tuple[Any, ...]:
 MAX_CONTROLLERS = 10
 
 
-def _controllers(spec: Fields, loader: ModuleLoader) -> list[Controller]:
-    """``spec.controllers``: ``"MODULE:NAME"`` or ``{controller: "MODULE:NAME", replicas: 1}``."""
-    out: list[Controller] = []
+def _controllers(spec: Fields, loader: ModuleLoader) -> list[tuple[Controller, int]]:
+    """``spec.controllers``: ``"MODULE:NAME"`` or ``{controller: "MODULE:NAME", replicas: N}``;
+    each controller with its replica count (the entry's ``replicas``, else the class's). With
+    N > 1 its replicas are processes ``<name>-1`` … ``<name>-N`` electing a leader through the
+    Lease ``kube-system/<name>`` (``kmodel.k8s.leaderelection``), so the name must not be a
+    built-in Lease's nor another controller's process name."""
+    out: list[tuple[Controller, int]] = []
+    paths = []
     for path, item in spec.list("controllers"):
         replicas = None
         if isinstance(item, dict):
             cf = Fields(item, path)
             cf.only(("controller", "replicas"))
             ref: Any = cf.str("controller")
-            replicas = cf.int("replicas", None, minimum=1)
+            replicas = cf.int("replicas", None, minimum=1, maximum=leaderelection.MAX_REPLICAS)
             ref_path = (*path, "controller")
         else:
             ref, ref_path = item, path
-        ctl = loader.controller(ref, ref_path)
+        ctl = loader.controller(ref, ref_path)  # checks a class attribute ``replicas`` too
         replicas = ctl.replicas if replicas is None else replicas
-        if replicas != 1:
-            where = (*path, "replicas") if isinstance(item, dict) else path
-            raise InputError(
-                f"replicas {replicas!r}: only 1 is supported yet (leader election among controller replicas "
-                "is not modelled)",
-                path=where,
-            )
-        if any(c.name == ctl.name for c in out):
+        if any(c.name == ctl.name for c, _ in out):
             raise InputError(f"two controllers are named {ctl.name!r}", path=path)
-        out.append(ctl)
+        if replicas > 1 and ctl.name in leaderelection.GROUPS:
+            raise InputError(
+                f"controller {ctl.name!r} with {replicas} replicas would share the built-in Lease "
+                f"kube-system/{ctl.name}; rename it",
+                path=path,
+            )
+        out.append((ctl, replicas))
+        paths.append(path)
     if len(out) > MAX_CONTROLLERS:
         raise spec.error("controllers", f"at most {MAX_CONTROLLERS} controllers")
+    process_names = {leaderelection.process_name(c.name, i): c.name for c, n in out if n > 1 for i in range(1, n + 1)}
+    for (c, _), path in zip(out, paths, strict=True):
+        if c.name in process_names:
+            raise InputError(
+                f"controller name {c.name!r} is the name of a replica process of {process_names[c.name]!r}",
+                path=path,
+            )
     return out
 
 

@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import kmodel
@@ -241,7 +242,7 @@ def test_module_references_resolve_from_the_scenario_directory_not_the_cwd(
         ('controllers: ["ops/counter.py:Nope"]', "spec.controllers[0]: module 'ops/counter.py' has no 'Nope'"),
         ('controllers: ["ops/counter.py"]', "spec.controllers[0]: expected 'MODULE:NAME'"),
         ('controllers: ["ops/counter.py:count_below_three"]', "is not a kmodel.Controller subclass"),
-        ('controllers: [{controller: "ops/counter.py:Counter", replicas: 2}]', "spec.controllers[0].replicas"),
+        ('controllers: [{controller: "ops/counter.py:Counter", replicas: 4}]', "spec.controllers[0].replicas"),
         ('controllers: [{controller: "ops/counter.py:Counter", replica: 1}]', "spec.controllers[0].replica: unknown"),
         ('controllers: ["ops/counter.py:Counter", "ops/counter.py:Counter"]', "two controllers are named"),
         ('controllers: ["ops/counter.py:Counter"]\ninvariants: ["ops/counter.py:Counter"]', "spec.invariants[0]"),
@@ -258,9 +259,27 @@ def test_bad_references_are_one_line_errors(tmp_path: Path, extra: str, expected
     assert expected in msg
 
 
-def test_replicas_above_one_names_leader_election(tmp_path: Path) -> None:
-    msg = bad(tmp_path, 'controllers: [{controller: "ops/counter.py:Counter", replicas: 3}]')
-    assert "only 1 is supported" in msg and "leader election" in msg
+def test_bad_replicas_name_the_field(tmp_path: Path) -> None:
+    entry = 'controllers: [{controller: "ops/counter.py:Counter", replicas: %s}]'
+    for value, why in (("4", "must be ≤ 3, got 4"), ("0", "must be ≥ 1, got 0"), ('"2"', "expected an integer")):
+        assert f"spec.controllers[0].replicas: {why}" in bad(tmp_path, entry % value)
+    for value in ("0", "5", "True", "'2'"):  # the class attribute: named at the entry
+        module = COUNTER.replace('name = "counter"', f'name = "counter"\n    replicas = {value}')
+        msg = bad(tmp_path, 'controllers: ["ops/counter.py:Counter"]', module)
+        assert "spec.controllers[0]: ops/counter.py:Counter: replicas must be an integer from 1 to 3" in msg
+    pause = 'controllers: ["ops/counter.py:Counter"]\nfaults: {processPause: 1}'
+    assert "spec.faults.processPause: pauses HA replicas" in bad(tmp_path, pause)
+    builtin = COUNTER.replace('name = "counter"', 'name = "kube-scheduler"')
+    msg = bad(tmp_path, entry % "2", builtin)
+    assert "spec.controllers[0]: controller 'kube-scheduler' with 2 replicas would share the built-in Lease" in msg
+    twin = COUNTER + '\nclass Counter1(Counter):\n    name = "counter-1"\n'
+    both = 'controllers: [{controller: "ops/counter.py:Counter", replicas: 2}, "ops/counter.py:Counter1"]'
+    assert "spec.controllers[1]: controller name 'counter-1' is the name of a replica process" in bad(
+        tmp_path, both, twin
+    )
+    ha_cm = 'controllers: ["ops/counter.py:Counter"]\ncontrolPlane: {replicas: {kube-controller-manager: 2}}'
+    clash = COUNTER.replace('name = "counter"', 'name = "kube-controller-manager-1"')
+    assert "spec.controllers[0]: controller name 'kube-controller-manager-1' is taken" in bad(tmp_path, ha_cm, clash)
 
 
 def test_broken_modules_are_one_line_errors(tmp_path: Path) -> None:
@@ -366,3 +385,103 @@ def test_trace_embeds_module_sources_and_replays_without_the_files(tmp_path: Pat
     path = tmp_path / "t.yaml"
     kmodel.save_trace(result.trace, path)
     assert kmodel.replay(path).reproduced
+
+
+# -- replicas: N under leader election (kmodel.k8s.leaderelection) ---------------------------
+
+SPLIT = ROOT / "properties" / "scenarios" / "op-ha-split-brain.yaml"
+FENCED = ROOT / "properties" / "scenarios" / "op-ha-fenced.yaml"
+
+
+def test_replicas_are_leader_elected_processes_with_their_own_lease() -> None:
+    model = kmodel.load_scenario(SPLIT).model()
+    assert [n for n in model.component_names if n.startswith("db-operator")] == [
+        "db-operator-1/elector",
+        "db-operator-1/db-operator",
+        "db-operator-2/elector",
+        "db-operator-2/db-operator",
+    ]
+    assert sorted(model.processes) == ["db-operator-1", "db-operator-2"]
+    assert model.processes["db-operator-2"].group == "db-operator"
+    state = model.initial()  # settled: one replica leads, the other stands by with its operator stopped
+    lease = state.store.get(("Lease", "kube-system", "db-operator"))
+    assert lease.holder_identity == "db-operator-1_0"
+    assert state.components["db-operator-1/db-operator"].up and not state.components["db-operator-2/db-operator"].up
+    assert state.store.get(("Secret", "default", "db-credentials")) is not None  # the leader provisioned it
+    pause = next(s for s in model.action_space() if s.op == "pause")
+    assert dict(pause.params)["process"] == ("db-operator-1", "db-operator-2")
+    assert {p.name for p in model.properties()} >= {"SingleLeader", "ReadyDatabaseHasSecret"}
+
+
+def test_replicas_class_attribute_clock_skew_and_pause_apply_per_process(tmp_path: Path) -> None:
+    module = COUNTER.replace('name = "counter"', 'name = "counter"\n    replicas = 2')
+    extra = 'controllers: ["ops/counter.py:Counter"]\nfaults: {clockSkew: 5, processPause: 1}'
+    path = write_scenario(tmp_path, extra, module)
+    model = kmodel.load_scenario(path).model()
+    assert sorted(model.processes) == ["counter-1", "counter-2"]
+    skew = next(s for s in model.action_space() if s.op == "skew_clock")
+    clocks = dict(skew.params)["component"]
+    assert "counter-1" in clocks and "counter-2" in clocks and "counter-1/counter" not in clocks
+    state = model.initial()
+    skewed = model.step(state, Action.of("skew_clock", component="counter-2", offset=5))
+    assert skewed is not None
+    assert skewed.offsets.get("counter-2/elector") == 5 and skewed.offsets.get("counter-2/counter") == 5
+    # the scenario's entry overrides the class attribute: one replica, the plain component
+    one = write_scenario(tmp_path, 'controllers: [{controller: "ops/counter.py:Counter", replicas: 1}]', module)
+    assert "counter" in kmodel.load_scenario(one).model().component_names
+
+
+def test_user_controller_is_its_own_group_beside_ha_kube_controller_manager(tmp_path: Path) -> None:
+    path = write_scenario(
+        tmp_path, 'controllers: ["ops/counter.py:Counter"]\ncontrolPlane: {replicas: {kube-controller-manager: 2}}'
+    )
+    model = kmodel.load_scenario(path).model()
+    assert "counter" in model.component_names  # one replica: not copied into the kcm processes
+    assert not any(n.endswith("/counter") for n in model.component_names)
+    assert sorted(model.processes) == ["kube-controller-manager-1", "kube-controller-manager-2"]
+
+
+def test_one_replica_keeps_todays_behaviour_byte_for_byte(tmp_path: Path) -> None:
+    (tmp_path / "scenarios").mkdir()
+    shutil.copytree(OPERATORS, tmp_path / "operators")
+    text = BY_NAME.read_text()
+    plain = '["../operators/dbcleanup.py:DatabaseOperator"]'
+    assert plain in text
+    explicit = tmp_path / "scenarios" / BY_NAME.name
+    entry = '[{controller: "../operators/dbcleanup.py:DatabaseOperator", replicas: 1}]'
+    explicit.write_text(text.replace(plain, entry))
+    a, b = kmodel.check(BY_NAME, seed=0), kmodel.check(explicit, seed=0)
+    assert a.trace is not None and b.trace is not None
+    assert a.trace.steps == b.trace.steps and a.trace.violation == b.trace.violation
+    model = kmodel.load_scenario(explicit).model()
+    assert model.processes == {} and "db-operator" in model.component_names
+    assert not any("/elector" in n for n in model.component_names)
+    assert kmodel.replay(b.trace).rows == kmodel.replay(a.trace).rows
+
+
+def test_split_brain_verdicts_and_fencing_rejects_the_stale_delete() -> None:
+    found = kmodel.check(SPLIT, seed=0)
+    assert found.trace is not None and found.trace.violation.invariant == "SingleLeader"
+    assert "db-operator-1/db-operator: delete Secret/default/db-credentials landed while db-operator-2_0" in (
+        found.trace.violation.message
+    )
+    assert kmodel.replay(found.trace).reproduced
+    # The same split brain breaks the operator's own invariant.
+    scenario = kmodel.load_scenario(SPLIT)
+    user_only = attrs.evolve(scenario, config=attrs.evolve(scenario.config, invariants=()))
+    broken = kmodel.check(user_only, seed=0)
+    assert broken.trace is not None and broken.trace.violation.invariant == "ReadyDatabaseHasSecret"
+    # The found steps on the fenced variant: the resumed old leader's delete is rejected.
+    model = kmodel.load_scenario(FENCED).model()
+    state, log = model.initial(), []
+    for action in found.trace.steps:
+        nxt = model.step(state, action, log)
+        state = state if nxt is None else nxt
+        assert all(p.check(state) is None for p in model.properties() if p.kind == "always")
+    assert any("delete Secret/default/db-credentials → Conflict: fenced" in line for line in log)
+    assert state.store.get(("Secret", "default", "db-credentials")) is not None
+
+
+def test_fenced_variant_holds() -> None:
+    result = kmodel.check(FENCED, seed=0, examples=100)
+    assert result.trace is None

@@ -203,11 +203,18 @@ class ClusterModel:
         comps.extend(service_components(config.objects, self.node_names))
         # HA hook: with controlPlane.replicas > 1, the control-plane components become one copy
         # per replica process, each process led by its elector (kmodel.k8s.leaderelection); with
-        # 1 replica (the default) nothing changes and no election is modelled.
+        # 1 replica (the default) nothing changes and no election is modelled. A user controller
+        # with replicas > 1 is a group of its own (its own Lease), elected the same way.
         self.processes: dict[str, le.Process] = {}
-        if any(n > 1 for _, n in cp.replicas):
+        replicas = dict(cp.replicas)
+        for uc in config.controllers:
+            n = getattr(uc, "replicas", 1)
+            if n > 1:
+                replicas[uc.name] = n
+        if any(n > 1 for n in replicas.values()):
             node_side = (Kubelet, KubeProxy, CoreDNS)
-            ha, self.processes = le.replicate((c for c in comps if not isinstance(c, node_side)), dict(cp.replicas))
+            own = (c.name for c in config.controllers)
+            ha, self.processes = le.replicate((c for c in comps if not isinstance(c, node_side)), replicas, own)
             comps = ha + [c for c in comps if isinstance(c, node_side)]
         self._process_of = {c: p for p in self.processes.values() for c in (p.elector, *p.controllers)}
         self._electors = {p.elector: p for p in self.processes.values()}

@@ -31,15 +31,17 @@ Scenario keys (``spec.faults``), all off by default; plain informer lag is alway
   delivered before the clock moves on, though in any order and interleaving at that instant.
 - ``clockSkew: S`` (seconds) — ``skew_clock(component, offset)`` sets a component's clock
   offset to −S, 0 or +S. Components read only their own clock. With HA replicas
-  (``controlPlane.replicas``) a replica process is skewed as one (``component`` is then the
-  process name, e.g. ``kube-controller-manager-1``): its components share the process clock.
+  (``controlPlane.replicas``, a user controller's ``replicas``) a replica process is skewed as
+  one (``component`` is then the process name, e.g. ``kube-controller-manager-1``): its
+  components share the process clock.
   A skew step is a jump, so it also stands for a clock that ran fast or slow for a while (a
   skew *rate*, which client-go's leader election does not tolerate beyond
   LeaseDuration/RenewDeadline).
-- ``processPause: N`` — ``pause(process, seconds)``: an HA control-plane replica process (only
-  with ``controlPlane.replicas`` > 1) takes no step for 20 or 60 seconds of true time (a long
-  GC or VM pause, SIGSTOP): no deliveries, reconciles or lease renewals; it resumes with its old
-  memory and cache, and the watch events it missed are delivered afterwards.
+- ``processPause: N`` — ``pause(process, seconds)``: an HA replica process (only with
+  ``controlPlane.replicas`` > 1, or a user controller's ``replicas`` > 1) takes no step for 16
+  or 60 seconds of true time (a long GC or VM pause, SIGSTOP): no deliveries, reconciles or
+  lease renewals; it resumes with its old memory and cache, and the watch events it missed are
+  delivered afterwards.
 
 Control-plane faults (restart, stale relist) apply to controllers (user controllers included)
 and the scheduler, not to kubelets, whose restarts are part of ``nodeCrash``.

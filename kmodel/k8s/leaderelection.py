@@ -7,6 +7,18 @@ and its own copies of the controllers (``kube-controller-manager-1/replicaset-co
 each with its own informer cache; all components of a process share one clock offset. With one
 replica (the default) nothing here is used and the components keep their plain names.
 
+A user controller with ``replicas: N`` (``spec.controllers``, or ``Controller.replicas``) is a
+group of its own in the same way: processes ``<name>-1`` … ``<name>-N``, each made of an elector
+(``<name>-1/elector``, Lease ``kube-system/<name>``) and one copy of the controller
+(``<name>-1/<name>``). That is controller-runtime's manager with ``LeaderElection: true``
+(``pkg/leaderelection/leader_election.go: NewResourceLock``: a Lease named
+``LeaderElectionID``, identity hostname + "_" + a new UUID; ``pkg/manager/internal.go:
+startLeaderElection``: LeaseDuration 15s, RenewDeadline 10s, RetryPeriod 2s (later versions make
+them manager Options with these defaults), ``OnStartedLeading`` starts the cache and the
+controllers, ``OnStoppedLeading`` returns "leader election lost" and the program exits).
+controller-runtime defaults the Lease's namespace to the pod's own; kmodel uses ``kube-system``
+for every group (only the name must be unique among the groups).
+
 Upstream sources:
 
 - ``staging/src/k8s.io/client-go/tools/leaderelection/leaderelection.go``: ``acquire`` (retry
@@ -72,7 +84,10 @@ LEASE_NAMESPACE = "kube-system"  # --leader-elect-resource-namespace default
 GROUPS = ("kube-controller-manager", "kube-scheduler")  # the Lease names (--leader-elect-resource-name)
 MAX_REPLICAS = 3
 ELECTOR = "elector"
-_PROCESS = re.compile(r"^(kube-controller-manager|kube-scheduler)-(\d+)$")
+# ``<group>-<index>``: the group is a built-in one or a user controller's name (a DNS label).
+# Only names with a '/' are process members, and kubelets' and kube-proxies' prefixes
+# (``kubelet/``, ``kube-proxy/``) do not end in ``-<digits>``.
+_PROCESS = re.compile(r"^([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)-(\d+)$")
 
 
 def process_name(group: str, index: int) -> str:
@@ -280,22 +295,30 @@ class Process:
     controllers: tuple[str, ...]
 
 
-def replicate(comps: Iterable[Component], replicas: dict[str, int]) -> tuple[list[Component], dict[str, Process]]:
+def replicate(
+    comps: Iterable[Component], replicas: dict[str, int], own: Iterable[str] = ()
+) -> tuple[list[Component], dict[str, Process]]:
     """Replace each control-plane component whose group has more than one replica by one copy per
     replica (named ``<process>/<name>``), preceded by the replica's elector. ``comps`` are the
     control-plane components (no kubelets or kube-proxies); the scheduler belongs to
-    kube-scheduler, every other controller to kube-controller-manager."""
+    kube-scheduler, a component named in ``own`` (a user controller) to a group of its own
+    name, every other controller to kube-controller-manager. Groups come in a fixed order: the
+    built-in ones, then the others in the order of ``comps``."""
+    own = frozenset(own)
     by_group: dict[str, list[Component]] = {g: [] for g in GROUPS}
     out: list[Component] = []
     for c in comps:
-        group = "kube-scheduler" if c.name == "scheduler" else "kube-controller-manager"
+        if c.name in own:
+            group = c.name
+        else:
+            group = "kube-scheduler" if c.name == "scheduler" else "kube-controller-manager"
         if replicas.get(group, 1) > 1:
-            by_group[group].append(c)
+            by_group.setdefault(group, []).append(c)
         else:
             out.append(c)
     processes: dict[str, Process] = {}
     ha: list[Component] = []
-    for group in GROUPS:
+    for group in by_group:
         n = replicas.get(group, 1)
         if n <= 1 or not by_group[group]:
             continue

@@ -21,7 +21,10 @@ from the listers' cache and writes through the clientset). Simplifications, and 
   ``DeleteOptions.Preconditions`` (``staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/types.go:
   Preconditions``, checked by ``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/
   store.go: Delete`` → 409 Conflict on a uid mismatch).
-- Leader election is not modelled yet: a controller runs as one replica (``replicas: 1``).
+- ``replicas: N`` > 1 runs the controller as N processes that compete for the Lease
+  ``kube-system/<name>`` and act only while they believe they lead, like a controller-runtime
+  manager with leader election (see ``kmodel.k8s.leaderelection``; at most ``MAX_REPLICAS``).
+  With one replica (the default) no election is modelled.
 
 ``@invariant`` turns a function of a ``ClusterView`` (the TRUE state: the store, not a cache)
 into a property checked like the built-in ones: ``always`` after every step, ``eventually``
@@ -43,6 +46,7 @@ import attrs
 from kmodel.core.fmap import FMap
 from kmodel.core.model import Property, PropertyKind
 from kmodel.k8s.informers import Component, View
+from kmodel.k8s.leaderelection import MAX_REPLICAS
 from kmodel.k8s.objects import KINDS, GenericObject, ObjectMeta
 from kmodel.k8s.store import Request, Result
 
@@ -187,7 +191,10 @@ class Controller:
     - ``owns``: kinds kmodel does not model that this controller manages (its custom resources,
       and e.g. "Secret" if it creates them); objects of these kinds may appear in a scenario's
       objects and are stored as ``GenericObject``;
-    - ``replicas``: 1 (leader election among several replicas is not supported yet).
+    - ``replicas``: how many replicas run (default 1; at most 3). With more than one they are
+      processes ``<name>-1``, ``<name>-2``... that elect a leader through the Lease
+      ``kube-system/<name>``; only a replica that believes it leads reconciles. A scenario's
+      ``{controller: ..., replicas: N}`` overrides it.
 
     Override ``reconcile(view)``: a pure function of the view returning a list of requests
     (``kmodel.create``/``update``/``update_status``/``delete``), sent in order. It must not
@@ -222,6 +229,7 @@ class UserController(Component):
     name: str
     impl: Controller = attrs.field(eq=False, repr=False)
     kinds: frozenset[str] = frozenset()
+    replicas: int = 1  # > 1: leader-elected replica processes (kmodel.k8s.leaderelection.replicate)
 
     def watches(self, obj: Any) -> bool:  # type: ignore[override]
         return obj.KIND in self.kinds
@@ -255,9 +263,9 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def make_controller(impl: Controller) -> UserController:
+def make_controller(impl: Controller, replicas: int = 1) -> UserController:
     """The component for ``impl``; ``impl`` is validated by ``check_controller`` first."""
-    return UserController(impl.name, impl, frozenset(impl.watches))
+    return UserController(impl.name, impl, frozenset(impl.watches), replicas)
 
 
 def check_controller(impl: Any) -> str | None:
@@ -271,6 +279,9 @@ def check_controller(impl: Any) -> str | None:
             return f"{attr} must be a tuple of kind names, got {value!r}"
     if not impl.watches:
         return "watches must name at least one kind"
+    replicas = getattr(impl, "replicas", 1)
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or not 1 <= replicas <= MAX_REPLICAS:
+        return f"replicas must be an integer from 1 to {MAX_REPLICAS}, got {replicas!r}"
     for kind in impl.owns:
         if kind in KINDS:
             return f"owns {kind!r}, which kmodel models itself (list it in watches only)"
