@@ -35,6 +35,7 @@ class CheckResult:
     trace: Trace | None
     seconds: float
     found_steps: int  # length of the failing run before minimising
+    search_seconds: float = 0.0  # the random search alone: time to the first violation, or the whole budget
 
     @property
     def held(self) -> bool:
@@ -69,12 +70,13 @@ def check(
     t0 = time.perf_counter()
     progress = None if on_run is None else (lambda stats: on_run(stats.runs))
     outcome = check_model(model, seed_value=seed, examples=ex, steps=st, shrink=hypothesis_shrink, on_run=progress)
+    searched = time.perf_counter() - t0
     trace = None
     found = len(outcome.steps)
     if outcome.violation is not None:
         steps_min, violation = minimize(model, outcome.steps, outcome.violation)
         trace = Trace(__version__, sc.resolved, seed, tuple(steps_min), violation)
-    return CheckResult(sc, seed, ex, st, outcome, trace, time.perf_counter() - t0, found)
+    return CheckResult(sc, seed, ex, st, outcome, trace, time.perf_counter() - t0, found, searched)
 
 
 def trace_path(out_dir: Path, trace: Trace, scenario_name: str) -> Path:

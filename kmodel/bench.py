@@ -12,6 +12,10 @@ Figures:
 - ``explore_*``: a breadth-first search over the first 5,000 distinct states: distinct states
   per second.
 
+``run_suite`` (``kmodel bench --suite``) measures the checker over a suite of scenarios instead:
+time to first violation over several seeds, runs needed, and how close the minimised trace is to
+the explorer's shortest one (see ``suite_scenario``).
+
 Never use these as assertions in tests: timing depends on the machine; ratios measured in the
 same run are what to compare.
 """
@@ -134,4 +138,201 @@ def run_bench(
         "explore_distinct_states": explored.distinct,
         "explore_seconds": round(explore_s, 3),
         "explore_distinct_per_s": round(explored.distinct / explore_s) if explore_s > 0 else 0,
+    }
+
+
+# -- kmodel bench --suite ----------------------------------------------------------------------
+
+SUITE_EXPLORE_STATES = 50_000  # distinct states the bounded explore of a violated scenario may visit
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def suite_scenario(
+    scenario: str | Path | None,
+    *,
+    seeds: int = 5,
+    explore_states: int = SUITE_EXPLORE_STATES,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """One scenario's figures for ``kmodel bench --suite``.
+
+    ``check`` with the scenario's own budget for seeds 0..seeds-1: the verdict (seed 0's, the one
+    properties/expected.yaml records), and for a violation the time to the first violation (the
+    random search alone, ``CheckResult.search_seconds``; minimising is not included), the runs it
+    took, the run's length before and after minimising. Then, if seed 0 found a safety violation,
+    a breadth-first ``explore`` bounded by ``explore_states`` distinct states and by the shrunk
+    trace's length as depth: its shortest trace for the same invariant, and the ratio of the
+    shrunk length to it (1.0: the minimiser found a shortest trace). Liveness traces end in a
+    settle step that stands for many steps, so they get no ratio.
+    """
+    from kmodel.api import check, explore
+
+    say = progress or (lambda _text: None)
+    sc = load_scenario(scenario)
+    per_seed: list[dict[str, Any]] = []
+    for s in range(seeds):
+        say(f"{sc.name}: seed {s + 1}/{seeds}")
+        result = check(sc, seed=s)
+        o = result.outcome
+        v = None if result.trace is None else result.trace.violation
+        per_seed.append(
+            {
+                "seed": s,
+                "verdict": "held" if v is None else v.invariant,
+                "kind": None if v is None else v.kind,
+                "searchSeconds": round(result.search_seconds, 3),
+                "runs": o.first_failure_run if v is not None else o.runs,
+                "foundSteps": result.found_steps if v is not None else None,
+                "shrunkSteps": None if result.trace is None else len(result.trace.steps),
+            }
+        )
+    first = per_seed[0]
+    found = [p for p in per_seed if p["verdict"] != "held"]
+    times = [float(p["searchSeconds"]) for p in found]
+    median_time = _median(times)
+    median_runs = _median([float(p["runs"]) for p in found])
+    if median_runs is not None and median_runs.is_integer():
+        median_runs = int(median_runs)
+    entry: dict[str, Any] = {
+        "scenario": sc.name,
+        "verdict": first["verdict"],
+        "seeds": seeds,
+        "foundInSeeds": len(found),
+        "timeToViolation": None
+        if not found
+        else {"median": round(median_time or 0.0, 3), "worst": round(max(times), 3)},
+        "runsToViolation": None
+        if median_runs is None
+        else {"median": median_runs, "worst": max(p["runs"] for p in found)},
+        "shrunkSteps": first["shrunkSteps"],
+        "explore": None,
+        "shrunkOverShortest": None,
+        "perSeed": per_seed,
+    }
+    if first["verdict"] != "held" and first["kind"] == "always":
+        depth = int(first["shrunkSteps"])
+        say(f"{sc.name}: explore (≤{explore_states:,} states, depth ≤{depth})")
+        run = explore(sc, max_states=explore_states, max_depth=depth)
+        r = run.result
+        same = run.trace is not None and run.trace.violation.invariant == first["verdict"]
+        shortest = len(run.trace.steps) if same and run.trace is not None else None
+        entry["explore"] = {
+            "maxStates": explore_states,
+            "maxDepth": depth,
+            "verdict": r.verdict,
+            "invariant": None if run.trace is None else run.trace.violation.invariant,
+            "distinct": r.distinct,
+            "seconds": round(run.seconds, 3),
+            "shortestSteps": shortest,
+        }
+        if shortest:
+            entry["shrunkOverShortest"] = round(depth / shortest, 3)
+    return entry
+
+
+def suite_summary(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Across the suite: the median of the scenarios' median times to a first violation, the
+    worst single time, and the mean and max ratio of shrunk to shortest trace length."""
+    timed = [e for e in entries if e["timeToViolation"] is not None]
+    ratios = [e for e in entries if e["shrunkOverShortest"] is not None]
+    worst = max(timed, key=lambda e: (e["timeToViolation"]["worst"], e["scenario"]), default=None)
+    top = max(ratios, key=lambda e: (e["shrunkOverShortest"], e["scenario"]), default=None)
+    median = _median([e["timeToViolation"]["median"] for e in timed])
+    return {
+        "scenarios": len(entries),
+        "violated": sum(1 for e in entries if e["verdict"] != "held"),
+        "medianTimeToViolation": None if median is None else round(median, 3),
+        "worstTimeToViolation": None
+        if worst is None
+        else {"seconds": worst["timeToViolation"]["worst"], "scenario": worst["scenario"]},
+        "comparedWithExplore": len(ratios),
+        "meanShrunkOverShortest": round(sum(e["shrunkOverShortest"] for e in ratios) / len(ratios), 3)
+        if ratios
+        else None,
+        "maxShrunkOverShortest": None
+        if top is None
+        else {"ratio": top["shrunkOverShortest"], "scenario": top["scenario"]},
+    }
+
+
+def _cell(value: Any, unit: str = "") -> str:
+    return "—" if value is None else f"{value}{unit}"
+
+
+def render_suite_markdown(doc: dict[str, Any]) -> str:
+    """``benchmarks.md``: a table per scenario and the summary (not golden: wall-clock times)."""
+    s = doc["summary"]
+    lines = [
+        "# kmodel benchmark suite",
+        "",
+        f"Generated by `kmodel bench --suite` with {doc['seeds']} seeds per scenario "
+        f"(bounded explore: {doc['exploreStates']:,} states). Times are wall clock on the machine that ran it,",
+        "so this file is not a golden result; compare figures measured in the same run.",
+        "",
+        "## Summary",
+        "",
+        f"- scenarios: {s['scenarios']}, violated with seed 0: {s['violated']}",
+        f"- median time to first violation (median over seeds, then over scenarios): "
+        f"{_cell(s['medianTimeToViolation'], ' s')}",
+    ]
+    w = s["worstTimeToViolation"]
+    worst = "—" if w is None else f"{w['seconds']} s ({w['scenario']})"
+    lines.append(f"- worst time to first violation: {worst}")
+    m = s["maxShrunkOverShortest"]
+    top = "—" if m is None else f"{m['ratio']} ({m['scenario']})"
+    lines += [
+        f"- shrunk / shortest trace length over {s['comparedWithExplore']} safety violations: "
+        f"mean {_cell(s['meanShrunkOverShortest'])}, max {top}",
+        f"- total time: {doc['seconds']} s",
+        "",
+        "## Scenarios",
+        "",
+        "| scenario | verdict (seed 0) | found in seeds | time to violation, median / worst | runs, median | "
+        "shrunk steps | shortest (explore) | shrunk / shortest |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for e in doc["scenarios"]:
+        t = e["timeToViolation"]
+        runs = e["runsToViolation"]
+        ex = e["explore"]
+        if ex is None:
+            shortest = "—"
+        elif ex["shortestSteps"] is None:
+            shortest = f"none within bounds ({ex['verdict']}, {ex['distinct']:,} states)"
+        else:
+            shortest = f"{ex['shortestSteps']} ({ex['distinct']:,} states, {ex['seconds']} s)"
+        time_cell = "—" if t is None else f"{t['median']} s / {t['worst']} s"
+        lines.append(
+            f"| {e['scenario']} | {e['verdict']} | {e['foundInSeeds']}/{e['seeds']} | {time_cell} | "
+            f"{'—' if runs is None else runs['median']} | {_cell(e['shrunkSteps'])} | {shortest} | "
+            f"{_cell(e['shrunkOverShortest'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def run_suite(
+    scenarios: list[str | None],
+    *,
+    seeds: int = 5,
+    explore_states: int = SUITE_EXPLORE_STATES,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """``kmodel bench --suite``: ``suite_scenario`` for each scenario, and the summary."""
+    for path in scenarios:
+        load_scenario(path)  # validate every input before spending time on any
+    t0 = time.perf_counter()
+    entries = [suite_scenario(p, seeds=seeds, explore_states=explore_states, progress=progress) for p in scenarios]
+    return {
+        "seeds": seeds,
+        "exploreStates": explore_states,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "summary": suite_summary(entries),
+        "scenarios": entries,
     }

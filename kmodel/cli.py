@@ -47,6 +47,13 @@ EPILOG_REPORT = """examples:
 EPILOG_BENCH = """examples:
   kmodel bench                                    the built-in default scenario, 50 runs
   kmodel bench properties/scenarios/web-all-faults.yaml --examples 200 --json
+  kmodel bench --suite                            every scenario (built-in + properties/scenarios/*.yaml), 5 seeds
+  kmodel bench --suite a.yaml b.yaml --seeds 2 --out /tmp/bench
+
+--suite writes benchmarks.md and benchmarks.json under --out: per scenario the verdict, the time
+to the first violation (median and worst over seeds 0..N-1), the runs it took, the shrunk
+trace's length, and for safety violations a bounded explore's shortest trace and the ratio.
+Times are wall clock: these files are not golden results.
 """
 
 
@@ -126,10 +133,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     b = _subcommand(sub, "bench", "measure model and checker speed against a bare Hypothesis machine", EPILOG_BENCH)
-    b.add_argument("scenario", nargs="?", metavar="SCENARIO")
+    b.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario file(s); more than one only with --suite")
     b.add_argument("--examples", type=_positive, default=50)
     b.add_argument("--steps", type=_positive, default=50)
     b.add_argument("--json", action="store_true", help="print the figures as JSON")
+    b.add_argument(
+        "--suite",
+        action="store_true",
+        help="benchmark the checker over scenarios (default: built-in + properties/scenarios/*.yaml)",
+    )
+    b.add_argument("--seeds", type=_positive, default=5, help="--suite: seeds 0..N-1 per scenario (default 5)")
+    b.add_argument(
+        "--explore-states",
+        type=_positive,
+        default=50_000,
+        help="--suite: distinct states the bounded explore may visit (default 50000)",
+    )
+    b.add_argument("--out", default="reports", type=Path, help="--suite: where benchmarks.md/.json go (reports/)")
     return p
 
 
@@ -432,7 +452,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"\r\033[Kbench: {name}…", end="", file=sys.stderr, flush=True)
 
     tty = sys.stderr.isatty()
-    figures = run_bench(args.scenario, examples=args.examples, steps=args.steps, progress=phase if tty else None)
+    if args.suite:
+        return cmd_bench_suite(args, phase if tty else None)
+    if len(args.scenarios) > 1:
+        raise InputError("bench takes one scenario (several only with --suite)")
+    scenario = args.scenarios[0] if args.scenarios else None
+    figures = run_bench(scenario, examples=args.examples, steps=args.steps, progress=phase if tty else None)
     if tty:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
     if args.json:
@@ -441,6 +466,37 @@ def cmd_bench(args: argparse.Namespace) -> int:
         for k, v in figures.items():
             print(f"{k:<34} {v}")
     return 0
+
+
+def cmd_bench_suite(args: argparse.Namespace, phase: Any) -> int:
+    """``kmodel bench --suite``: figures per scenario into ``benchmarks.md`` and ``.json``."""
+    from kmodel.bench import render_suite_markdown, run_suite
+    from kmodel.yamlio import write_atomic
+
+    paths: list[str | None] = list(args.scenarios)
+    if not paths:
+        paths = [None, *(str(p) for p in sorted(Path("properties/scenarios").glob("*.yaml")))]
+    doc = run_suite(paths, seeds=args.seeds, explore_states=args.explore_states, progress=phase)
+    if phase is not None:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    out: Path = args.out
+    md, js = out / "benchmarks.md", out / "benchmarks.json"
+    write_atomic(js, json.dumps(doc, indent=2) + "\n")
+    write_atomic(md, render_suite_markdown(doc))
+    s = doc["summary"]
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        for e in doc["scenarios"]:
+            t = e["timeToViolation"]
+            when = "" if t is None else f", first violation in {t['median']}s median / {t['worst']}s worst"
+            print(f"{e['scenario']}: {e['verdict']} ({e['foundInSeeds']}/{e['seeds']} seeds{when})")
+        print(
+            f"suite: {s['scenarios']} scenarios, median time to violation {s['medianTimeToViolation']}s, "
+            f"mean shrunk/shortest {s['meanShrunkOverShortest']}"
+        )
+    print(f"  benchmarks: {md} (and {js.name})")
+    return EXIT_HELD
 
 
 if __name__ == "__main__":  # pragma: no cover

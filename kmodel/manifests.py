@@ -137,14 +137,22 @@ def parse_object(doc: Any, custom_kinds: Collection[str] = ()) -> Any:
 def parse_generic(f: Fields) -> GenericObject:
     """An object of a kind a user controller owns (``Controller.owns``): apiVersion, kind,
     metadata (namespaced; defaults as for built-in kinds), and free-form ``spec`` and
-    ``status`` mappings. Other top-level fields are errors, so a typo is not silently dropped."""
-    f.only(("apiVersion", "kind", "metadata", "spec", "status"))
+    ``status`` mappings. A ConfigMap's or Secret's top-level ``data`` goes in ``spec.data`` (where
+    ``GenericObject`` keeps other top-level fields). Other top-level fields are errors, so a typo
+    is not silently dropped."""
+    data_kind = f.raw("kind") in ("ConfigMap", "Secret")
+    f.only(("apiVersion", "kind", "metadata", "spec", "status", *(("data",) if data_kind else ())))
     api_version = f.str("apiVersion")
     if not api_version:
         raise f.error("apiVersion", "must not be empty")
     meta = parse_meta(f)
     try:
-        return GenericObject(api_version, f.str("kind"), meta, f.map("spec").data, f.map("status").data)
+        spec = dict(f.map("spec").data)
+        if data_kind and f.raw("data") is not None:
+            if "data" in spec:
+                raise f.error("data", "given twice (top-level and in spec)")
+            spec["data"] = f.map("data").data
+        return GenericObject(api_version, f.str("kind"), meta, spec, f.map("status").data)
     except TypeError as err:
         raise f.error(None, str(err)) from None
 

@@ -30,6 +30,16 @@
   pending graceful deletion wins and finalizers are not touched. Not modelled: a pod whose
   finalizers are emptied after its grace-0 delete (upstream's pod ``ShouldDeleteDuringUpdate``);
   nothing in kmodel puts GC finalizers on pods.
+- An ``update``/``update_status`` without a resourceVersion (``precondition_rv`` None) is an
+  "unconditional update" (``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go:
+  Update``: ``doUnconditionalUpdate := newResourceVersion == 0 &&
+  e.UpdateStrategy.AllowUnconditionalUpdate()``): it overwrites whatever is stored. Of the kinds
+  stored as ``GenericObject`` only ConfigMap and Secret allow it (``pkg/registry/core/configmap/
+  strategy.go`` and ``secret/strategy.go: AllowUnconditionalUpdate`` true); a custom resource
+  does not (``staging/src/k8s.io/apiextensions-apiserver/pkg/registry/customresource/
+  strategy.go: AllowUnconditionalUpdate`` false), so there it fails with Invalid
+  ("metadata.resourceVersion: must be specified for an update"). kmodel's built-in kinds keep
+  unconditional updates (the model's own components and user ops send them on purpose).
 - ``patch`` applies a ``MetaPatch`` to the *current* object (a server-side strategic-merge or
   JSON-merge patch of ``metadata``: no resourceVersion precondition, optional uid precondition);
   the garbage collector removes ownerReferences and finalizers this way. ``get`` is a live read
@@ -59,6 +69,7 @@ from kmodel.core.fmap import FMap
 from kmodel.k8s.objects import (
     TAINT_NOT_READY,
     TAINT_UNREACHABLE,
+    GenericObject,
     Key,
     Pod,
     PodDisruptionBudget,
@@ -72,6 +83,8 @@ Propagation = Literal["Background", "Foreground", "Orphan"]
 PROPAGATION_POLICIES: tuple[Propagation, ...] = ("Background", "Foreground", "Orphan")
 FINALIZER_ORPHAN = "orphan"  # metav1.FinalizerOrphanDependents
 FINALIZER_FOREGROUND = "foregroundDeletion"  # metav1.FinalizerDeleteDependents
+# GenericObject kinds whose registry strategy has AllowUnconditionalUpdate() true (see above).
+UNCONDITIONAL_UPDATE_KINDS = frozenset({"ConfigMap", "Secret"})
 
 
 @attrs.frozen(cache_hash=True)
@@ -230,6 +243,13 @@ class Store:
             return self._bind(current, req, now)
         if req.verb == "evict":
             return self._evict(current, req, now)
+        if (
+            req.precondition_rv is None
+            and req.verb in ("update", "update_status")
+            and isinstance(current, GenericObject)
+            and current.kind not in UNCONDITIONAL_UPDATE_KINDS
+        ):
+            return self, Result(False, "Invalid", "metadata.resourceVersion: must be specified for an update")
         if req.precondition_rv is not None and current.meta.resource_version != req.precondition_rv:
             return self, Result(
                 False,

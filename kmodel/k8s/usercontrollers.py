@@ -17,7 +17,8 @@ from the listers' cache and writes through the clientset). Simplifications, and 
 - ``update``/``update_status`` carry the resourceVersion of the object as read, as a client-go
   ``Update`` does (the object's ``metadata.resourceVersion``): a write based on a stale read
   gets 409 Conflict (``staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go:
-  GuaranteedUpdate``). ``delete`` has no precondition unless ``uid=`` is given, as
+  GuaranteedUpdate``); ``update(obj, precondition=False)`` sends none (an unconditional update,
+  see ``update``). ``delete`` has no precondition unless ``uid=`` is given, as
   ``DeleteOptions.Preconditions`` (``staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/types.go:
   Preconditions``, checked by ``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/
   store.go: Delete`` → 409 Conflict on a uid mismatch).
@@ -136,15 +137,27 @@ def create(obj: Any) -> Request:
     return Request("create", obj.key, obj)
 
 
-def update(obj: Any) -> Request:
+def update(obj: Any, precondition: bool = True) -> Request:
     """PUT ``obj`` (everything but ``status``) with its resourceVersion as read: Conflict if the
-    object changed since (an object built from scratch, with resourceVersion 0, has none)."""
-    return Request("update", obj.key, obj, precondition_rv=obj.meta.resource_version or None)
+    object changed since.
+
+    ``precondition=False`` sends it with an empty resourceVersion: an "unconditional update"
+    (``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Update``,
+    ``doUnconditionalUpdate``), which the API server accepts whatever is stored now, so a write
+    built from a stale read silently reverts other writers' changes (a lost update). Upstream
+    allows it only for kinds whose strategy says ``AllowUnconditionalUpdate()`` (ConfigMap,
+    Secret; not custom resources, which get Invalid: see ``kmodel.k8s.store``). An object built
+    from scratch (resourceVersion 0) is sent without one too, as client-go would.
+    """
+    rv = obj.meta.resource_version if precondition else 0
+    return Request("update", obj.key, obj, precondition_rv=rv or None)
 
 
-def update_status(obj: Any) -> Request:
-    """PUT ``obj``'s ``status`` (the ``/status`` subresource), with its resourceVersion as read."""
-    return Request("update_status", obj.key, obj, precondition_rv=obj.meta.resource_version or None)
+def update_status(obj: Any, precondition: bool = True) -> Request:
+    """PUT ``obj``'s ``status`` (the ``/status`` subresource), with its resourceVersion as read
+    (``precondition=False``: without, as ``update``)."""
+    rv = obj.meta.resource_version if precondition else 0
+    return Request("update_status", obj.key, obj, precondition_rv=rv or None)
 
 
 def delete(kind: str, namespace: str, name: str, uid: str | None = None) -> Request:
