@@ -522,7 +522,17 @@ class ClusterModel:
     ) -> ClusterState | None:
         """One reconcile. ``cut_after``: the component crashes after that many writes (they
         are applied; the rest are not) and restarts. ``lose``: (index, "request"|"response")
-        — that request never arrives, or arrives and its response is lost."""
+        — that request never arrives, or arrives and its response is lost.
+
+        Batches (``Request.batch``): the requests of one reconcile are applied in order, but once
+        a request with a batch number fails (for any reason, a lost request or response
+        included), every later request whose batch number is greater is not sent and the
+        component gets ``Result(False, "Skipped")`` for it through ``on_result``. This is how a
+        component that, upstream, waits for a batch before sending the next one
+        (``slowStartBatch`` in ``pkg/controller/replicaset/replica_set.go``) says "stop after
+        this failed" while still returning its requests up front. Requests without a batch
+        number are always sent. A ``lose`` aimed at a request that is skipped is not enabled
+        (the fault would change nothing)."""
         cs = state.components.get(name)
         if cs is None or not cs.up or self._halted(state, name):
             return None
@@ -543,11 +553,20 @@ class ClusterModel:
         cut = self._cut_off(state, name)
         store = state.store
         monitor = state.monitor
+        failed_batch: int | None = None  # the lowest batch number that failed so far
         for i, req in enumerate(reqs):
             if cut_after is not None and i >= cut_after:
                 if log is not None:
                     log.append(f"{name}: crashed before sending {req}")
                 break
+            if failed_batch is not None and req.batch is not None and req.batch > failed_batch:
+                if lose is not None and lose[0] == i:
+                    return None
+                res = Result(False, "Skipped", f"not sent: a request of batch {failed_batch} failed")
+                local = comp.on_result(local, req, res, view)
+                if log is not None:
+                    log.append(f"{name}: skips {req} (batch {failed_batch} failed)")
+                continue
             if cut or (lose is not None and lose == (i, "request")):
                 res = Result(False, "NetworkError", "the request never reached the API server")
             elif (
@@ -566,8 +585,10 @@ class ClusterModel:
                     if log is not None:
                         log.append(f"{name}: {req} → {applied}, but the response was lost")
                     res = Result(False, "NetworkError", "the response was lost")
+                    failed_batch = _failed_batch(failed_batch, req, res)
                     local = comp.on_result(local, req, res, view)
                     continue
+            failed_batch = _failed_batch(failed_batch, req, res)
             local = comp.on_result(local, req, res, view)
             if log is not None:
                 log.append(f"{name}: {_fmt_result(req, res)}")
@@ -1117,6 +1138,13 @@ def _time_abstraction(config: ClusterConfig) -> TimeAbstraction:
     faults = dict(config.faults)
     widen = 2 * faults.get("clockSkew", 0) + faults.get("watchDelay", 0)
     return time_abstraction([d + widen for d in durations], periods)
+
+
+def _failed_batch(failed: int | None, req: Request, res: Result) -> int | None:
+    """The lowest failed batch number after ``req`` got ``res`` (see ``ClusterModel._reconcile``)."""
+    if res.ok or req.batch is None or (failed is not None and failed <= req.batch):
+        return failed
+    return req.batch
 
 
 def _fmt_key(key: Key) -> str:

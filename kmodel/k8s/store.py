@@ -42,8 +42,16 @@
   unconditional updates (the model's own components and user ops send them on purpose).
 - ``patch`` applies a ``MetaPatch`` to the *current* object (a server-side strategic-merge or
   JSON-merge patch of ``metadata``: no resourceVersion precondition, optional uid precondition);
-  the garbage collector removes ownerReferences and finalizers this way. ``get`` is a live read
-  (``Result.obj`` is the stored object; NotFound otherwise); it changes nothing.
+  the garbage collector removes ownerReferences and finalizers this way, and controllers adopt
+  an orphan by adding their controllerRef (``pkg/controller/controller_ref_manager.go:
+  AdoptPod``); a second controller reference is rejected as Invalid, as
+  ``ValidateOwnerReferences`` does ("Only one reference can have Controller set to true").
+  ``get`` is a live read (``Result.obj`` is the stored object; NotFound otherwise); it changes
+  nothing. A ``get`` with ``precondition_uid`` fails with Conflict when the object now has
+  another uid, and with ``recheck_deletion`` fails with Conflict when the object is being
+  deleted: the checks ``RecheckDeletionTimestamp`` and a controller's ``canAdopt`` make on the
+  fresh object (``pkg/controller/replicaset/replica_set.go: claimPods``), done by the store so
+  that they are a failed request a batch can stop on (nothing interleaves within one request).
 - ``bind`` is ``pods/binding`` (``pkg/registry/core/pod/storage/storage.go: BindingREST.assignPod``):
   it fails if the pod is gone, being deleted, or already assigned.
 - ``evict`` is ``pods/eviction`` (``pkg/registry/core/pod/storage/eviction.go: EvictionREST.Create``),
@@ -71,6 +79,7 @@ from kmodel.k8s.objects import (
     TAINT_UNREACHABLE,
     GenericObject,
     Key,
+    OwnerReference,
     Pod,
     PodDisruptionBudget,
     Toleration,
@@ -118,6 +127,13 @@ class Request:
     # stamped by the cluster on writes of HA replicas' controllers (kmodel.k8s.leaderelection).
     # Not an upstream API field: upstream has no fencing.
     fence: int | None = None
+    # Slow-start batching (kmodel, not an API field; see ``ClusterModel._reconcile``): once a
+    # request with a batch number fails, every later request of the same reconcile with a
+    # greater batch number is not sent; the component gets a "Skipped" result for it. None: an
+    # independent request, always sent. Mirrors ``slowStartBatch``
+    # (``pkg/controller/replicaset/replica_set.go``).
+    batch: int | None = None
+    recheck_deletion: bool = False  # get only: fail if the object is being deleted
 
     def __str__(self) -> str:
         kind, ns, name = self.key
@@ -141,9 +157,14 @@ class MetaPatch:
 
     remove_owner_uids: tuple[str, ...] = ()
     remove_finalizers: tuple[str, ...] = ()
+    # AdoptPod's patch: ``{"metadata":{"ownerReferences":[{...,"controller":true,
+    # "blockOwnerDeletion":true}],"uid":"<pod uid>"}}`` (the pod uid is the request's
+    # ``precondition_uid``); merged by uid (strategic merge on ``ownerReferences``)
+    add_owner: OwnerReference | None = None
 
     def __str__(self) -> str:
-        parts = [f"remove ownerReference {u}" for u in self.remove_owner_uids]
+        parts = [f"add controllerRef {self.add_owner.kind}/{self.add_owner.name}"] if self.add_owner else []
+        parts += [f"remove ownerReference {u}" for u in self.remove_owner_uids]
         parts += [f"remove finalizer {f}" for f in self.remove_finalizers]
         return ", ".join(parts)
 
@@ -233,10 +254,16 @@ class Store:
         current = self.objects.get(req.key)
         if current is None:
             return self, Result(False, "NotFound", f"{req.key[0]} {req.key[2]!r} not found")
-        if req.verb == "get":
-            return self, Result(True, obj=current)
         if req.precondition_uid is not None and current.meta.uid != req.precondition_uid:
+            if req.verb == "get":
+                gone = f"got uid {current.meta.uid}, wanted {req.precondition_uid} (the original is gone)"
+                return self, Result(False, "Conflict", gone)
             return self, Result(False, "Conflict", "uid precondition failed")
+        if req.verb == "get":
+            if req.recheck_deletion and current.meta.deletion_timestamp is not None:
+                when = current.meta.deletion_timestamp
+                return self, Result(False, "Conflict", f"{req.key[1]}/{req.key[2]} has just been deleted at {when}")
+            return self, Result(True, obj=current)
         if req.verb == "patch":
             return self._patch(current, req.obj, now)
         if req.verb == "bind":
@@ -327,6 +354,19 @@ class Store:
         non-pod removes it (``Update``: ``ShouldDeleteDuringUpdate``), as ``_update`` does."""
         meta = current.meta
         refs = tuple(r for r in meta.owner_references if r.uid not in patch.remove_owner_uids)
+        add = patch.add_owner
+        if add is not None:
+            ctrl = meta.controller_ref()
+            if add.controller and ctrl is not None and ctrl.uid != add.uid:
+                return self, Result(
+                    False,
+                    "Invalid",
+                    f"metadata.ownerReferences: Only one reference can have Controller set to true. "
+                    f'Found "true" in references for {ctrl.kind}/{ctrl.name} and {add.kind}/{add.name}',
+                )
+            refs = tuple(add if r.uid == add.uid else r for r in refs)
+            if add not in refs:
+                refs = (*refs, add)
         finalizers = tuple(f for f in meta.finalizers if f not in patch.remove_finalizers)
         if refs == meta.owner_references and finalizers == meta.finalizers:
             return self, Result(True, obj=current)

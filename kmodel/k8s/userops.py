@@ -20,6 +20,7 @@ Scenario syntax::
       - {op: setLoad, target: Deployment/web, cpu: [300m, 900m]} # the workload's CPU demand (first: initial)
       - {op: drain, target: Node/node-1}                         # kubectl drain --ignore-daemonsets
       - {op: recreate, target: Database/db, times: 1}            # kubectl delete + apply (owned kinds; times: per run)
+      - {op: relabel, target: ReplicaSet/web, labels: {app: debug}, times: 1}  # kubectl label pod --overwrite
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 import attrs
 
+from kmodel.core.fmap import FMap
 from kmodel.core.model import ActionSpec, Scalar
 from kmodel.errors import InputError
 from kmodel.fields import Fields
@@ -395,6 +397,72 @@ def _recreate(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: in
     return store, f"user deletes and re-creates {op.target_name}: {_fmt(None, res)}{uid}"
 
 
+# -- relabel (kubectl label pod <one of the target's pods> k=v --overwrite) -------------------
+
+
+def _parse_relabel(f: Fields, target: Key) -> UserOp:
+    """``labels``: a mapping of label keys to new values; a null value removes the label
+    (``kubectl label pod p app-``). Kept as kubectl's own ``k=v`` / ``k-`` arguments."""
+    sub = f.map("labels", required=True)
+    if not sub.data:
+        raise f.error("labels", "expected at least one label (key: value, or key: null to remove it)")
+    changes = []
+    for k in sorted(sub.data):
+        v = sub.data[k]
+        if not k or any(c.isspace() or c in "=," for c in k) or k.endswith("-"):
+            raise sub.error(k, "not a valid label key")
+        if v is None:
+            changes.append(f"{k}-")
+        elif isinstance(v, str) and not any(c.isspace() or c in "=," for c in v):
+            changes.append(f"{k}={v}")
+        else:
+            raise sub.error(k, "expected a label value (a string without spaces) or null to remove the label")
+    times = f.int("times", 1, minimum=1, maximum=MAX_TIMES)
+    return UserOp(
+        "relabel", target, (("index", tuple(range(POD_SLOTS))), ("labels", tuple(changes)), ("times", (times,)))
+    )
+
+
+def _relabel_specs(op: UserOp) -> list[ActionSpec]:
+    """One step per pod slot; ``labels`` and ``times`` are settings of the op, not arguments."""
+    params = tuple((k, v) for k, v in op.params if k not in ("labels", "times"))
+    return [ActionSpec(op.op, "user", (("target", (op.target_name,)), *params))]
+
+
+def relabelled(labels: Any, changes: tuple[Scalar, ...]) -> dict[str, str]:
+    """``labels`` after kubectl's ``k=v`` (set, ``--overwrite``) and ``k-`` (remove) arguments."""
+    out = dict(labels.items())
+    for change in changes:
+        text = str(change)
+        if text.endswith("-") and "=" not in text:
+            out.pop(text[:-1], None)
+        else:
+            k, _, v = text.partition("=")
+            out[k] = v
+    return out
+
+
+def _relabel(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
+    """``kubectl label pod <pod> k=v --overwrite`` on the ``index``-th pod (by name) the target
+    controls and that is not being deleted: a patch of ``metadata.labels``, so no
+    resourceVersion precondition. A pod whose labels no longer match its ReplicaSet's selector
+    is released by the controller (``ReleasePod``) and replaced. Enabled only when the labels
+    change; ``times`` (default 1) bounds it per run, as each release makes another pod to
+    relabel."""
+    pods = owned_pods(store, op.target)
+    if not pods:
+        return None
+    pod = pods[args["index"] % len(pods)]
+    labels = relabelled(pod.meta.labels, dict(op.params)["labels"])
+    if labels == dict(pod.meta.labels.items()):
+        return None
+    new = attrs.evolve(pod, meta=attrs.evolve(pod.meta, labels=FMap(labels)))
+    req = Request("update", pod.key, new, precondition_uid=pod.meta.uid)
+    store, res = store.apply(req, now, api)
+    what = " ".join(str(c) for c in dict(op.params)["labels"])
+    return store, f"user labels pod {pod.meta.name} {what}: {_fmt(req, res)}"
+
+
 def _one(op: UserOp) -> list[ActionSpec]:
     return [ActionSpec(op.op, "user", (("target", (op.target_name,)), *op.params))]
 
@@ -420,6 +488,7 @@ REGISTRY: dict[str, UserOpType] = {
     "setLoad": UserOpType(("Deployment", "ReplicaSet", "StatefulSet"), _parse_load, _one, _set_load, ("cpu",)),
     "drain": UserOpType(("Node",), _parse_target_only, _one, _drain),
     "recreate": UserOpType((OWNED,), _parse_recreate, _budgeted_specs, _recreate, optional=("times",)),
+    "relabel": UserOpType(("ReplicaSet",), _parse_relabel, _relabel_specs, _relabel, ("labels",), ("times",)),
 }
 VERBS: dict[str, str] = {"uncordon": "cordon"}  # action op → registry entry, where they differ
 

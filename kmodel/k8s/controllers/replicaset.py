@@ -10,21 +10,50 @@ Mirrors ``pkg/controller/replicaset/replica_set.go``:
   ``SatisfiedExpectations`` (``pkg/controller/controller_utils.go``: no record, or ``add <= 0 &&
   del <= 0``, or older than ``ExpectationsTimeout`` = 5 min) and the RS is not being deleted; it
   then writes status (``updateReplicaSetStatus``) when it changed.
-- ``manageReplicas``: ``diff = len(activePods) - spec.replicas`` capped at ``BurstReplicas``
-  (500). Too few: ``ExpectCreations(diff)`` then create. Too many: ``getPodsToDelete`` ranks
-  pods (``ActivePodsWithRanks``) and ``ExpectDeletions`` with their keys (UID-tracking
-  expectations: each pod counts once), then delete by name without preconditions
-  (``controller_utils.go: RealPodControl.DeletePod``). A failed create or delete lowers the
-  expectations (``CreationObserved`` / ``DeletionObserved``).
+- ``claimPods`` (``syncReplicaSet`` → ``pkg/controller/controller_ref_manager.go:
+  PodControllerRefManager.ClaimPods`` / ``claimObject``), over the active pods of the RS's
+  namespace: a pod controlled by another owner is ignored; one it controls is claimed if the
+  selector matches, else released (``ReleasePod``: a patch deleting its ownerReference, with the
+  pod's uid) unless the RS is being deleted; an orphan (no controllerRef) that matches, is not
+  being deleted, and whose RS is not being deleted, is adopted (``AdoptPod``: a patch adding a
+  controllerRef with ``blockOwnerDeletion``, with the pod's uid) and claimed. Before the first
+  adoption ``canAdopt`` re-reads the RS with a live GET (``RecheckDeletionTimestamp``; the uid
+  must be the cached one and the RS not being deleted: kubernetes#42639). Any failed claim makes
+  ``syncReplicaSet`` return its error before ``manageReplicas`` and the status update, and the
+  key is requeued.
+- ``manageReplicas``: ``diff = len(claimedPods) - spec.replicas`` capped at ``BurstReplicas``
+  (500). Too few: ``ExpectCreations(diff)`` then create in ``slowStartBatch`` batches of 1, 2,
+  4, … (``SlowStartInitialBatchSize`` = 1, ``pkg/controller/controller_utils.go``); after a batch
+  with a failed create the remaining batches are not sent, and expectations are lowered by one
+  for each create that failed or was skipped (``CreationObserved`` per skipped pod). Too many:
+  ``getPodsToDelete`` ranks pods (``ActivePodsWithRanks``) and ``ExpectDeletions`` with their
+  keys (UID-tracking expectations: each pod counts once), then delete by name without
+  preconditions (``controller_utils.go: RealPodControl.DeletePod``), all at once. A failed
+  delete lowers the expectations (``DeletionObserved``).
+- ``addPod`` of an orphan enqueues every ReplicaSet of its namespace whose selector matches it
+  (``getPodReplicaSets``), without observing a creation; ``updatePod`` enqueues the old
+  controller when the controllerRef changed (a released pod) and, for an orphan whose labels
+  or controllerRef changed, every matching ReplicaSet.
+
+How a sync maps onto one kmodel reconcile: the requests are returned up front and applied in
+order; ``Request.batch`` numbers let the cluster stop after a failed batch
+(``ClusterModel._reconcile``). The GET of ``canAdopt`` is batch 0, the adopt and release patches
+batch 1, the slow-start create batches 2, 3, 4, …, and the deletes and the status update batch 2:
+a failed claim skips everything after it (the sync returned), a failed create skips the later
+create batches but not the status update (``syncReplicaSet`` writes status whatever
+``manageReplicas`` returned).
 
 Nothing re-syncs a ReplicaSet when its expectations expire: as upstream, the next event for it
 or its pods does, or the informer resync (every 12–24 h, ``--min-resync-period``), which kmodel
 does not model; a ReplicaSet left waiting on expectations is a ReplicasConverge failure.
 
-Simplifications: all creates of one sync are sent in one step rather than in
-``slowStartBatch`` batches of 1, 2, 4… (a failed create lowers expectations either way; batch
-cut-off after the first failure is not modelled); orphan adoption/release is not modelled yet
-(pods are only counted through their controllerRef); no deletion-cost or log-scale ranking.
+Simplifications: the canAdopt GET failing skips the release patches too (upstream only the
+adoptions fail; a RS whose live copy is being deleted would release nothing on its next sync
+anyway); a claim that fails with NotFound (the pod is gone) stops the sync where upstream ignores
+it (the next sync, queued by the failure, no longer sees the pod once the deletion is delivered);
+the ``NamespaceTerminating`` exemption of ``slowStartBatch``'s create function is not modelled
+(kmodel has no namespaces to delete); no deletion-cost or log-scale ranking and no
+``getIndirectlyRelatedPods`` co-location rank.
 
 Variant ``replicaSetExpectations: false`` drops expectations entirely, so the controller trusts
 its lagging cache — the bug expectations exist to prevent.
@@ -56,9 +85,13 @@ from kmodel.k8s.objects import (
     ReplicaSet,
     condition,
 )
-from kmodel.k8s.store import Event, Request, Result
+from kmodel.k8s.store import Event, MetaPatch, Request, Result
 
 BURST_REPLICAS = 500
+SLOW_START_INITIAL_BATCH_SIZE = 1  # pkg/controller/controller_utils.go: SlowStartInitialBatchSize
+BATCH_RECHECK = 0  # canAdopt's live GET of the ReplicaSet
+BATCH_CLAIM = 1  # AdoptPod / ReleasePod patches
+BATCH_MANAGE = 2  # the first slow-start create batch; the deletes and the status update
 EXPECTATIONS_TIMEOUT = 300  # seconds: ExpectationsTimeout = 5 * time.Minute
 NAME = "replicaset-controller"
 
@@ -110,6 +143,70 @@ def owned_active_pods(rs: ReplicaSet, pods: Any) -> list[Pod]:
     return out
 
 
+@attrs.frozen
+class Claim:
+    """What ``ClaimPods`` decides for one ReplicaSet: the pods it now owns (adopted ones
+    included), the orphans to adopt and the pods to release, each by pod name."""
+
+    claimed: tuple[Pod, ...]
+    adopt: tuple[Pod, ...]
+    release: tuple[Pod, ...]
+
+
+def claim_pods(rs: ReplicaSet, pods: Any) -> Claim:
+    """``PodControllerRefManager.ClaimPods`` / ``claimObject``
+    (``pkg/controller/controller_ref_manager.go``) over the active pods (``FilterActivePods``)
+    of the RS's namespace, in name order. Adoptions are counted as claimed, as upstream counts a
+    successful one (a failed one stops the sync before anything reads the count)."""
+    claimed: list[Pod] = []
+    adopt: list[Pod] = []
+    release: list[Pod] = []
+    deleting = rs.meta.deletion_timestamp is not None
+    for p in sorted(pods, key=lambda p: (p.meta.name, p.meta.uid)):
+        if p.meta.namespace != rs.meta.namespace or not p.is_active():
+            continue
+        match = rs.spec.selector.matches(p.meta.labels)
+        ref = p.meta.controller_ref()
+        if ref is not None:
+            if ref.uid != rs.meta.uid:
+                continue  # owned by someone else: ignore
+            if match:
+                claimed.append(p)  # ours, and still ours while being deleted
+            elif not deleting:
+                release.append(p)
+            continue
+        if deleting or not match or p.meta.deletion_timestamp is not None:
+            continue
+        adopt.append(p)
+        claimed.append(p)
+    return Claim(tuple(claimed), tuple(adopt), tuple(release))
+
+
+def controller_ref(rs: ReplicaSet) -> OwnerReference:
+    """``metav1.NewControllerRef``: controller and blockOwnerDeletion set."""
+    return OwnerReference(
+        api_version="apps/v1",
+        kind="ReplicaSet",
+        name=rs.meta.name,
+        uid=rs.meta.uid,
+        controller=True,
+        block_owner_deletion=True,
+    )
+
+
+def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH_SIZE) -> list[int]:
+    """The batch sizes ``slowStartBatch(count, initial, fn)`` uses when every call succeeds:
+    ``initial``, then doubling, the last one trimmed to what remains (10 → 1, 2, 4, 3)."""
+    sizes = []
+    remaining = count
+    size = min(remaining, initial)
+    while size > 0:
+        sizes.append(size)
+        remaining -= size
+        size = min(2 * size, remaining)
+    return sizes
+
+
 def deletion_rank(pod: Pod) -> tuple[Any, ...]:
     """Sort key for ``ActivePodsWithRanks.Less`` (first = deleted first), the rules that apply:
     unassigned before assigned; Pending < Unknown < Running; not ready before ready; ready for
@@ -154,7 +251,22 @@ class ReplicaSetController(Component):
         if isinstance(obj, ReplicaSet):
             return _enqueue(local, (obj.meta.namespace, obj.meta.name))
         rs_key = owner_key(obj)
+        if event.type == "MODIFIED" and old is not None:
+            old_key = owner_key(old)
+            if old_key is not None and old_key != rs_key:
+                local = _enqueue(local, old_key)  # updatePod: the controllerRef changed (released)
         if rs_key is None:
+            if obj.meta.controller_ref() is None and event.type != "DELETED":
+                changed = (
+                    event.type == "ADDED"
+                    or old is None
+                    or old.meta.labels != obj.meta.labels
+                    or old.meta.controller_ref() is not None
+                )
+                if changed:  # an orphan: every matching ReplicaSet may want to adopt it
+                    for rs in view.list("ReplicaSet"):
+                        if rs.meta.namespace == obj.meta.namespace and rs.spec.selector.matches(obj.meta.labels):
+                            local = _enqueue(local, (rs.meta.namespace, rs.meta.name))
             return local
         if event.type == "ADDED":
             if obj.meta.deletion_timestamp is not None:
@@ -198,15 +310,18 @@ class ReplicaSetController(Component):
         rs = view.get(("ReplicaSet", *rs_key))
         if rs is None:
             return attrs.evolve(local, expectations=local.expectations.delete(rs_key)), []
-        pods = owned_active_pods(rs, view.list("Pod"))
-        requests: list[Request] = []
+        claim = claim_pods(rs, view.list("Pod"))
+        pods = list(claim.claimed)
+        requests = self._claim_requests(rs, rs_key, claim)
+        manage: list[Request] = []
         if self._satisfied(local, rs_key, view.now) and rs.meta.deletion_timestamp is None:
-            local, requests = self._manage_replicas(local, rs, rs_key, pods, view.now)
+            local, manage = self._manage_replicas(local, rs, rs_key, pods, view.now)
+            requests.extend(manage)
         status = calculate_status(rs, pods)
         if self.trust_status:
             # the variant records what it believes exists, counting its own writes
-            made = sum(1 for r in requests if r.verb == "create") - sum(1 for r in requests if r.verb == "delete")
-            status = attrs.evolve(status, replicas=max(rs.status.replicas, 0) + made if requests else len(pods))
+            made = sum(1 for r in manage if r.verb == "create") - sum(1 for r in manage if r.verb == "delete")
+            status = attrs.evolve(status, replicas=max(rs.status.replicas, 0) + made if manage else len(pods))
         if status != rs.status:
             requests.append(
                 Request(
@@ -215,9 +330,41 @@ class ReplicaSetController(Component):
                     attrs.evolve(rs, status=status),
                     precondition_rv=rs.meta.resource_version,
                     tag=("rs-status", rs_key),
+                    batch=BATCH_MANAGE,
                 )
             )
         return local, requests
+
+    def _claim_requests(self, rs: ReplicaSet, rs_key: RSKey, claim: Claim) -> list[Request]:
+        """The requests of ``ClaimPods``: ``canAdopt``'s live GET (only when something is to be
+        adopted), then one patch per pod to adopt or release, by pod name."""
+        reqs: list[Request] = []
+        if claim.adopt:
+            reqs.append(
+                Request(
+                    "get",
+                    rs.key,
+                    precondition_uid=rs.meta.uid,
+                    recheck_deletion=True,
+                    tag=("rs-recheck", rs_key),
+                    batch=BATCH_RECHECK,
+                )
+            )
+        ref = controller_ref(rs)
+        patches = [(p, MetaPatch(add_owner=ref), "rs-adopt") for p in claim.adopt]
+        patches += [(p, MetaPatch(remove_owner_uids=(rs.meta.uid,)), "rs-release") for p in claim.release]
+        for pod, patch, tag in sorted(patches, key=lambda t: t[0].meta.name):
+            reqs.append(
+                Request(
+                    "patch",
+                    pod.key,
+                    patch,
+                    precondition_uid=pod.meta.uid,
+                    tag=(tag, rs_key, pod_key(pod)),
+                    batch=BATCH_CLAIM,
+                )
+            )
+        return reqs
 
     def _manage_replicas(
         self, local: RSLocal, rs: ReplicaSet, rs_key: RSKey, pods: list[Pod], now: int
@@ -229,14 +376,17 @@ class ReplicaSetController(Component):
             if self.expectations:
                 exp = Expectation(add=n, dels=(), timestamp=now)
                 local = attrs.evolve(local, expectations=local.expectations.set(rs_key, exp))
+            template = pod_from_template(rs)
             reqs = [
                 Request(
                     "create",
                     ("Pod", rs.meta.namespace, ""),
-                    pod_from_template(rs),
+                    template,
                     tag=("rs-create", rs_key, rs.spec.replicas),
+                    batch=BATCH_MANAGE + b,
                 )
-                for _ in range(n)
+                for b, size in enumerate(slow_start_batches(n))
+                for _ in range(size)
             ]
             return local, reqs
         if diff > 0:
@@ -245,16 +395,23 @@ class ReplicaSetController(Component):
             if self.expectations:
                 exp = Expectation(add=0, dels=tuple(sorted(pod_key(p) for p in victims)), timestamp=now)
                 local = attrs.evolve(local, expectations=local.expectations.set(rs_key, exp))
-            reqs = [Request("delete", p.key, tag=("rs-delete", rs_key, pod_key(p))) for p in victims]
+            reqs = [
+                Request("delete", p.key, tag=("rs-delete", rs_key, pod_key(p)), batch=BATCH_MANAGE) for p in victims
+            ]
             return local, reqs
         return local, []
 
     def on_result(self, local: RSLocal, req: Request, result: Result, view: View) -> RSLocal:
-        if result.ok or not self.expectations:
-            if not result.ok and req.tag and req.tag[0] == "rs-status":
-                return _enqueue(local, req.tag[1])
+        """A failed (or skipped) request requeues the ReplicaSet (the sync returned an error:
+        ``AddRateLimited``); a failed or skipped create or delete also lowers the expectations,
+        with expectations on."""
+        if result.ok:
             return local
         tag = req.tag
+        if tag[0] in ("rs-status", "rs-recheck", "rs-adopt", "rs-release"):
+            return _enqueue(local, tag[1])
+        if not self.expectations:
+            return local
         if tag[0] == "rs-create":
             if result.reason == "Timeout":
                 # slowStartBatch's createFn: on a server Timeout (apierrors.IsTimeout: "Pod is
@@ -266,22 +423,13 @@ class ReplicaSetController(Component):
             return _enqueue(self._creation_observed(local, tag[1]), tag[1])
         if tag[0] == "rs-delete":
             return _enqueue(self._deletion_observed(local, tag[1], tag[2]), tag[1])
-        if tag[0] == "rs-status":
-            return _enqueue(local, tag[1])
         return local
 
 
 def pod_from_template(rs: ReplicaSet) -> Pod:
     """``pkg/controller/controller_utils.go: GetPodFromTemplate``: labels from the template,
     ``generateName: <rs-name>-`` and a controller ownerReference with blockOwnerDeletion."""
-    ref = OwnerReference(
-        api_version="apps/v1",
-        kind="ReplicaSet",
-        name=rs.meta.name,
-        uid=rs.meta.uid,
-        controller=True,
-        block_owner_deletion=True,
-    )
+    ref = controller_ref(rs)
     meta = ObjectMeta(
         name="",
         namespace=rs.meta.namespace,
