@@ -42,6 +42,14 @@ from kmodel.core.fmap import FMap
 
 BASE = 1_000_000  # the clock of every abstract state; times stay positive
 TIME = "time"  # an absolute time in seconds (true clock or a component's own clock)
+ORDER = "order:"  # prefix: a time of a group (ORDER + name) with its own horizon (see TimeAbstraction)
+OPAQUE = "opaque"  # a time nothing reads (only whether it is None): every value becomes BASE
+CREATED = ORDER + "created"  # creationTimestamp: only sorts objects (ranks, oldest first)
+HEARTBEAT = ORDER + "heartbeat"  # a node's Ready heartbeat: only compared with the last one seen
+RENEW = ORDER + "renew"  # a Lease's renew/acquire times: compared with each other (records), not the clock
+READY = ORDER + "ready"  # when a container passes readiness: only "is it past?" (``now >= ready_at``)
+PROBE = ORDER + "probe"  # the node lifecycle controller's last probe: compared with now - grace period
+EXPECT = ORDER + "expect"  # ReplicaSet expectations' timestamp: compared with now - 5 minutes
 PHASE = "phase"  # an absolute time used by its phase modulo the probe periods
 REV = "rev"  # a resourceVersion / revision
 REVS = "revs"  # a tuple of revisions
@@ -56,29 +64,29 @@ Kind = str
 def _fields() -> dict[str, dict[str, Kind]]:
     """Class name → field → kind (by name so this module imports no component module)."""
     return {
-        "ObjectMeta": {"resource_version": REV, "creation_timestamp": TIME, "deletion_timestamp": TIME},
-        "Taint": {"time_added": TIME},
-        "Condition": {"last_heartbeat_time": TIME},
-        "PodStatus": {"start_time": TIME},
-        "Lease": {"renew_time": TIME, "acquire_time": TIME},
+        "ObjectMeta": {"resource_version": REV, "creation_timestamp": CREATED, "deletion_timestamp": TIME},
+        "Taint": {"time_added": OPAQUE},  # never read: evictions are timed by NodeLifecycleLocal.evict_at
+        "Condition": {"last_heartbeat_time": HEARTBEAT},
+        "PodStatus": {"start_time": OPAQUE},  # only None-checked and copied
+        "Lease": {"renew_time": RENEW, "acquire_time": RENEW},
         "DeploymentCondition": {"last_update_time": TIME, "last_transition_time": TIME},
         "Event": {"revision": REV, "time": TIME},
         "Store": {"revision": REV},
         "ComponentState": {"cursor": REV, "skip": REVS},
         "PodRuntime": {
-            "started_at": TIME,
+            "started_at": OPAQUE,
             "exited_at": TIME,
             "backoff_updated": TIME,
             "admitted_at": PHASE,
-            "ready_at": TIME,
+            "ready_at": READY,
             "terminating_since": TIME,
             "stop_at": TIME,
         },
         "KubeletLocal": {"last_renew": TIME},
         "ProxyLocal": {"last_sync": TIME},
-        "NodeHealth": {"renew_seen": TIME, "heartbeat_seen": TIME, "probe": TIME},
+        "NodeHealth": {"renew_seen": RENEW, "heartbeat_seen": HEARTBEAT, "probe": PROBE},
         "NodeLifecycleLocal": {"evict_at": TIME_VALUES},
-        "Expectation": {"timestamp": TIME},
+        "Expectation": {"timestamp": EXPECT},
         "SchedulerLocal": {"unschedulable": REV_VALUES, "cursor": REV},
         "DeploymentLocal": {"requeue_at": TIME_VALUES},
         "Tracked": {"slices": REV_VALUES},
@@ -168,26 +176,37 @@ PLAIN: dict[str, frozenset[str]] = {
 @attrs.frozen
 class TimeAbstraction:
     """``abstract(state)`` for one scenario: ``horizon`` seconds of the past are kept exactly;
-    ``period`` is the modulus of phase times (the lcm of the probe periods)."""
+    ``period`` is the modulus of phase times (the lcm of the probe periods). Times of an
+    ``ORDER`` group are never compared with the clock, only with each other (and with new
+    values stamped at a component's clock, at most ``order_horizon`` seconds off the true
+    clock: the clock skew), so only ``order_horizon`` seconds of them are kept exactly and
+    older ones are renumbered densely at any age: a per-field horizon in the spirit of
+    timed-automata regions (a clock matters only up to the largest constant it is compared
+    with)."""
 
     horizon: int
     period: int = 1
+    order_horizon: int = 0
+    horizons: tuple[tuple[str, int], ...] = ()  # group → its horizon, when not ``order_horizon``
 
     def abstract(self, state: Any) -> Any:
         clock = state.clock
-        times: set[int] = set()
+        times: dict[str, set[int]] = {TIME: set()}
         revs: set[int] = set()
         _collect(state, times, revs, {})
         floor = _floor(state)
         if floor is not None:
             revs.add(floor)
         rev_map = {r: i + 1 for i, r in enumerate(sorted(revs))}
-        cut = clock - self.horizon
-        old = sorted(t for t in times if t < cut)
-        time_map = {t: BASE + t - clock for t in times if t >= cut}
-        for i, t in enumerate(old):
-            time_map[t] = BASE - self.horizon - (len(old) - i)
-        low = BASE - self.horizon
+        horizons = dict(self.horizons)
+        horizons[TIME] = self.horizon
+        time_maps = {
+            group: _translate(values, clock, horizons.get(group, self.order_horizon)) for group, values in times.items()
+        }
+        # A phase time (a probe worker's start) is only used as the origin of ticks at or after a
+        # later time (``kubelet.ready_time``): past the clock skew only its residue matters.
+        cut = clock - self.order_horizon
+        low = BASE - self.order_horizon
 
         def phase(t: int) -> int:
             if t >= cut:
@@ -196,17 +215,37 @@ class TimeAbstraction:
             v = BASE + t - clock
             return low - self.period + (v - (low - self.period)) % self.period
 
-        mapper = _Mapper(time_map, rev_map, phase)
+        mapper = _Mapper(time_maps, rev_map, phase)
         return mapper.map(state)
 
 
-def time_abstraction(durations: Iterable[int], periods: Iterable[int]) -> TimeAbstraction:
-    """The abstraction for a scope whose longest duration is ``max(durations)`` seconds."""
+def _translate(values: set[int], clock: int, horizon: int) -> dict[int, int]:
+    """Times at most ``horizon`` before the clock moved so that the clock reads ``BASE``;
+    older ones renumbered densely just below ``BASE - horizon``, keeping order and equality."""
+    cut = clock - horizon
+    old = sorted(t for t in values if t < cut)
+    out = {t: BASE + t - clock for t in values if t >= cut}
+    for i, t in enumerate(old):
+        out[t] = BASE - horizon - (len(old) - i)
+    return out
+
+
+def time_abstraction(
+    durations: Iterable[int], periods: Iterable[int], skew: int = 0, horizons: Iterable[tuple[str, int]] = ()
+) -> TimeAbstraction:
+    """The abstraction for a scope whose longest duration is ``max(durations)`` seconds and whose
+    components' clocks are at most ``skew`` seconds apart; ``horizons`` gives groups compared
+    with the clock their longest look back (skew not included)."""
     period = 1
     for p in periods:
         if p > 0:
             period = math.lcm(period, p)
-    return TimeAbstraction(horizon=max(durations, default=0) + 1, period=period)
+    return TimeAbstraction(
+        horizon=max(durations, default=0) + 1,
+        period=period,
+        order_horizon=skew + 1,
+        horizons=tuple((g, h + skew + 1) for g, h in horizons),
+    )
 
 
 def _floor(state: Any) -> int | None:
@@ -231,7 +270,7 @@ def _plan(cls: type) -> tuple[tuple[str, Kind | None], ...]:
 _SCALARS = (str, int, bool, float, type(None))
 
 
-def _collect(value: Any, times: set[int], revs: set[int], seen: dict[int, Any]) -> None:
+def _collect(value: Any, times: dict[str, set[int]], revs: set[int], seen: dict[int, Any]) -> None:
     if isinstance(value, _SCALARS):
         return
     key = id(value)
@@ -252,26 +291,32 @@ def _collect(value: Any, times: set[int], revs: set[int], seen: dict[int, Any]) 
                 _collect(v, times, revs, seen)
             elif v is None:
                 continue
-            elif kind in (TIME, PHASE):
-                if kind == TIME:
-                    times.add(v)
+            elif kind == TIME:
+                times[TIME].add(v)
+            elif kind.startswith(ORDER):
+                times.setdefault(kind, set()).add(v)
+            elif kind in (PHASE, OPAQUE):
+                continue
             elif kind == REV:
                 revs.add(v)
             elif kind == REVS:
                 revs.update(v)
             elif kind == TIME_VALUES:
-                times.update(v.values())
+                times[TIME].update(v.values())
             elif kind == REV_VALUES:
                 revs.update(x for x in v.values() if x >= 0)
             elif kind == VALUE_TIMES:
-                times.update(t for _, t in v)
+                times[TIME].update(t for _, t in v)
             elif kind == MAPPED_VALUE_TIMES:
-                times.update(t for _, t in v.values())
+                times[TIME].update(t for _, t in v.values())
 
 
 class _Mapper:
-    def __init__(self, time_map: dict[int, int], rev_map: dict[int, int], phase: Callable[[int], int]) -> None:
-        self.time_map = time_map
+    def __init__(
+        self, time_maps: dict[str, dict[int, int]], rev_map: dict[int, int], phase: Callable[[int], int]
+    ) -> None:
+        self.time_maps = time_maps
+        self.time_map = time_maps[TIME]
         self.rev_map = rev_map
         self.phase = phase
         self.memo: dict[int, Any] = {}
@@ -312,6 +357,10 @@ class _Mapper:
                 m = self.map(v)
             elif kind == TIME:
                 m = self.time_map[v]
+            elif kind == OPAQUE:
+                m = BASE
+            elif kind.startswith(ORDER):
+                m = self.time_maps[kind][v]
             elif kind == PHASE:
                 m = self.phase(v)
             elif kind == REV:
