@@ -117,3 +117,14 @@ def test_explorer_finishes_a_settled_scope_only_with_the_abstraction() -> None:
 
     unbounded = explore(Concrete(model), max_states=done.distinct * 3)  # type: ignore[arg-type]
     assert unbounded.verdict == "bound"
+
+
+def test_per_field_horizons_shrink_the_settled_scope() -> None:
+    """Creation times only sort, probe-worker origins only matter by phase, heartbeats and lease
+    renewals are only compared with each other: with their own horizons the settled one-node
+    scope is one heartbeat round per 5-minute expectations window (121 states), not one per
+    900s global horizon (361 before per-field horizons). A drift here changes explore figures."""
+    model = kmodel.load_scenario(ROOT / "tests" / "data" / "one-node.yaml").model()
+    done = explore(model, max_states=5_000)
+    assert done.verdict == "held"
+    assert (done.distinct, done.depth) == (121, 120)

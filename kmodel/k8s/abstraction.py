@@ -42,6 +42,14 @@ from kmodel.core.fmap import FMap
 
 BASE = 1_000_000  # the clock of every abstract state; times stay positive
 TIME = "time"  # an absolute time in seconds (true clock or a component's own clock)
+ORDER = "order:"  # prefix: a time of a group (ORDER + name) with its own horizon (see TimeAbstraction)
+OPAQUE = "opaque"  # a time nothing reads (only whether it is None): every value becomes BASE
+CREATED = ORDER + "created"  # creationTimestamp: only sorts objects (ranks, oldest first)
+HEARTBEAT = ORDER + "heartbeat"  # a node's Ready heartbeat: only compared with the last one seen
+RENEW = ORDER + "renew"  # a Lease's renew/acquire times: compared with each other (records), not the clock
+READY = ORDER + "ready"  # when a container passes readiness: only "is it past?" (``now >= ready_at``)
+PROBE = ORDER + "probe"  # the node lifecycle controller's last probe: compared with now - grace period
+EXPECT = ORDER + "expect"  # ReplicaSet expectations' timestamp: compared with now - 5 minutes
 PHASE = "phase"  # an absolute time used by its phase modulo the probe periods
 REV = "rev"  # a resourceVersion / revision
 REVS = "revs"  # a tuple of revisions
@@ -56,29 +64,29 @@ Kind = str
 def _fields() -> dict[str, dict[str, Kind]]:
     """Class name → field → kind (by name so this module imports no component module)."""
     return {
-        "ObjectMeta": {"resource_version": REV, "creation_timestamp": TIME, "deletion_timestamp": TIME},
-        "Taint": {"time_added": TIME},
-        "Condition": {"last_heartbeat_time": TIME},
-        "PodStatus": {"start_time": TIME},
-        "Lease": {"renew_time": TIME, "acquire_time": TIME},
+        "ObjectMeta": {"resource_version": REV, "creation_timestamp": CREATED, "deletion_timestamp": TIME},
+        "Taint": {"time_added": OPAQUE},  # never read: evictions are timed by NodeLifecycleLocal.evict_at
+        "Condition": {"last_heartbeat_time": HEARTBEAT},
+        "PodStatus": {"start_time": OPAQUE},  # only None-checked and copied
+        "Lease": {"renew_time": RENEW, "acquire_time": RENEW},
         "DeploymentCondition": {"last_update_time": TIME, "last_transition_time": TIME},
         "Event": {"revision": REV, "time": TIME},
         "Store": {"revision": REV},
         "ComponentState": {"cursor": REV, "skip": REVS},
         "PodRuntime": {
-            "started_at": TIME,
+            "started_at": OPAQUE,
             "exited_at": TIME,
             "backoff_updated": TIME,
             "admitted_at": PHASE,
-            "ready_at": TIME,
+            "ready_at": READY,
             "terminating_since": TIME,
             "stop_at": TIME,
         },
         "KubeletLocal": {"last_renew": TIME},
         "ProxyLocal": {"last_sync": TIME},
-        "NodeHealth": {"renew_seen": TIME, "heartbeat_seen": TIME, "probe": TIME},
+        "NodeHealth": {"renew_seen": RENEW, "heartbeat_seen": HEARTBEAT, "probe": PROBE},
         "NodeLifecycleLocal": {"evict_at": TIME_VALUES},
-        "Expectation": {"timestamp": TIME},
+        "Expectation": {"timestamp": EXPECT},
         "SchedulerLocal": {"unschedulable": REV_VALUES, "cursor": REV},
         "DeploymentLocal": {"requeue_at": TIME_VALUES},
         "Tracked": {"slices": REV_VALUES},
@@ -167,7 +175,13 @@ PLAIN: dict[str, frozenset[str]] = {
 
 class TimeAbstraction:
     """``abstract(state)`` for one scenario: ``horizon`` seconds of the past are kept exactly;
-    ``period`` is the modulus of phase times (the lcm of the probe periods).
+    ``period`` is the modulus of phase times (the lcm of the probe periods). Times of an
+    ``ORDER`` group are never compared with the clock, only with each other (and with new
+    values stamped at a component's clock, at most ``order_horizon`` seconds off the true
+    clock: the clock skew), so only ``order_horizon`` seconds of them are kept exactly and
+    older ones are renumbered densely at any age: a per-field horizon in the spirit of
+    timed-automata regions (a clock matters only up to the largest constant it is compared
+    with).
 
     States share almost all of their objects with their predecessors, so the times and
     revisions inside each object, and each object's last mapping, are cached by identity (the
@@ -176,38 +190,52 @@ class TimeAbstraction:
 
     CACHE_LIMIT = 400_000
 
-    def __init__(self, horizon: int, period: int = 1) -> None:
+    def __init__(
+        self, horizon: int, period: int = 1, order_horizon: int = 0, horizons: tuple[tuple[str, int], ...] = ()
+    ) -> None:
         self.horizon = horizon
         self.period = period
+        self.order_horizon = order_horizon
+        self.horizons = horizons  # group → its horizon, when not ``order_horizon``
         self._info: dict[int, tuple[Any, _Info]] = {}
         self._mapped: dict[int, tuple[Any, tuple[int, ...], Any]] = {}
 
+    def _key(self) -> tuple[Any, ...]:
+        return (self.horizon, self.period, self.order_horizon, self.horizons)
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, TimeAbstraction) and (self.horizon, self.period) == (other.horizon, other.period)
+        return isinstance(other, TimeAbstraction) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.horizon, self.period))
+        return hash(self._key())
 
     def __repr__(self) -> str:
-        return f"TimeAbstraction(horizon={self.horizon}, period={self.period})"
+        return f"TimeAbstraction{self._key()}"
 
     def abstract(self, state: Any) -> Any:
         if len(self._info) > self.CACHE_LIMIT or len(self._mapped) > self.CACHE_LIMIT:
             self._info.clear()
             self._mapped.clear()
         clock = state.clock
-        times, _, revs = self._inner(state)
+        pairs, _, revs = self._inner(state)
+        times: dict[str, set[int]] = {TIME: set()}
+        for group, t in pairs:
+            times.setdefault(group, set()).add(t)
         rev_set = set(revs)
         floor = _floor(state)
         if floor is not None:
             rev_set.add(floor)
         rev_map = {r: i + 1 for i, r in enumerate(sorted(rev_set))}
-        cut = clock - self.horizon
-        old = [t for t in times if t < cut]  # times are sorted
-        time_map = {t: BASE + t - clock for t in times if t >= cut}
-        for i, t in enumerate(old):
-            time_map[t] = BASE - self.horizon - (len(old) - i)
-        low = BASE - self.horizon
+        horizons = dict(self.horizons)
+        horizons[TIME] = self.horizon
+        time_maps = {
+            group: _translate(values, clock, horizons.get(group, self.order_horizon)) for group, values in times.items()
+        }
+        time_maps[OPAQUE] = {t: BASE for t in times.get(OPAQUE, ())}
+        # A phase time (a probe worker's start) is only used as the origin of ticks at or after a
+        # later time (``kubelet.ready_time``): past the clock skew only its residue matters.
+        cut = clock - self.order_horizon
+        low = BASE - self.order_horizon
         period = self.period
 
         def phase(t: int) -> int:
@@ -217,17 +245,17 @@ class TimeAbstraction:
             # below the kept window, with the same phase relative to the clock
             return low - period + (v - (low - period)) % period
 
-        return _Mapper(self, time_map, rev_map, phase).map(state)
+        return _Mapper(self, time_maps, rev_map, phase).map(state)
 
     def _inner(self, value: Any) -> _Info:
-        """The (sorted) times, phase times and revisions anywhere inside ``value``."""
+        """The (group, time) pairs, phase times and revisions anywhere inside ``value``, sorted."""
         if isinstance(value, _SCALARS):
             return _EMPTY
         key = id(value)
         hit = self._info.get(key)
         if hit is not None and hit[0] is value:
             return hit[1]
-        times: set[int] = set()
+        times: set[tuple[str, int]] = set()
         phases: set[int] = set()
         revs: set[int] = set()
 
@@ -254,8 +282,8 @@ class TimeAbstraction:
                     add(v)
                 elif v is None:
                     continue
-                elif kind == TIME:
-                    times.add(v)
+                elif kind in (TIME, OPAQUE) or kind.startswith(ORDER):
+                    times.add((kind, v))
                 elif kind == PHASE:
                     phases.add(v)
                 elif kind == REV:
@@ -263,13 +291,13 @@ class TimeAbstraction:
                 elif kind == REVS:
                     revs.update(v)
                 elif kind == TIME_VALUES:
-                    times.update(v.values())
+                    times.update((TIME, x) for x in v.values())
                 elif kind == REV_VALUES:
                     revs.update(x for x in v.values() if x >= 0)
                 elif kind == VALUE_TIMES:
-                    times.update(t for _, t in v)
+                    times.update((TIME, t) for _, t in v)
                 elif kind == MAPPED_VALUE_TIMES:
-                    times.update(t for _, t in v.values())
+                    times.update((TIME, t) for _, t in v.values())
         info = (tuple(sorted(times)), tuple(sorted(phases)), tuple(sorted(revs)))
         if info == _EMPTY:
             info = _EMPTY
@@ -277,17 +305,37 @@ class TimeAbstraction:
         return info
 
 
-_Info = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+_Info = tuple[tuple[tuple[str, int], ...], tuple[int, ...], tuple[int, ...]]
 _EMPTY: _Info = ((), (), ())
 
 
-def time_abstraction(durations: Iterable[int], periods: Iterable[int]) -> TimeAbstraction:
-    """The abstraction for a scope whose longest duration is ``max(durations)`` seconds."""
+def _translate(values: set[int], clock: int, horizon: int) -> dict[int, int]:
+    """Times at most ``horizon`` before the clock moved so that the clock reads ``BASE``;
+    older ones renumbered densely just below ``BASE - horizon``, keeping order and equality."""
+    cut = clock - horizon
+    old = sorted(t for t in values if t < cut)
+    out = {t: BASE + t - clock for t in values if t >= cut}
+    for i, t in enumerate(old):
+        out[t] = BASE - horizon - (len(old) - i)
+    return out
+
+
+def time_abstraction(
+    durations: Iterable[int], periods: Iterable[int], skew: int = 0, horizons: Iterable[tuple[str, int]] = ()
+) -> TimeAbstraction:
+    """The abstraction for a scope whose longest duration is ``max(durations)`` seconds and whose
+    components' clocks are at most ``skew`` seconds apart; ``horizons`` gives groups compared
+    with the clock their longest look back (skew not included)."""
     period = 1
     for p in periods:
         if p > 0:
             period = math.lcm(period, p)
-    return TimeAbstraction(horizon=max(durations, default=0) + 1, period=period)
+    return TimeAbstraction(
+        horizon=max(durations, default=0) + 1,
+        period=period,
+        order_horizon=skew + 1,
+        horizons=tuple((g, h + skew + 1) for g, h in horizons),
+    )
 
 
 def _floor(state: Any) -> int | None:
@@ -317,10 +365,15 @@ class _Mapper:
     did last time is replaced by the same result as last time (``TimeAbstraction._mapped``)."""
 
     def __init__(
-        self, owner: TimeAbstraction, time_map: dict[int, int], rev_map: dict[int, int], phase: Callable[[int], int]
+        self,
+        owner: TimeAbstraction,
+        time_maps: dict[str, dict[int, int]],
+        rev_map: dict[int, int],
+        phase: Callable[[int], int],
     ) -> None:
         self.owner = owner
-        self.time_map = time_map
+        self.time_maps = time_maps
+        self.time_map = time_maps[TIME]
         self.rev_map = rev_map
         self.phase = phase
 
@@ -330,9 +383,9 @@ class _Mapper:
         times, phases, revs = self.owner._inner(value)
         if not times and not phases and not revs:
             return value
-        tm, rm = self.time_map, self.rev_map
-        key = (*(tm[t] for t in times), -1, *(self.phase(t) for t in phases), -1, *(rm[r] for r in revs))
-        if key == (*times, -1, *phases, -1, *revs):
+        tms, rm = self.time_maps, self.rev_map
+        key = (*(tms[g][t] for g, t in times), -1, *(self.phase(t) for t in phases), -1, *(rm[r] for r in revs))
+        if key == (*(t for _, t in times), -1, *phases, -1, *revs):
             return value  # every value inside maps to itself
         cache = self.owner._mapped
         hit = cache.get(id(value))
@@ -365,6 +418,10 @@ class _Mapper:
                 m = self.map(v)
             elif kind == TIME:
                 m = self.time_map[v]
+            elif kind == OPAQUE:
+                m = BASE
+            elif kind.startswith(ORDER):
+                m = self.time_maps[kind][v]
             elif kind == PHASE:
                 m = self.phase(v)
             elif kind == REV:

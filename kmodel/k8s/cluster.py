@@ -38,7 +38,7 @@ from kmodel.core.fmap import FMap
 from kmodel.core.model import Action, ActionSpec, Property, expand
 from kmodel.core.run import settle_steps
 from kmodel.k8s import leaderelection as le
-from kmodel.k8s.abstraction import TimeAbstraction, time_abstraction
+from kmodel.k8s.abstraction import EXPECT, PROBE, READY, TimeAbstraction, time_abstraction
 from kmodel.k8s.controllers.deployment import DeploymentController
 from kmodel.k8s.controllers.kubelet import Kubelet, KubeletLocal, crashed, node_lease
 from kmodel.k8s.controllers.kubeproxy import (
@@ -405,7 +405,24 @@ class ClusterModel:
         if self.config.controllers:
             # a user controller's memory and custom objects may hold times kmodel cannot see
             return state
-        return self._abstraction.abstract(state)  # type: ignore[no-any-return]
+        return self._abstraction.abstract(self._forget_delivered(state))  # type: ignore[no-any-return]
+
+    def _forget_delivered(self, state: ClusterState) -> ClusterState:
+        """Drop the watch events every connected, running watcher has received, when nothing can
+        read them any more: the 75s watch-cache window (``_compact``) is only read by a healing
+        partition (``_heal_node``) and the lagging-API-server history only by ``restart_stale``,
+        so without partitions (none now, no budget left) and without ``faults.staleRelist`` the
+        delivered past is unobservable. The order in which independent writes were *seen* then
+        stops telling states apart."""
+        if self._history or state.partitioned or state.faults_left.get("nodePartition", 0) > 0:
+            return state
+        store = state.store
+        if not store.events:
+            return state
+        low = min((cs.cursor for cs in state.components.values() if cs.up), default=store.revision)
+        if store.events[0].revision > low:
+            return state
+        return attrs.evolve(state, store=store.compact(low))
 
     def truth_key(self, state: ClusterState) -> tuple[object, ...]:
         """What invariants read: the store, history variables, node states and what each
@@ -1137,7 +1154,9 @@ def _time_abstraction(config: ClusterConfig) -> TimeAbstraction:
                 durations.extend(p.period_seconds for p in rules.policies)
     faults = dict(config.faults)
     widen = 2 * faults.get("clockSkew", 0) + faults.get("watchDelay", 0)
-    return time_abstraction([d + widen for d in durations], periods)
+    # groups compared with the clock (kmodel.k8s.abstraction): how far back each looks
+    horizons = [(PROBE, cp.node_monitor_grace_period), (EXPECT, EXPECTATIONS_TIMEOUT), (READY, 0)]
+    return time_abstraction([d + widen for d in durations], periods, skew=widen, horizons=horizons)
 
 
 def _failed_batch(failed: int | None, req: Request, res: Result) -> int | None:
