@@ -98,7 +98,7 @@ def _fields() -> dict[str, dict[str, Kind]]:
         "HPARecord": {"recommendations": VALUE_TIMES, "last_sync": TIME, "held_until": TIME},
         "ScaleEvent": {"time": TIME},
         "HorizontalPodAutoscalerStatus": {"last_scale_time": TIME},
-        "AutoscalerLocal": {"provisioning": MAPPED_VALUE_TIMES},
+        "AutoscalerLocal": {"provisioning": MAPPED_VALUE_TIMES, "unneeded": TIME_VALUES, "last_scale_up": TIME},
     }
 
 

@@ -646,6 +646,17 @@ class ClusterModel:
                 nodes_up = nodes_up.set(node, True)
                 if log is not None:
                     log.append(f"{node} registered: its kubelet starts")
+            elif not exists and comps[name].up:
+                # the Node was deleted (scale-down): the machine is gone, its kubelet stops, and its
+                # Lease (owned by the Node upstream) goes with it
+                cs = comps[name]
+                comps = comps.set(name, ComponentState(cs.cursor, EMPTY_CACHE, KubeletLocal(), up=False))
+                lease_key = node_lease(node, None, 0).key
+                if store.get(lease_key) is not None:
+                    store, _ = store.apply(Request("delete", lease_key), state.clock, self.api)
+                nodes_up = nodes_up.delete(node)
+                if log is not None:
+                    log.append(f"{node} removed: its kubelet stops")
         if comps is state.components:
             return state
         return attrs.evolve(state, store=store, components=comps, nodes_up=nodes_up)

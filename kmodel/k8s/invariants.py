@@ -515,6 +515,32 @@ def all_pods_scheduled(state: ClusterState, groups: tuple[Any, ...] = ()) -> str
     return None
 
 
+def node_groups_scale_down(state: ClusterState, groups: tuple[Any, ...] = ()) -> str | None:
+    """After settling, no node group has an empty node (no pod but DaemonSet or terminal pods)
+    while it is above its ``min`` size: the cluster autoscaler removes such a node after
+    ``--scale-down-unneeded-time`` (``kmodel.k8s.controllers.autoscaler``)."""
+    from kmodel.k8s.controllers.autoscaler import GROUP_LABEL, blocks_scale_down
+
+    pods = state.store.list("Pod")
+    nodes: list[Node] = state.store.list("Node")
+    for g in groups:
+        mine = sorted(n.meta.name for n in nodes if n.meta.labels.get(GROUP_LABEL) == g.name)
+        empty = [n for n in mine if not any(blocks_scale_down(p, n) for p in pods)]
+        if empty and len(mine) > g.min_size:
+            return f"node {empty[0]} of node group {g.name} is empty but stays ({len(mine)} nodes, min {g.min_size})"
+    return None
+
+
+def _node_groups_scale_down_for(model: ClusterModel) -> _CheckFn:
+    groups = model.config.node_groups
+
+    def check(state: ClusterState) -> str | None:
+        return node_groups_scale_down(state, groups)
+
+    check.__name__ = "node_groups_scale_down"
+    return check
+
+
 def _all_pods_scheduled_for(model: ClusterModel) -> _CheckFn:
     groups = model.config.node_groups
 
@@ -686,7 +712,16 @@ CATALOGUE["AllPodsScheduled"] = (
     all_pods_scheduled,
 )
 # Invariants whose check needs the model's configuration (built per model by ``select``).
-FACTORIES: dict[str, Callable[[ClusterModel], _CheckFn]] = {"AllPodsScheduled": _all_pods_scheduled_for}
+CATALOGUE["NodeGroupsScaleDown"] = (
+    "eventually",
+    "Once the cluster settles, no node group has an empty node while it is above its min size (the cluster "
+    "autoscaler removes nodes unneeded for 10 minutes; optional: checked only when a scenario names it).",
+    node_groups_scale_down,
+)
+FACTORIES: dict[str, Callable[[ClusterModel], _CheckFn]] = {
+    "AllPodsScheduled": _all_pods_scheduled_for,
+    "NodeGroupsScaleDown": _node_groups_scale_down_for,
+}
 CATALOGUE["PDBHolds"] = (
     "always",
     "A voluntary eviction never takes the healthy pods of a PodDisruptionBudget below its desired healthy count, "
@@ -717,7 +752,7 @@ CATALOGUE["LeaderEventuallyElected"] = (
     "believes it leads. Vacuous without HA.",
     leader_missing,
 )
-OPTIONAL = frozenset({"NoTrafficToDeadPods"})  # checked only when a scenario names them
+OPTIONAL = frozenset({"NoTrafficToDeadPods", "NodeGroupsScaleDown"})  # checked only when a scenario names them
 
 
 def describe(name: str) -> str:

@@ -1,4 +1,5 @@
-"""A simple cluster autoscaler: scale-up of node groups for unschedulable pods.
+"""A simple cluster autoscaler: scale-up of node groups for unschedulable pods, scale-down of
+empty group nodes.
 
 A simplification of kubernetes/autoscaler ``cluster-autoscaler/core/static_autoscaler.go:
 RunOnce``: it lists the pods the scheduler marked ``PodScheduled=False`` reason
@@ -14,9 +15,26 @@ dormant kubelet up and creates its Lease, which the kubelet does on registration
 Simplifications: one node is requested at a time per group, and none while one is being
 provisioned (upstream estimates the number of nodes for all pending pods by bin-packing and
 counts upcoming nodes); the template is checked with the scheduler's filters on an empty node.
-Not modelled: scale-down (upstream removes a node unneeded for ``--scale-down-unneeded-time`` =
-10m, after ``--scale-down-delay-after-add`` = 10m), node group min sizes beyond the initial
-nodes, backoff after failed scale-ups, and ``--max-node-provision-time`` (15m).
+
+Scale-down mirrors ``cluster-autoscaler/core/scaledown`` (``planner.UpdateClusterState`` keeps
+``unneeded.Nodes``: since when each node has been unneeded, on the autoscaler's own clock) and
+``core/static_autoscaler.go: RunOnce`` (``scaleDownInCooldown``): a node of a node group (and
+only such a node: it carries ``GROUP_LABEL``) is *unneeded* while it holds no pod other than
+DaemonSet pods and terminal pods — the simple model's reading of "its pods could move
+elsewhere" (upstream simulates rescheduling them; kmodel only removes empty nodes, upstream's
+``ScaleDownNodeProcessor`` "empty node" fast path). Once a node has been unneeded for
+``--scale-down-unneeded-time`` (``UNNEEDED_SECONDS`` = 10m) and no scale-up happened in the last
+``--scale-down-delay-after-add`` (``DELAY_AFTER_ADD_SECONDS`` = 10m), and the group stays at or
+above its ``min`` size (``MinSize``, checked per group by ``scaledown/eligibility`` and the
+actuator's budget), the actuator taints the node ``ToBeDeletedByClusterAutoscaler:NoSchedule``
+(``utils/taints: MarkToBeDeleted``, so the scheduler stops placing pods there) and on a later
+loop, if it is still empty, deletes it (upstream asks the cloud provider to delete the VM and the
+cloud node lifecycle controller removes the Node; kmodel deletes the Node object directly). A
+tainted node that got a pod meanwhile is untainted (``CleanToBeDeleted``). When the Node is gone
+its kubelet stops (``kmodel.k8s.cluster.ClusterModel._join_nodes``). Scale-down is not attempted
+while a node is being provisioned. Not modelled: draining non-empty nodes, utilization
+thresholds, ``--scale-down-delay-after-delete``/``-failure``, backoff after failed scale-ups, and
+``--max-node-provision-time`` (15m).
 """
 
 from __future__ import annotations
@@ -33,6 +51,9 @@ from kmodel.k8s.store import Request, Result
 NAME = "cluster-autoscaler"
 PROVISION_SECONDS = 30
 GROUP_LABEL = "kmodel.io/node-group"
+UNNEEDED_SECONDS = 600  # --scale-down-unneeded-time (cluster-autoscaler main.go default 10m)
+DELAY_AFTER_ADD_SECONDS = 600  # --scale-down-delay-after-add (default 10m)
+TO_BE_DELETED = "ToBeDeletedByClusterAutoscaler"  # utils/taints/taints.go ToBeDeletedTaint
 
 
 @attrs.frozen
@@ -83,9 +104,19 @@ def fits_existing(pod: Pod, pods: list[Pod], nodes: list[Node]) -> bool:
     return len(failures) < len(nodes)
 
 
+def blocks_scale_down(pod: Pod, node: str) -> bool:
+    """Whether the pod keeps its node needed: bound there, not terminal, not a DaemonSet's
+    (``simulator/drain.go``: DaemonSet and mirror pods are not moved, they go with the node)."""
+    if pod.spec.node_name != node or pod.status.phase in ("Succeeded", "Failed"):
+        return False
+    return not any(ref.kind == "DaemonSet" and ref.controller for ref in pod.meta.owner_references)
+
+
 @attrs.frozen
 class AutoscalerLocal:
     provisioning: FMap[str, tuple[str, int]] = FMap()  # node name → (group, registers at)
+    unneeded: FMap[str, int] = FMap()  # group node → unneeded since (own clock)
+    last_scale_up: int | None = None  # when the last scale-up was asked for (own clock)
 
 
 @attrs.frozen
@@ -122,8 +153,46 @@ class ClusterAutoscaler(Component):
                 if not free or not fits_template(pod, group):
                     continue
                 prov = local.provisioning.set(free[0], (group.name, now + PROVISION_SECONDS))
-                return attrs.evolve(local, provisioning=prov), []
-        return local, []
+                return attrs.evolve(local, provisioning=prov, last_scale_up=now), []
+        return self._scale_down(local, now, nodes, pods)
+
+    def _scale_down(
+        self, local: AutoscalerLocal, now: int, nodes: list[Node], pods: list[Pod]
+    ) -> tuple[AutoscalerLocal, list[Request]]:
+        """Track unneeded group nodes; taint, then delete, those unneeded for 10 minutes."""
+        groups = {g.name: g for g in self.groups}
+        mine = sorted(
+            (n for n in nodes if n.meta.labels.get(GROUP_LABEL) in groups and n.meta.deletion_timestamp is None),
+            key=lambda n: n.meta.name,
+        )
+        empty = {n.meta.name for n in mine if not any(blocks_scale_down(p, n.meta.name) for p in pods)}
+        unneeded = FMap((n.meta.name, local.unneeded.get(n.meta.name, now)) for n in mine if n.meta.name in empty)
+        local = attrs.evolve(local, unneeded=unneeded)
+        reqs: list[Request] = []
+        for node in mine:  # a tainted node that is needed again: CleanToBeDeleted
+            if node.meta.name not in empty and _tainted(node):
+                taints = tuple(t for t in node.spec.taints if t.key != TO_BE_DELETED)
+                reqs.append(_update_taints(node, taints))
+        cooldown = local.last_scale_up is not None and now < local.last_scale_up + DELAY_AFTER_ADD_SECONDS
+        if reqs or cooldown or local.provisioning:
+            return local, reqs
+        for group in self.groups:
+            size = sum(1 for n in mine if n.meta.labels[GROUP_LABEL] == group.name)
+            for node in mine:
+                if size <= group.min_size:
+                    break
+                name = node.meta.name
+                if node.meta.labels[GROUP_LABEL] != group.name or now < unneeded.get(name, now + 1) + UNNEEDED_SECONDS:
+                    continue
+                size -= 1
+                if _tainted(node):
+                    reqs.append(Request("delete", node.key, precondition_rv=node.meta.resource_version))
+                else:
+                    # upstream's value is the Unix time it was added, which nothing reads; kmodel
+                    # leaves it empty so that no time hides in a string (kmodel.k8s.abstraction)
+                    taint = Taint(TO_BE_DELETED, "NoSchedule")
+                    reqs.append(_update_taints(node, (*node.spec.taints, taint)))
+        return local, reqs
 
     def on_result(self, local: AutoscalerLocal, req: Request, result: Result, view: View) -> AutoscalerLocal:
         if req.tag and req.tag[0] == "ca-node":
@@ -132,8 +201,25 @@ class ClusterAutoscaler(Component):
 
     def next_deadline(self, local: AutoscalerLocal, view: View) -> int | None:
         times = [at for _, at in local.provisioning.values() if at > view.now]
+        times.extend(self._removal_times(local))
+        times = [t for t in times if t > view.now]
         return min(times) if times else None
 
     def settle_deadline(self, local: AutoscalerLocal, view: View) -> int | None:
         times = [at for _, at in local.provisioning.values()]
+        times.extend(self._removal_times(local))
         return max(times) if times else None
+
+    def _removal_times(self, local: AutoscalerLocal) -> list[int]:
+        """When each unneeded node becomes removable (unneeded time and the delay after add)."""
+        after_add = local.last_scale_up + DELAY_AFTER_ADD_SECONDS if local.last_scale_up is not None else 0
+        return [max(since + UNNEEDED_SECONDS, after_add) for since in local.unneeded.values()]
+
+
+def _tainted(node: Node) -> bool:
+    return any(t.key == TO_BE_DELETED for t in node.spec.taints)
+
+
+def _update_taints(node: Node, taints: tuple[Taint, ...]) -> Request:
+    new = attrs.evolve(node, spec=attrs.evolve(node.spec, taints=taints))
+    return Request("update", node.key, new, precondition_rv=node.meta.resource_version)
