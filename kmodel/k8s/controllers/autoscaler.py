@@ -35,6 +35,13 @@ its kubelet stops (``kmodel.k8s.cluster.ClusterModel._join_nodes``). Scale-down 
 while a node is being provisioned. Not modelled: draining non-empty nodes, utilization
 thresholds, ``--scale-down-delay-after-delete``/``-failure``, backoff after failed scale-ups, and
 ``--max-node-provision-time`` (15m).
+
+Sources checked: the two 10m defaults and the rule "a node is unneeded for a significant amount
+of time" (``cluster-autoscaler/FAQ.md``, "How does scale-down work?"; the cooldown after a
+scale-up as ``lastScaleUpTS + scale-down-delay-after-add``). The function names above
+(``planner.UpdateClusterState``, ``scaleDownInCooldown``, ``MarkToBeDeleted``,
+``CleanToBeDeleted``, ``ScaleDownNodeProcessor``) are from the upstream tree as remembered, not
+re-read for this model: check them before relying on them.
 """
 
 from __future__ import annotations
