@@ -531,24 +531,21 @@ def node_groups_scale_down(state: ClusterState, groups: tuple[Any, ...] = ()) ->
     return None
 
 
-def _node_groups_scale_down_for(model: ClusterModel) -> _CheckFn:
-    groups = model.config.node_groups
+def _with_node_groups(
+    check: Callable[[ClusterState, tuple[Any, ...]], str | None],
+) -> Callable[[ClusterModel], _CheckFn]:
+    """A factory for an invariant that also reads the model's node groups (``spec.nodeGroups``)."""
 
-    def check(state: ClusterState) -> str | None:
-        return node_groups_scale_down(state, groups)
+    def factory(model: ClusterModel) -> _CheckFn:
+        groups = model.config.node_groups
 
-    check.__name__ = "node_groups_scale_down"
-    return check
+        def bound(state: ClusterState) -> str | None:
+            return check(state, groups)
 
+        bound.__name__ = check.__name__
+        return bound
 
-def _all_pods_scheduled_for(model: ClusterModel) -> _CheckFn:
-    groups = model.config.node_groups
-
-    def check(state: ClusterState) -> str | None:
-        return all_pods_scheduled(state, groups)
-
-    check.__name__ = "all_pods_scheduled"
-    return check
+    return factory
 
 
 _CheckFn = Callable[[Any], str | None]
@@ -719,8 +716,8 @@ CATALOGUE["NodeGroupsScaleDown"] = (
     node_groups_scale_down,
 )
 FACTORIES: dict[str, Callable[[ClusterModel], _CheckFn]] = {
-    "AllPodsScheduled": _all_pods_scheduled_for,
-    "NodeGroupsScaleDown": _node_groups_scale_down_for,
+    "AllPodsScheduled": _with_node_groups(all_pods_scheduled),
+    "NodeGroupsScaleDown": _with_node_groups(node_groups_scale_down),
 }
 CATALOGUE["PDBHolds"] = (
     "always",

@@ -235,14 +235,22 @@ def replicas_change_per_period(period: int, events: tuple[ScaleEvent, ...], now:
     return sum(e.change for e in events if e.time > now - period)
 
 
-def scale_up_limit(
-    current: int, up: tuple[ScaleEvent, ...], down: tuple[ScaleEvent, ...], rules: HPAScalingRules, now: int
+def _policy_limit(
+    current: int,
+    up: tuple[ScaleEvent, ...],
+    down: tuple[ScaleEvent, ...],
+    rules: HPAScalingRules,
+    now: int,
+    grow: bool,
 ) -> int:
-    """``calculateScaleUpLimitWithScalingRules``."""
+    """The two upstream limit functions share their shape: each policy proposes a bound from the
+    replicas at the start of its period (current minus the period's scale-ups plus its
+    scale-downs), and ``selectPolicy`` picks the loosest (Max) or the tightest (Min)."""
     if rules.select_policy == "Disabled":
         return current
-    pick_min = rules.select_policy == "Min"
-    result = MAX_INT32 if pick_min else MIN_INT32
+    loosest = rules.select_policy != "Min"
+    pick = max if loosest == grow else min
+    result = MIN_INT32 if pick is max else MAX_INT32
     for p in rules.policies:
         start = (
             current
@@ -250,33 +258,27 @@ def scale_up_limit(
             + replicas_change_per_period(p.period_seconds, down, now)
         )
         if p.type == "Pods":
-            proposed = start + p.value
-        else:
+            proposed = start + p.value if grow else start - p.value
+        elif grow:
             proposed = math.ceil(float(start) * (1 + float(p.value) / 100))
-        result = min(result, proposed) if pick_min else max(result, proposed)
+        else:
+            proposed = int(float(start) * (1 - float(p.value) / 100))
+        result = pick(result, proposed)
     return result
+
+
+def scale_up_limit(
+    current: int, up: tuple[ScaleEvent, ...], down: tuple[ScaleEvent, ...], rules: HPAScalingRules, now: int
+) -> int:
+    """``calculateScaleUpLimitWithScalingRules``."""
+    return _policy_limit(current, up, down, rules, now, grow=True)
 
 
 def scale_down_limit(
     current: int, up: tuple[ScaleEvent, ...], down: tuple[ScaleEvent, ...], rules: HPAScalingRules, now: int
 ) -> int:
     """``calculateScaleDownLimitWithBehaviors`` (a Percent proposal truncates, as ``int32()``)."""
-    if rules.select_policy == "Disabled":
-        return current
-    pick_min = rules.select_policy == "Min"
-    result = MIN_INT32 if pick_min else MAX_INT32
-    for p in rules.policies:
-        start = (
-            current
-            - replicas_change_per_period(p.period_seconds, up, now)
-            + replicas_change_per_period(p.period_seconds, down, now)
-        )
-        if p.type == "Pods":
-            proposed = start - p.value
-        else:
-            proposed = int(float(start) * (1 - float(p.value) / 100))
-        result = max(result, proposed) if pick_min else min(result, proposed)
-    return result
+    return _policy_limit(current, up, down, rules, now, grow=False)
 
 
 def convert_with_behavior_rate(
