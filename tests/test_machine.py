@@ -1,5 +1,5 @@
-"""The checker's memo (``kmodel.core.machine.StepMemo``) and the fast ``evolve``: speedups
-that must change no result."""
+"""The checker's memo (``kmodel.core.machine.StepMemo``), the fast ``evolve`` and the bench's
+ceiling: speedups that must change no result."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import attrs
 import pytest
 
 import kmodel
+from kmodel.bench import _bare_ceiling
 from kmodel.core.evolve import evolve
 from kmodel.core.machine import StepMemo, check_model
 from kmodel.core.model import expand
@@ -97,3 +98,9 @@ def test_evolve_is_attrs_evolve() -> None:
         assert evolve(s, **changes) == attrs.evolve(s, **changes)
     with pytest.raises(TypeError):
         evolve(s, nope=1)
+
+
+def test_bare_ceiling_draws_like_check_and_is_reproducible() -> None:
+    with_args = _bare_ceiling([(1,), (3,), (3, 5), ()], 10, 10)[0]
+    assert with_args == _bare_ceiling([(1,), (3,), (3, 5), ()], 10, 10)[0]
+    assert with_args > 0
