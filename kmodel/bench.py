@@ -6,9 +6,18 @@ Figures:
 - ``check_*``: one ``check`` of the scenario — Hypothesis rule calls per second (the random
   phase, where Hypothesis drives every step) and model steps per second including the settle
   phase (which runs without Hypothesis).
-- ``bare_rule_calls_per_s``: the harness ceiling — a RuleBasedStateMachine with the same number
-  of rules and a trivial model (an integer counter), same examples and steps, same settings.
-- ``check_vs_ceiling``: the ratio of the two rule-call rates.
+- ``bare_rule_calls_per_s``: the harness ceiling — a RuleBasedStateMachine with a trivial model
+  (an integer counter) and the same rules as ``check`` builds: the same number, each drawing the
+  same arguments from the same strategies (``kmodel.core.machine._choice``: one integer per
+  parameter, single-valued ones included), with the same settings, examples and steps, the
+  same pinned rule hashes and no local constants (``check``'s own determinism measures, which
+  also make the ceiling's run reproducible). What it does not have is ``check``'s work:
+  preconditions (which make Hypothesis test rules until it finds an enabled one, and draw
+  more), stepping the model, checking properties and the settle phase.
+- ``bare_noargs_rule_calls_per_s``: the same machine without argument draws (the ceiling as
+  first measured, kept for comparison with older figures).
+- ``check_vs_ceiling``: ``check_rule_calls_per_s / bare_rule_calls_per_s``;
+  ``check_vs_noargs_ceiling`` the same against the machine without argument draws.
 - ``explore_*``: a breadth-first search over the first 5,000 distinct states: distinct states
   per second.
 
@@ -31,7 +40,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, rule
 
-from kmodel.core.machine import check_model
+from kmodel.core.machine import _choice, _no_local_constants, _stable_hash, check_model
 from kmodel.core.model import Action
 from kmodel.scenario import load_scenario
 
@@ -53,7 +62,10 @@ def _walk(model: Any, length: int, rng: random.Random) -> list[tuple[Any, Action
     return pairs
 
 
-def _bare_ceiling(n_rules: int, examples: int, steps: int) -> tuple[int, float]:
+def _bare_ceiling(shapes: list[tuple[int, ...]], examples: int, steps: int) -> tuple[int, float]:
+    """Rule calls and seconds of a trivial RuleBasedStateMachine with one rule per entry of
+    ``shapes``, each drawing one argument per parameter (``shapes[i][j]`` values) the way
+    ``check``'s rules do."""
     counter = {"calls": 0}
 
     class Bare(RuleBasedStateMachine):
@@ -61,16 +73,20 @@ def _bare_ceiling(n_rules: int, examples: int, steps: int) -> tuple[int, float]:
             super().__init__()
             self.value = 0
 
-    def make(i: int) -> Any:
-        def r(self: Any) -> None:
+    def make(i: int, shape: tuple[int, ...]) -> Any:
+        def r(self: Any, **kwargs: Any) -> None:
             counter["calls"] += 1
             self.value += i
 
-        r.__name__ = f"rule_{i}"
-        return rule()(r)
+        name = f"rule_{i}"
+        r.__name__ = name
+        strategies = {f"a_{j}": _choice(tuple(range(n))) for j, n in enumerate(shape)}
+        result = rule(**strategies)(r)
+        _stable_hash(result, name)
+        return result
 
-    for i in range(n_rules):
-        setattr(Bare, f"rule_{i}", make(i))
+    for i, shape in enumerate(shapes):
+        setattr(Bare, f"rule_{i}", make(i, shape))
     s = settings(
         max_examples=examples,
         stateful_step_count=steps,
@@ -82,7 +98,8 @@ def _bare_ceiling(n_rules: int, examples: int, steps: int) -> tuple[int, float]:
     )
     test = seed(0)(get_state_machine_test(Bare, settings=s))
     t0 = time.perf_counter()
-    test()
+    with _no_local_constants():
+        test()
     return counter["calls"], time.perf_counter() - t0
 
 
@@ -110,9 +127,10 @@ def run_bench(
     t0 = time.perf_counter()
     outcome = check_model(model, seed_value=0, examples=examples, steps=steps, shrink=False)
     check_s = time.perf_counter() - t0
-    n_rules = sum(1 for spec in model.action_space() if all(v for _, v in spec.params))
+    shapes = [tuple(len(v) for _, v in spec.params) for spec in model.action_space() if all(v for _, v in spec.params)]
     say("bare Hypothesis machine")
-    bare_calls, bare_s = _bare_ceiling(n_rules, examples, steps)
+    bare_calls, bare_s = _bare_ceiling(shapes, examples, steps)
+    noargs_calls, noargs_s = _bare_ceiling([() for _ in shapes], examples, steps)
     check_rate = outcome.rule_calls / check_s
     bare_rate = bare_calls / bare_s
     from kmodel.core.explore import explore
@@ -133,7 +151,9 @@ def run_bench(
         "bare_rule_calls": bare_calls,
         "bare_seconds": round(bare_s, 3),
         "bare_rule_calls_per_s": round(bare_rate),
+        "bare_noargs_rule_calls_per_s": round(noargs_calls / noargs_s),
         "check_vs_ceiling": round(check_rate / bare_rate, 3),
+        "check_vs_noargs_ceiling": round(check_rate / (noargs_calls / noargs_s), 3),
         "violation": None if outcome.violation is None else outcome.violation.invariant,
         "explore_distinct_states": explored.distinct,
         "explore_seconds": round(explore_s, 3),

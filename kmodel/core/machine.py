@@ -21,8 +21,17 @@ from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, precondition, rule
 
-from kmodel.core.model import Action, ActionSpec, Model
-from kmodel.core.run import SETTLE, PropertyFailed, Violation, always_props, first_failure, same, settle
+from kmodel.core.model import Action, ActionSpec, Model, Property
+from kmodel.core.run import (
+    SETTLE,
+    PropertyFailed,
+    SettleOutcome,
+    Violation,
+    always_props,
+    first_failure,
+    same,
+    settle,
+)
 
 S = TypeVar("S")
 
@@ -42,9 +51,96 @@ class Stats:
     abstract: set[Any] = attrs.field(factory=set)
 
 
+MEMO_LIMIT = 200_000  # states a check remembers steps of before it starts afresh (memory bound)
+
+
+class StepMemo:
+    """``model.step``, safety checks and settle phases, memoised across the runs of one check.
+
+    Every Hypothesis run starts from the same ``initial()`` object and most runs replay a
+    prefix of an earlier one (Hypothesis mutates the runs it has seen), so a run walks through
+    state objects an earlier run already stepped from. Steps are remembered per state object
+    (by identity: no hashing, and a remembered successor is the very object a later run then
+    steps from, so whole prefixes are reused), as is whether each fixed action is enabled, and
+    whether the safety properties hold. Settle phases are remembered by state equality (one
+    hash per run): runs that differ only in no-ops or in order often end in equal states.
+
+    The model is a pure function, so this changes no result, only what is recomputed. Only the
+    successor a run actually took is kept beyond the current state (a precondition needs just
+    a bool), and everything is dropped past ``MEMO_LIMIT`` states to bound memory.
+    """
+
+    def __init__(self, model: Model[Any]) -> None:
+        self.model = model
+        self.safety = always_props(model)
+        # id(state) -> (state, {action: None (disabled) | True (enabled) | successor})
+        self._known: dict[int, tuple[Any, dict[Action, Any]]] = {}
+        self._checked: dict[int, tuple[Any, Any]] = {}  # id(state) -> (state, first_failure)
+        self._settled: dict[Any, SettleOutcome[Any]] = {}
+        self._cur: Any = None  # the state whose computed successors are all still at hand
+        self._cur_next: dict[Action, Any] = {}
+
+    def _entry(self, state: Any) -> dict[Action, Any]:
+        hit = self._known.get(id(state))
+        if hit is not None:
+            return hit[1]
+        if len(self._known) >= MEMO_LIMIT:
+            self._known.clear()
+            self._checked.clear()
+        d: dict[Action, Any] = {}
+        self._known[id(state)] = (state, d)
+        return d
+
+    def _compute(self, state: Any, action: Action) -> Any:
+        if self._cur is not state:
+            self._cur = state
+            self._cur_next = {}
+        nxt = self._cur_next.get(action, self)
+        if nxt is self:
+            nxt = self._cur_next[action] = self.model.step(state, action)
+        return nxt
+
+    def enabled(self, state: Any, action: Action) -> bool:
+        """``model.step(state, action) is not None``."""
+        d = self._entry(state)
+        known = d.get(action, self)
+        if known is self:
+            nxt = self._compute(state, action)
+            d[action] = None if nxt is None else True
+            return nxt is not None
+        return known is not None
+
+    def step(self, state: Any, action: Action) -> Any:
+        """``model.step(state, action)``."""
+        d = self._entry(state)
+        known = d.get(action, self)
+        if known is None or (known is not self and known is not True):
+            return known
+        nxt = d[action] = self._compute(state, action)
+        return nxt
+
+    def first_failure(self, state: Any) -> tuple[Property[Any], str] | None:
+        """``first_failure`` of the safety properties in ``state``."""
+        hit = self._checked.get(id(state))
+        if hit is not None and hit[0] is state:
+            return hit[1]  # type: ignore[no-any-return]
+        failed = first_failure(self.safety, state)
+        self._checked[id(state)] = (state, failed)
+        return failed
+
+    def settle(self, state: Any) -> SettleOutcome[Any]:
+        """``settle(model, state)``."""
+        outcome = self._settled.get(state)
+        if outcome is None:
+            if len(self._settled) >= MEMO_LIMIT // 100:
+                self._settled.clear()
+            outcome = self._settled[state] = settle(self.model, state)
+        return outcome
+
+
 def build_machine(model: Model[S], stats: Stats) -> type[RuleBasedStateMachine]:
     """Return a RuleBasedStateMachine class that drives ``model``."""
-    safety = always_props(model)
+    memo = StepMemo(model)
 
     class ModelMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -52,13 +148,11 @@ def build_machine(model: Model[S], stats: Stats) -> type[RuleBasedStateMachine]:
             self.state: Any = model.initial()
             self.steps: list[Action] = []
             self.failed = False
-            self._memo_for: Any = None
-            self._memo: dict[Action, Any] = {}
             stats.runs += 1
             self._check(0)
 
         def _check(self, settle_at: int) -> None:
-            failed = first_failure(safety, self.state)
+            failed = memo.first_failure(self.state)
             if failed is not None:
                 prop, msg = failed
                 self.failed = True
@@ -67,18 +161,13 @@ def build_machine(model: Model[S], stats: Stats) -> type[RuleBasedStateMachine]:
                 v = Violation(prop.name, prop.kind, msg, len(self.steps), settle_at)
                 raise PropertyFailed(v, tuple(self.steps))
 
-        def next_state(self, action: Action) -> Any:
-            """``model.step`` memoised for the current state (preconditions and rules share it)."""
-            if self._memo_for is not self.state:
-                self._memo_for = self.state
-                self._memo = {}
-            if action not in self._memo:
-                self._memo[action] = model.step(self.state, action)
-            return self._memo[action]
+        def _enabled(self, action: Action) -> bool:
+            """Whether ``action`` is enabled now (a precondition; the step is kept for the rule)."""
+            return memo.enabled(self.state, action)
 
         def do(self, action: Action) -> None:
             stats.rule_calls += 1
-            nxt = self.next_state(action)
+            nxt = memo.step(self.state, action)
             if nxt is None:
                 return
             before = model.truth_key(self.state)
@@ -93,7 +182,7 @@ def build_machine(model: Model[S], stats: Stats) -> type[RuleBasedStateMachine]:
         def teardown(self) -> None:
             if self.failed:
                 return
-            outcome = settle(model, self.state)
+            outcome = memo.settle(self.state)
             stats.settle_steps += len(outcome.steps)
             stats.abstract.add(model.progress_key(outcome.state))
             if outcome.failure is not None:
@@ -168,7 +257,14 @@ def _make_rule(spec: ActionSpec, name: str) -> Any:
     result = rule(**strategies)(run)  # type: ignore[call-overload]
     if all(len(values) == 1 for _, values in spec.params):
         fixed = Action.of(op, **{pname: values[0] for pname, values in spec.params})
-        result = precondition(lambda self: self.next_state(fixed) is not None)(result)
+
+        def enabled(self: Any) -> bool:
+            return self._enabled(fixed)  # type: ignore[no-any-return]
+
+        # a named function, not a lambda: Hypothesis describes every precondition it evaluates,
+        # and a lambda's description means reading its source
+        enabled.__name__ = f"{name}_enabled"
+        result = precondition(enabled)(result)
     _stable_hash(result, name)
     return result
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from kmodel.core.evolve import evolve
 from kmodel.core.fmap import FMap
 from kmodel.core.model import Action, ActionSpec, Property, expand
 from kmodel.core.run import settle_steps
@@ -232,6 +233,12 @@ class ClusterModel:
             n for n, c in self.components.items() if not isinstance(c, Kubelet | KubeProxy) and n not in self._electors
         )
         self._prompt = tuple(n for n, c in self.components.items() if hasattr(c, "sync_deadline"))
+        # node of each component a partition cuts off (kubelets and kube-proxies), for ``_cut_off``
+        self._node_of = {n: c.node for n, c in self.components.items() if isinstance(c, Kubelet | KubeProxy)}
+        # the settle phase's candidate actions per component, built once
+        self._system = tuple(
+            (n, Action.of("deliver", component=n), Action.of("reconcile", component=n)) for n in self.component_names
+        )
         self._initial: ClusterState | None = None
         self._memo: dict[str, tuple[ComponentState, int, Any, tuple[Request, ...]]] = {}
         self._space: list[ActionSpec] | None = None
@@ -341,10 +348,11 @@ class ClusterModel:
         if self._never_settles(state):
             return []
         out = []
-        for name in self.component_names:
-            if state.components[name].up:
-                out.append(Action.of("deliver", component=name))
-                out.append(Action.of("reconcile", component=name))
+        comps = state.components
+        for name, deliver, reconcile in self._system:
+            if comps[name].up:
+                out.append(deliver)
+                out.append(reconcile)
         return out
 
     def _never_settles(self, state: ClusterState) -> bool:
@@ -486,8 +494,10 @@ class ClusterModel:
         return local, reqs
 
     def _cut_off(self, state: ClusterState, name: str) -> bool:
-        comp = self.components[name]
-        return isinstance(comp, Kubelet | KubeProxy) and bool(state.partitioned.get(comp.node))
+        if not state.partitioned:
+            return False
+        node = self._node_of.get(name)
+        return node is not None and bool(state.partitioned.get(node))
 
     def _pending(self, state: ClusterState, name: str) -> list[Any]:
         """The watch events ``name`` has yet to see, in order (skipping coalesced ones)."""
@@ -526,8 +536,8 @@ class ClusterModel:
             extra = f", skipping {len(skipped)} intermediate states" if skipped else ""
             log.append(f"{name} sees {ev.type} {_fmt_key(ev.key)} (rv {ev.revision}{extra})")
         skip = tuple(sorted(r for r in (*cs.skip, *skipped) if r > ev.revision))
-        cs = attrs.evolve(cs, cursor=ev.revision, cache=cache, local=local, skip=skip)
-        return attrs.evolve(state, components=state.components.set(name, cs))
+        cs = evolve(cs, cursor=ev.revision, cache=cache, local=local, skip=skip)
+        return evolve(state, components=state.components.set(name, cs))
 
     def _reconcile(
         self,
@@ -553,6 +563,18 @@ class ClusterModel:
         cs = state.components.get(name)
         if cs is None or not cs.up or self._halted(state, name):
             return None
+        if cut_after is None and lose is None:
+            # fast path for the common no-op: the memoised reconcile of this very component
+            # state at this instant sent nothing and changed nothing (see the check below)
+            hit = self._memo.get(name)
+            if (
+                hit is not None
+                and hit[0] is cs
+                and not hit[3]
+                and hit[1] == state.clock + state.offsets.get(name, 0)
+                and hit[2] == cs.local
+            ):
+                return None
         comp = self.components[name]
         view = self.view(state, name)
         local, reqs = self._reconcile_memo(name, cs, view)
@@ -560,7 +582,7 @@ class ClusterModel:
         if process is not None and name != process.elector:
             # an HA replica's writes carry the lease epoch its elector believes it holds
             epoch = state.components[process.elector].local.epoch
-            reqs = [attrs.evolve(r, fence=epoch) if r.verb != "get" else r for r in reqs]
+            reqs = [evolve(r, fence=epoch) if r.verb != "get" else r for r in reqs]
         if cut_after is not None and len(reqs) < cut_after:
             return None
         if lose is not None and len(reqs) <= lose[0]:
@@ -613,16 +635,16 @@ class ClusterModel:
             fresh = self._fresh_component(comp, store, now=view.now)
             if log is not None:
                 log.append(f"{name} restarted: in-memory state lost, relisted at rv {store.revision}")
-            new_cs = attrs.evolve(fresh, skip=())
+            new_cs = evolve(fresh, skip=())
             if new_cs == cs and store is state.store:
                 return None
-            return attrs.evolve(state, store=store, monitor=monitor, components=state.components.set(name, new_cs))
+            return evolve(state, store=store, monitor=monitor, components=state.components.set(name, new_cs))
         if store is state.store and monitor is state.monitor and local == cs.local:
             return None  # every request failed or changed nothing: the step is a no-op
         if log is not None and not reqs:
             log.append(f"{name}: no API calls (in-memory state updated)")
-        cs = attrs.evolve(cs, local=local)
-        nxt = attrs.evolve(state, store=store, monitor=monitor, components=state.components.set(name, cs))
+        cs = evolve(cs, local=local)
+        nxt = evolve(state, store=store, monitor=monitor, components=state.components.set(name, cs))
         if self.group_nodes and store is not state.store:
             nxt = self._join_nodes(nxt, log)
         if name in self._electors:  # HA hook: start or stop the process's controllers
@@ -742,7 +764,7 @@ class ClusterModel:
             return None
         if log is not None:
             log.append(f"clock {state.clock}s → {t}s")
-        nxt = attrs.evolve(state, clock=t)
+        nxt = evolve(state, clock=t)
         if state.paused:
             resumed = [p for p, end in state.paused.items() if end <= t]
             if resumed:
@@ -751,7 +773,7 @@ class ClusterModel:
                 paused = state.paused
                 for p in resumed:
                     paused = paused.delete(p)
-                nxt = attrs.evolve(nxt, paused=paused)
+                nxt = evolve(nxt, paused=paused)
         return nxt
 
     def _crash_node(self, state: ClusterState, node: str, log: list[str] | None) -> ClusterState | None:
@@ -1093,9 +1115,9 @@ class ClusterModel:
             target = head if first is None else first.revision - 1
             if target > cs.cursor:
                 skip = tuple(r for r in cs.skip if r > target)
-                comps = comps.set(name, attrs.evolve(cs, cursor=target, skip=skip))
+                comps = comps.set(name, evolve(cs, cursor=target, skip=skip))
                 changed = True
-        return attrs.evolve(state, components=comps) if changed else state
+        return evolve(state, components=comps) if changed else state
 
     def _compact(self, state: ClusterState) -> ClusterState:
         state = self._normalize(state)
@@ -1104,18 +1126,22 @@ class ClusterModel:
             return state
         # Events a connected watcher has yet to receive are kept; a partitioned kubelet's watch
         # is broken, so for it only the watch cache's 75s of history is kept (see _heal_node).
-        low = min(
-            (cs.cursor for name, cs in state.components.items() if cs.up and not self._cut_off(state, name)),
-            default=store.revision,
-        )
-        fresh = [ev.revision for ev in store.events if ev.time >= state.clock - WATCH_CACHE_SECONDS]
-        if fresh:
-            low = min(low, fresh[0] - 1)
+        low: int | None = None
+        for name, cs in state.components.items():
+            if cs.up and (low is None or cs.cursor < low) and not self._cut_off(state, name):
+                low = cs.cursor
+        if low is None:
+            low = store.revision
+        horizon = state.clock - WATCH_CACHE_SECONDS
+        for ev in store.events:  # the oldest event the watch cache must still keep
+            if ev.time >= horizon:
+                low = min(low, ev.revision - 1)
+                break
         if self._history:
             low -= HISTORY_KEEP  # keep what a lagging API server could still serve
         if store.events[0].revision > low:
             return state
-        return attrs.evolve(state, store=store.compact(low))
+        return evolve(state, store=store.compact(low))
 
 
 def _hpa_target_kinds(objects: Sequence[Any]) -> tuple[str, ...]:

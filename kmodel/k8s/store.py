@@ -73,6 +73,7 @@ from typing import Any, Literal
 
 import attrs
 
+from kmodel.core.evolve import evolve
 from kmodel.core.fmap import FMap
 from kmodel.k8s.objects import (
     TAINT_NOT_READY,
@@ -243,10 +244,10 @@ class Store:
             objects = self.objects.delete(key)
             stamped = obj
         else:
-            stamped = attrs.evolve(obj, meta=attrs.evolve(obj.meta, resource_version=rev))
+            stamped = evolve(obj, meta=evolve(obj.meta, resource_version=rev))
             objects = self.objects.set(key, stamped)
         ev = Event(etype, rev, key, stamped, prev, now)
-        return attrs.evolve(self, revision=rev, objects=objects, events=(*self.events, ev)), stamped
+        return evolve(self, revision=rev, objects=objects, events=(*self.events, ev)), stamped
 
     def apply(self, req: Request, now: int, config: APIConfig) -> tuple[Store, Result]:
         if req.verb == "create":
