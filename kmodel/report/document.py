@@ -183,3 +183,14 @@ def timeline(replayed: ReplayResult) -> dict[str, Any]:
     points.extend({"step": row.index, "clock": row.clock, **dict(row.sample)} for row in replayed.rows)
     series = sorted({k for p in points for k in p if k not in ("step", "clock")})
     return {"series": series, "points": points}
+
+
+def exhaustive_line(ex: dict[str, Any]) -> str:
+    """One sentence on a bounded exhaustive search, for every renderer."""
+    head = f"{ex['distinct']} distinct states ({ex['states']} visited), depth {ex['depth']}"
+    if ex["verdict"] == "held":
+        return f"Every reachable state was explored: {head}; all invariants held."
+    if ex["verdict"] == "bound":
+        return f"Stopped at the bound ({ex['bound']}) after {head}; no violation within it."
+    v = ex["violation"]
+    return f"{head}: {v['invariant']} violated; shortest counterexample {ex['traceSteps']} steps."

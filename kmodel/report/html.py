@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from kmodel.report.document import participants
+from kmodel.report.document import exhaustive_line, participants
 from kmodel.report.svg import sequence_svg, timeline_svg
 
 CSS = """
@@ -45,9 +45,7 @@ def render_html(doc: dict[str, Any]) -> str:
         )
     parts.append("</table>")
     if doc.get("exhaustive") is not None:
-        from kmodel.report.markdown import _exhaustive_line
-
-        parts.append(f'<h2>Exhaustive search</h2><p id="exhaustive">{e(_exhaustive_line(doc["exhaustive"]))}</p>')
+        parts.append(f'<h2>Exhaustive search</h2><p id="exhaustive">{e(exhaustive_line(doc["exhaustive"]))}</p>')
     cx = doc["counterexample"]
     if cx is not None:
         parts += [

@@ -7,15 +7,9 @@ timeline chart written beside the report.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from kmodel.api import CheckResult
-from kmodel.report.document import build, mermaid
-
-
-def render(result: CheckResult, trace_file: Path | None, report_dir: Path) -> str:
-    return render_document(build(result, trace_file, report_dir))
+from kmodel.report.document import exhaustive_line, mermaid
 
 
 def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> str:
@@ -37,7 +31,7 @@ def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> st
         lines.append(f"| {inv['name']} | {inv['kind']} | {verdict} | {inv['promise']} |")
     ex_doc = doc.get("exhaustive")
     if ex_doc is not None:
-        lines += ["", "## Exhaustive search", "", _exhaustive_line(ex_doc)]
+        lines += ["", "## Exhaustive search", "", exhaustive_line(ex_doc)]
     cx = doc["counterexample"]
     if cx is not None:
         lines += [
@@ -78,13 +72,3 @@ def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> st
             lines.append(f"| {c['step']} | {c['count']} |")
     lines.append("")
     return "\n".join(lines)
-
-
-def _exhaustive_line(ex: dict[str, Any]) -> str:
-    head = f"{ex['distinct']} distinct states ({ex['states']} visited), depth {ex['depth']}"
-    if ex["verdict"] == "held":
-        return f"Every reachable state was explored: {head}; all invariants held."
-    if ex["verdict"] == "bound":
-        return f"Stopped at the bound ({ex['bound']}) after {head}; no violation within it."
-    v = ex["violation"]
-    return f"{head}: {v['invariant']} violated; shortest counterexample {ex['traceSteps']} steps."
