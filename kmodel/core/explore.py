@@ -24,7 +24,9 @@ This is the explicit-state checker beside the Hypothesis one (after TLC and stat
   system/time action where P is false, or a fair strongly connected component (every
   system/time action enabled in all of its states is taken on one of its edges) containing a
   state where P is false. The counterexample is a lasso: a shortest prefix to the component,
-  then a cycle inside it that visits a failing state and takes every such action.
+  then a cycle inside it that visits a failing state and takes every such action. With an
+  abstraction the cycle closes on abstract states: the concrete run it stands for repeats the
+  same steps forever while its clock and revisions grow (``lasso_violation`` checks exactly that).
 - **Bounds.** ``max_states`` (distinct states) and ``max_depth`` (steps from the initial state)
   stop the search early; the verdict is then ``"bound"`` unless a violation was already found.
   Liveness violations found in the part explored so far are real (every state of the lasso had
