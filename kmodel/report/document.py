@@ -202,4 +202,10 @@ def exhaustive_line(ex: dict[str, Any]) -> str:
     if ex["verdict"] == "bound":
         return f"Stopped at the bound ({ex['bound']}) after {head}; no violation within it."
     v = ex["violation"]
-    return f"{head}: {v['invariant']} violated; shortest counterexample {ex['traceSteps']} steps."
+    loop, steps = ex.get("loopStart"), ex["traceSteps"]
+    if loop is not None and loop < steps:  # a liveness lasso with a cycle
+        return (
+            f"{head}: {v['invariant']} violated; counterexample a lasso of {loop} steps, then a cycle of "
+            f"{steps - loop} steps that repeats forever under fair scheduling."
+        )
+    return f"{head}: {v['invariant']} violated; shortest counterexample {steps} steps."
