@@ -9,7 +9,9 @@
   are applied in order and each result is handed back (system);
 - ``tick()``: the clock jumps to the next timer any running component has (time);
 - ``crash_node(node)`` / ``recover_node(node)``: the node's kubelet and containers stop; on
-  recovery the kubelet starts empty and relists (fault; budget ``faults.nodeCrash``);
+  recovery the kubelet starts empty and relists (fault; budget ``faults.nodeCrash``); HA
+  control-plane replicas hosted on the node (``kmodel.k8s.leaderelection.hosts``) stop and start
+  with it;
 - ``crash_container(node, index)``: the index-th running pod (by name) on the node exits
   (fault; budget ``faults.containerCrash``);
 - user steps from the scenario's ``spec.user`` (``kubectl scale``, ``cordon``/``uncordon``,
@@ -218,6 +220,13 @@ class ClusterModel:
             own = (c.name for c in config.controllers)
             ha, self.processes = le.replicate((c for c in comps if not isinstance(c, node_side)), replicas, own)
             comps = ha + [c for c in comps if isinstance(c, node_side)]
+        # kubeadm hook: HA replicas are static pods on the nodes labelled
+        # node-role.kubernetes.io/control-plane (le.hosts); a crash of the node stops them. No
+        # labelled nodes (every scenario before this): no process has a node, nothing changes.
+        self.hosts: dict[str, str] = le.hosts(self.processes, config.nodes)
+        self._hosted: dict[str, tuple[le.Process, ...]] = {}
+        for pname, host in self.hosts.items():
+            self._hosted[host] = (*self._hosted.get(host, ()), self.processes[pname])
         self._process_of = {c: p for p in self.processes.values() for c in (p.elector, *p.controllers)}
         self._electors = {p.elector: p for p in self.processes.values()}
         self.components: dict[str, Component] = {c.name: c for c in comps}
@@ -312,6 +321,14 @@ class ClusterModel:
             return True
         return name != process.elector and not le.leads(state, process)
 
+    def _host_down(self, state: ClusterState, name: str) -> bool:
+        """Whether ``name`` belongs to an HA process whose control-plane node is down (its elector
+        stopped with the node: ``le.stop_process``). False for every component without hosting."""
+        if not self.hosts:
+            return False
+        process = self._process_of.get(name)
+        return process is not None and process.name in self.hosts and not state.components[process.elector].up
+
     def action_space(self) -> Sequence[ActionSpec]:
         if self._space is None:
             # One spec per component (not one spec with a component argument): Hypothesis picks
@@ -396,7 +413,7 @@ class ClusterModel:
                     t = rt.last_timer()  # restart, readiness or end of termination
                     if t is not None:
                         until = max(until, t - offset)
-            elif isinstance(local, NodeLifecycleLocal):
+            elif isinstance(local, NodeLifecycleLocal) and not self._host_down(state, name):
                 for t in local.evict_at.values():
                     until = max(until, t - offset)
                 for node, up in state.nodes_up.items():
@@ -788,12 +805,17 @@ class ClusterModel:
             pods = sorted(rt.name for rt in cs.local.pods.values() if rt.running)
             log.append(f"{node} crashed: kubelet stopped; containers of {', '.join(pods) or 'no pods'} gone")
         down = ComponentState(cursor=cs.cursor, cache=EMPTY_CACHE, local=KubeletLocal(), up=False)
-        return attrs.evolve(
+        nxt = attrs.evolve(
             state,
             components=self._node_proxy(state.components.set(name, down), node, None),
             nodes_up=state.nodes_up.set(node, False),
             faults_left=state.faults_left.set("nodeCrash", state.faults_left["nodeCrash"] - 1),
         )
+        for process in self._hosted.get(node, ()):  # its static pods (control-plane replicas) die with it
+            nxt = le.stop_process(self, nxt, process)
+            if log is not None:
+                log.append(f"{process.name} on {node} stopped: it renews nothing and its memory is lost")
+        return nxt
 
     def _recover_node(self, state: ClusterState, node: str, log: list[str] | None) -> ClusterState | None:
         if state.nodes_up.get(node, True):
@@ -803,11 +825,17 @@ class ClusterModel:
         fresh = self._fresh_component(comp, state.store)
         if log is not None:
             log.append(f"{node} recovered: kubelet starts and relists at rv {state.store.revision}")
-        return attrs.evolve(
+        nxt = attrs.evolve(
             state,
             components=self._node_proxy(state.components.set(name, fresh), node, state.store),
             nodes_up=state.nodes_up.set(node, True),
         )
+        for process in self._hosted.get(node, ()):  # the kubelet starts its static pods again
+            nxt = le.start_process(self, nxt, process)
+            if log is not None:
+                incarnation = nxt.components[process.elector].local.incarnation
+                log.append(f"{process.name} starts again on {node} as {process.name}_{incarnation}")
+        return nxt
 
     def _crash_container(
         self, state: ClusterState, node: str, index: int, log: list[str] | None
@@ -1094,7 +1122,11 @@ class ClusterModel:
         """An HA replica process stops (a long GC pause, a stopped VM, SIGSTOP): none of its
         components delivers, reconciles or renews until the true clock reaches the end; then it
         resumes with its old memory and cache, and the events it missed are delivered later."""
-        if process in state.paused or process not in self.processes:
+        if (
+            process in state.paused
+            or process not in self.processes
+            or not state.components[self.processes[process].elector].up  # its host is down
+        ):
             return None
         spent = self._spend(state, "processPause")
         if spent is None:
