@@ -388,9 +388,7 @@ def _find_lasso(
     return None
 
 
-def _is_fair(
-    graph: nx.DiGraph, fair: nx.DiGraph, comp: list[int], key: Callable[[Action], Action] = _identity
-) -> bool:
+def _is_fair(graph: nx.DiGraph, fair: nx.DiGraph, comp: list[int], key: Callable[[Action], Action] = _identity) -> bool:
     """Weak fairness: every system/time action enabled in every state of ``comp`` is taken on an
     edge inside it (else a fair run cannot stay in it forever). Node attribute ``fair`` holds
     fairness keys; edges hold actions, compared by ``key``."""

@@ -174,7 +174,11 @@ class NodeSymmetry:
 
 class _Renamer:
     def __init__(
-        self, pattern: re.Pattern[str] | None, mapping: dict[str, str], cache: dict[int, tuple[Any, Any]], strings: dict[str, str]
+        self,
+        pattern: re.Pattern[str] | None,
+        mapping: dict[str, str],
+        cache: dict[int, tuple[Any, Any]],
+        strings: dict[str, str],
     ) -> None:
         self.pattern = pattern
         self.mapping = mapping
