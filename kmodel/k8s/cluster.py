@@ -257,6 +257,10 @@ class ClusterModel:
         self._abstraction = _time_abstraction(config)
         # user controllers: only when each declares it keeps no times or revisions (Controller.timeless)
         self._abstract_users = all(timeless(c) for c in config.controllers)
+        # Symmetry reduction (kmodel.k8s.symmetry): ``ties`` makes ``actions`` list the other
+        # resolutions of scheduler score ties; ``kmodel.api.explore`` sets it with symmetry on.
+        self.ties = False
+        self._symmetry: Any = None
 
     # -- Model protocol ----------------------------------------------------------------------
 
@@ -362,7 +366,50 @@ class ClusterModel:
             for action in expand(spec):
                 if self.step(state, action) is not None:
                     out.append(action)
+                    if self.ties and action.op == "reconcile":
+                        out.extend(self._tie_variants(state, action.arg("component")))
         return out
+
+    def _tie_variants(self, state: ClusterState, name: str) -> list[Action]:
+        """``reconcile(component=NAME, node=N)`` for each top-scoring node N of a scheduler's
+        tie other than the one its plain reconcile picks (``Scheduler.tied_hosts``)."""
+        comp = self.components[name]
+        tied_hosts = getattr(comp, "tied_hosts", None)
+        if tied_hosts is None:
+            return []
+        cs = state.components[name]
+        tied = tied_hosts(cs.local, self.view(state, name))
+        out = []
+        for node in tied[1:]:  # tied[0], the lowest name, is the plain reconcile's choice
+            action = Action.of("reconcile", component=name, node=node)
+            if self.step(state, action) is not None:
+                out.append(action)
+        return out
+
+    def tie_actions(self) -> list[Action]:
+        """Every tie variant ``actions`` may list (for replaying explorer traces)."""
+        return [
+            Action.of("reconcile", component=name, node=node)
+            for name, comp in self.components.items()
+            if hasattr(comp, "tied_hosts")
+            for node in (*self.node_names, *self.group_nodes)
+        ]
+
+    def fairness_key(self, action: Action) -> Action:
+        """Weak fairness is per component: the tie variants of one reconcile are one fair action
+        ("the scheduler eventually reconciles"), whichever node it then picks."""
+        if action.op == "reconcile" and len(action.args) > 1:
+            return Action.of("reconcile", component=action.arg("component"))
+        return action
+
+    def representative(self, state: ClusterState) -> ClusterState:
+        """The canonical member of ``state``'s class under renaming interchangeable nodes
+        (``kmodel.k8s.symmetry``); the state itself where the reduction is off."""
+        if self._symmetry is None:
+            from kmodel.k8s.symmetry import node_symmetry
+
+            self._symmetry = node_symmetry(self.config, self.initial())
+        return self._symmetry.representative(state)  # type: ignore[no-any-return]
 
     def system_actions(self, state: ClusterState) -> list[Action]:
         if self._never_settles(state):
@@ -470,7 +517,10 @@ class ClusterModel:
         if op == "deliver":
             nxt = self._deliver(state, action.arg("component"), log)
         elif op == "reconcile":
-            nxt = self._reconcile(state, action.arg("component"), log)
+            if len(action.args) > 1:  # a tie variant: reconcile(component, node)
+                nxt = self._reconcile(state, action.arg("component"), log, host=action.arg("node"))
+            else:
+                nxt = self._reconcile(state, action.arg("component"), log)
         elif op == "tick":
             nxt = self._tick(state, log)
         elif op == "crash_node":
@@ -566,6 +616,7 @@ class ClusterModel:
         log: list[str] | None,
         cut_after: int | None = None,
         lose: tuple[int, str] | None = None,
+        host: str | None = None,
     ) -> ClusterState | None:
         """One reconcile. ``cut_after``: the component crashes after that many writes (they
         are applied; the rest are not) and restarts. ``lose``: (index, "request"|"response")
@@ -579,11 +630,17 @@ class ClusterModel:
         (``slowStartBatch`` in ``pkg/controller/replicaset/replica_set.go``) says "stop after
         this failed" while still returning its requests up front. Requests without a batch
         number are always sent. A ``lose`` aimed at a request that is skipped is not enabled
-        (the fault would change nothing)."""
+        (the fault would change nothing). ``host``: a scheduler binds to that node of a score
+        tie (not enabled when it is not one of the tied nodes other than the default choice)."""
         cs = state.components.get(name)
         if cs is None or not cs.up or self._halted(state, name):
             return None
-        if cut_after is None and lose is None:
+        if host is not None:
+            comp = self.components[name]
+            tied = getattr(comp, "tied_hosts", lambda *_: ())(cs.local, self.view(state, name))
+            if host not in tied[1:]:
+                return None
+        elif cut_after is None and lose is None:
             # fast path for the common no-op: the memoised reconcile of this very component
             # state at this instant sent nothing and changed nothing (see the check below)
             hit = self._memo.get(name)
@@ -597,7 +654,10 @@ class ClusterModel:
                 return None
         comp = self.components[name]
         view = self.view(state, name)
-        local, reqs = self._reconcile_memo(name, cs, view)
+        if host is not None:
+            local, reqs = comp.reconcile(cs.local, view, host=host)  # type: ignore[call-arg]
+        else:
+            local, reqs = self._reconcile_memo(name, cs, view)
         process = self._process_of.get(name)
         if process is not None and name != process.elector:
             # an HA replica's writes carry the lease epoch its elector believes it holds
