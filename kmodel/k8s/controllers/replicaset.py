@@ -413,13 +413,10 @@ class ReplicaSetController(Component):
         if not self.expectations:
             return local
         if tag[0] == "rs-create":
-            if result.reason == "Timeout":
-                # slowStartBatch's createFn: on a server Timeout (apierrors.IsTimeout: "Pod is
-                # created but its initialization has timed out ... the controller will create a
-                # new pod when the expectation expires") the create is not counted as failed.
-                # Lost requests and responses are transport errors, not server Timeouts: they
-                # are counted as failed creates, as upstream does.
-                return local
+            # slowStartBatch's createFn counts every error as a failed create (current upstream
+            # ignores only a NamespaceTerminatingCause, which kmodel does not model; the old
+            # IsTimeout exception is gone, kubernetes PR #86140), lost requests and lost
+            # responses included: each skipped or failed create lowers the expectations.
             return _enqueue(self._creation_observed(local, tag[1]), tag[1])
         if tag[0] == "rs-delete":
             return _enqueue(self._deletion_observed(local, tag[1], tag[2]), tag[1])
