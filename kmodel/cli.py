@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="reduce symmetric states to one representative when the model supports it (default: on)",
     )
+    e.add_argument(
+        "--por",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="partial-order reduction: deliver invisible watch events first when that is safe (default: on)",
+    )
 
     b = _subcommand(sub, "bench", "measure model and checker speed against a bare Hypothesis machine", EPILOG_BENCH)
     b.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario file(s); more than one only with --suite")
@@ -338,6 +344,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         max_states=args.max_states,
         max_depth=args.max_depth,
         symmetry=args.symmetry,
+        por=args.por,
         on_progress=progress if tty else None,
     )
     if tty:
