@@ -213,6 +213,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     import time
 
     from kmodel.api import check, save_trace, trace_path
+    from kmodel.k8s.invariants import caveat
     from kmodel.report.write import write_reports
     from kmodel.scenario import load_scenario
 
@@ -269,6 +270,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             worst = EXIT_VIOLATED
             print(f"{head}: {v.invariant} {_paint('VIOLATED', 'red')}")
             print(f"  {v.message}")
+            note = caveat(v.invariant, sc.config.faults, (step.op for step in result.trace.steps))
+            if note is not None:
+                print(f"  {note}")
             print(f"  counterexample: {len(result.trace.steps)} steps (found in a run of {result.found_steps})")
             print(f"  trace:  {trace_file}")
             print(f"  replay: kmodel replay {trace_file}")
@@ -318,6 +322,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
     from kmodel.api import describe_explore, explore, explore_trace_path, save_trace
     from kmodel.core.explore import ExploreProgress
+    from kmodel.k8s.invariants import caveat
     from kmodel.scenario import load_scenario
     from kmodel.yamlio import write_atomic
 
@@ -368,6 +373,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
         code = EXIT_VIOLATED
         print(f"{head}: {v.invariant} VIOLATED")
         print(f"  {v.message}")
+        note = caveat(v.invariant, sc.config.faults, (step.op for step in run.trace.steps))
+        if note is not None:
+            print(f"  {note}")
         if run.trace.loop_start is None:
             print(f"  counterexample: {len(run.trace.steps)} steps (shortest)")
         else:

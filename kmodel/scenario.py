@@ -12,7 +12,7 @@ Example::
     metadata: {name: web-node-crash, description: "..."}
     spec:
       nodes:
-        - {name: node-1, capacity: {cpu: "2", memory: 4Gi, pods: 110}, labels: {}, taints: []}
+        - {name: node-1, capacity: {cpu: "4", memory: 4Gi, pods: 110}, labels: {}, taints: []}
       manifests: [app.yaml]        # relative to the scenario file, applied in order
       objects: []                  # the same, inline
       controlPlane: {nodeMonitorGracePeriod: 50s}   # replicas: {kube-controller-manager: 2}

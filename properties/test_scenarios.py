@@ -24,7 +24,7 @@ BUDGET_SCALE = {"deep": 10}
 
 
 CHECK_KEYS = {"expect", "steps"}
-EXPLORE_KEYS = {"mode", "expect", "maxDepth", "maxStates", "distinct", "depth", "steps"}
+EXPLORE_KEYS = {"mode", "expect", "maxDepth", "maxStates", "distinct", "depth", "steps", "loopStart"}
 
 
 def entry(name: str) -> dict[str, Any]:
@@ -45,6 +45,10 @@ def test_expected_entry_is_well_formed(name: str) -> None:
     if e.get("mode") == "explore":
         assert set(e) <= EXPLORE_KEYS, f"{name}: unknown keys {sorted(set(e) - EXPLORE_KEYS)}"
         assert {"distinct", "depth"} <= set(e), f"{name}: an explore entry records distinct and depth"
+        if "loopStart" in e:
+            assert isinstance(e.get("steps"), int) and 0 <= e["loopStart"] < e["steps"], (
+                f"{name}: loopStart (a lasso's prefix length) needs steps, the whole lasso, and a non-empty cycle"
+            )
     else:
         assert "mode" not in e, f"{name}: mode must be 'explore' or absent"
         assert set(e) <= CHECK_KEYS, f"{name}: unknown keys {sorted(set(e) - CHECK_KEYS)}"
@@ -65,6 +69,8 @@ def test_scenario_verdict(name: str, kmodel_check: Any, pytestconfig: pytest.Con
         figures = {"distinct": r.distinct, "depth": r.depth}
         if "steps" in expected:
             figures["steps"] = len(run.trace.steps) if run.trace is not None else 0
+        if "loopStart" in expected:  # a liveness lasso: steps[loopStart:] repeat forever
+            figures["loopStart"] = run.trace.loop_start if run.trace is not None else None
         recorded = {k: expected[k] for k in figures if k in expected}
         assert figures == recorded, f"{name}: explore figures drifted from properties/expected.yaml"
         if run.trace is not None:

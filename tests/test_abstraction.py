@@ -52,7 +52,14 @@ def test_unclassified_catches_an_undeclared_timer() -> None:
     assert unclassified(NewLocal()) == {("NewLocal", "fires_at")}
 
 
-COMMUTE = ["default", "svc-delete-prestop", "deploy-rollout-node-crash", "le-pause-split-brain", "hpa-oscillation"]
+COMMUTE = [
+    "default",
+    "svc-delete-prestop",
+    "deploy-rollout-node-crash",
+    "le-pause-split-brain",
+    "hpa-oscillation",
+    "op-field-fight",  # user controllers that declare Controller.timeless
+]
 
 
 @pytest.mark.parametrize("name", COMMUTE)

@@ -58,7 +58,7 @@ def test_default_scenario_loads() -> None:
     assert s.name == "web-node-crash"
     assert s.description
     assert [n.meta.name for n in s.config.nodes] == ["node-1", "node-2", "node-3"]
-    assert all(n.status.capacity["cpu"] == 2000 for n in s.config.nodes)
+    assert all(n.status.capacity["cpu"] == 4000 for n in s.config.nodes)  # N+2: one node fits 5 × 500m
     assert all(n.status.capacity["memory"] == 4 * 2**30 for n in s.config.nodes)
     (rs,) = s.config.objects
     assert rs.key == ("ReplicaSet", "default", "web")

@@ -24,7 +24,9 @@ This is the explicit-state checker beside the Hypothesis one (after TLC and stat
   system/time action where P is false, or a fair strongly connected component (every
   system/time action enabled in all of its states is taken on one of its edges) containing a
   state where P is false. The counterexample is a lasso: a shortest prefix to the component,
-  then a cycle inside it that visits a failing state and takes every such action.
+  then a cycle inside it that visits a failing state and takes every such action. With an
+  abstraction the cycle closes on abstract states: the concrete run it stands for repeats the
+  same steps forever while its clock and revisions grow (``lasso_violation`` checks exactly that).
 - **Bounds.** ``max_states`` (distinct states) and ``max_depth`` (steps from the initial state)
   stop the search early; the verdict is then ``"bound"`` unless a violation was already found.
   Liveness violations found in the part explored so far are real (every state of the lasso had
@@ -265,7 +267,7 @@ def explore(
         lasso = _find_lasso(graph, states, parent, depth_of, liveness)
         if lasso is not None:
             prefix_ids, cycle = lasso
-            steps, loop_start, end = _concretise_lasso(model, canon, states, parent, prefix_ids, cycle)
+            steps, loop_start, end = _concretise_lasso(model, canon, view, states, parent, prefix_ids, cycle)
             live = lasso_violation(model, steps, loop_start)
             if live is None:
                 raise SymmetryError("the lasso found on representatives does not replay as a fair cycle")
@@ -473,6 +475,7 @@ def _cycle(graph: nx.DiGraph, fair: nx.DiGraph, comp: list[int], bad: list[int])
 def _concretise_lasso(
     model: Model[S],
     canon: Callable[[S], S],
+    view: Callable[[S], S] | None,
     states: list[S],
     parent: list[tuple[int, Action] | None],
     prefix_ids: list[int],
@@ -481,26 +484,31 @@ def _concretise_lasso(
     """Concrete (steps, loop_start, last state) for an abstract lasso.
 
     With symmetry the cycle closes on representatives, not necessarily on concrete states: it is
-    unrolled until the concrete state at the loop start repeats (the symmetry class is finite),
-    and the passes before the repetition join the prefix.
+    unrolled until the state at the loop start repeats (the symmetry class is finite), and the
+    passes before the repetition join the prefix. "Repeats" is up to the model's abstraction
+    (``abstract``) when it has one: a concrete run whose clock and revisions keep growing never
+    repeats exactly, but the abstraction is a bisimulation, so once the abstract state repeats
+    the same steps repeat forever (see ``lasso_violation``).
     """
     prefix, state = _concretise(model, canon, [states[i] for i in prefix_ids], _path(parent, prefix_ids[-1]))
     if not cycle:
         return prefix, len(prefix), state
     targets = [states[cycle[0][0]]] + [states[v] for _, _, v in cycle]
     actions = [a for _, a, _ in cycle]
+    key: Callable[[S], S] = view if view is not None else _identity
     passes: list[list[Action]] = []
-    seen = {state: 0}
+    seen = {key(state): 0}
     for k in range(1, MAX_UNROLL + 1):
         acts, state = _concretise(model, canon, targets, actions, start=state)
         passes.append(acts)
-        if state in seen:
-            j = seen[state]
+        k_state = key(state)
+        if k_state in seen:
+            j = seen[k_state]
             steps = prefix + [a for p in passes[:j] for a in p]
             loop_start = len(steps)
             steps += [a for p in passes[j:] for a in p]
             return steps, loop_start, state
-        seen[state] = k
+        seen[k_state] = k
     raise SymmetryError(f"the cycle did not close on concrete states within {MAX_UNROLL} passes")
 
 
@@ -508,7 +516,10 @@ def lasso_violation(model: Model[S], steps: Sequence[Action], loop_start: int) -
     """The liveness violation a lasso trace shows, checked on concrete states, or None.
 
     ``steps[:loop_start]`` lead to the loop; ``steps[loop_start:]`` must be system/time actions
-    returning exactly to the state after ``loop_start`` steps, taking every system/time action
+    returning to the state after ``loop_start`` steps — exactly, or up to the model's abstraction
+    (``abstract``, a bisimulation: from equal abstract states the same actions lead to equal
+    abstract states, so the loop repeats forever although the clock and revisions of the concrete
+    run keep growing) — taking every system/time action
     enabled in all the loop's states (weak fairness); an empty loop needs a state with no
     enabled system/time action. The violation is the first ``eventually`` property false in a
     state of the loop. None when any of this does not hold (a step is not enabled, the loop
@@ -531,7 +542,9 @@ def lasso_violation(model: Model[S], steps: Sequence[Action], loop_start: int) -
         return {a for a in model.actions(state) if categories[a.op] in FAIR_CATEGORIES}
 
     if loop:
-        if trail[-1] != trail[loop_start] or any(categories[a.op] not in FAIR_CATEGORIES for a in loop):
+        view = getattr(model, "abstract", None)
+        same = trail[-1] == trail[loop_start] or (view is not None and view(trail[-1]) == view(trail[loop_start]))
+        if not same or any(categories[a.op] not in FAIR_CATEGORIES for a in loop):
             return None
         members = trail[loop_start:-1]
         always = fair_enabled(members[0])

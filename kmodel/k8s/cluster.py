@@ -57,6 +57,7 @@ from kmodel.k8s.faults import HISTORY_KEEP, LOSS_INDEX, LOSS_KINDS, PAUSE_SECOND
 from kmodel.k8s.informers import EMPTY_CACHE, Component, ComponentState, View, cache_apply, cache_from_store
 from kmodel.k8s.objects import APIObject, Key, Node
 from kmodel.k8s.store import APIConfig, Event, EventType, Request, Result, Store
+from kmodel.k8s.usercontrollers import timeless
 from kmodel.k8s.userops import UserOp, apply_user_op, budget_key, initial_loads, user_budgets, user_specs
 
 CONTAINER_SLOTS = 3  # crash_container draws index 0..2 into a node's running pods
@@ -250,6 +251,8 @@ class ClusterModel:
         self._por_excluded = frozenset(self._process_of) | frozenset(
             f"{kind}/{n}" for n in self.group_nodes for kind in ("kubelet", "kube-proxy")
         )
+        # user controllers: only when each declares it keeps no times or revisions (Controller.timeless)
+        self._abstract_users = all(timeless(c) for c in config.controllers)
 
     # -- Model protocol ----------------------------------------------------------------------
 
@@ -415,7 +418,7 @@ class ClusterModel:
     def abstract(self, state: ClusterState) -> ClusterState:
         """The explorer's view of a state: clock translated, distant past forgotten, revisions
         renumbered (``kmodel.k8s.abstraction``). Equal abstractions behave alike."""
-        if self.config.controllers:
+        if not self._abstract_users:
             # a user controller's memory and custom objects may hold times kmodel cannot see
             return state
         return self._abstraction.abstract(self._forget_delivered(state))  # type: ignore[no-any-return]

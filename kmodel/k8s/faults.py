@@ -61,6 +61,19 @@ FAULTS = (
     "watchDelay",
     "processPause",
 )
+# The step that spends each fault's budget (``ClusterModel._fault_specs`` and the node faults).
+# watchDelay has none: it lets ``tick`` pass pending events.
+FAULT_OPS = {
+    "nodeCrash": "crash_node",
+    "nodePartition": "partition_node",
+    "containerCrash": "crash_container",
+    "componentRestart": "restart",
+    "staleRelist": "restart_stale",
+    "coalesce": "deliver_coalesced",
+    "requestLoss": "reconcile_lossy",
+    "clockSkew": "skew_clock",
+    "processPause": "pause",
+}
 RESTART_AFTER = (0, 1, 2)
 STALE_LAGS = (1, 3, 8)
 LOSS_INDEX = (0, 1, 2)

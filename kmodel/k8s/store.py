@@ -95,6 +95,12 @@ FINALIZER_ORPHAN = "orphan"  # metav1.FinalizerOrphanDependents
 FINALIZER_FOREGROUND = "foregroundDeletion"  # metav1.FinalizerDeleteDependents
 # GenericObject kinds whose registry strategy has AllowUnconditionalUpdate() true (see above).
 UNCONDITIONAL_UPDATE_KINDS = frozenset({"ConfigMap", "Secret"})
+# GenericObject kinds without metadata.generation: their strategies' PrepareForCreate and
+# PrepareForUpdate set none (``pkg/registry/core/configmap/strategy.go``, ``secret/strategy.go``),
+# unlike workloads and custom resources (``customresource/strategy.go: PrepareForUpdate`` bumps it
+# on any change outside metadata and status). It stays 0 (unset), and ``rest.BeforeDelete`` moves
+# it forward only when it is set (``if objectMeta.GetGeneration() > 0``).
+NO_GENERATION_KINDS = frozenset({"ConfigMap", "Secret"})
 
 
 @attrs.frozen(cache_hash=True)
@@ -306,7 +312,7 @@ class Store:
             meta,
             name=name,
             uid=f"uid-{counter:06d}",
-            generation=1,
+            generation=0 if obj.KIND in NO_GENERATION_KINDS else 1,
             creation_timestamp=now,
             deletion_timestamp=None,
             deletion_grace_period_seconds=None,
@@ -328,7 +334,7 @@ class Store:
             deletion_grace_period_seconds=current.meta.deletion_grace_period_seconds,
             generation=current.meta.generation,
         )
-        if hasattr(current, "spec") and new.spec != current.spec:
+        if hasattr(current, "spec") and new.spec != current.spec and current.KIND not in NO_GENERATION_KINDS:
             meta = attrs.evolve(meta, generation=current.meta.generation + 1)
         fields: dict[str, Any] = {"meta": meta}
         for f in attrs.fields(type(current)):
@@ -398,7 +404,7 @@ class Store:
             meta,
             deletion_timestamp=now + grace,
             deletion_grace_period_seconds=grace,
-            generation=meta.generation + 1,
+            generation=meta.generation + 1 if meta.generation > 0 else 0,
         )
         store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED", now)
         return store, Result(True, obj=stamped)

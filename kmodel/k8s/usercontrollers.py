@@ -207,7 +207,19 @@ class Controller:
     - ``replicas``: how many replicas run (default 1; at most 3). With more than one they are
       processes ``<name>-1``, ``<name>-2``... that elect a leader through the Lease
       ``kube-system/<name>``; only a replica that believes it leads reconciles. A scenario's
-      ``{controller: ..., replicas: N}`` overrides it.
+      ``{controller: ..., replicas: N}`` overrides it;
+    - ``timeless``: set it to True to declare that neither the controller's memory nor anything
+      it writes into an object's ``spec``/``status`` holds a time (``view.now``, or a time read
+      from an object) or a resourceVersion. kmodel cannot see inside those values, so by
+      default a scenario with a user controller keeps every state exactly as it is (no time
+      abstraction): its clock and revisions grow with every step and the explorer can never
+      see a state repeat (no cycle, hence no liveness lasso, and no end to a fight). When
+      every user controller of a scenario declares ``timeless = True``, ``kmodel explore``
+      applies the time abstraction (``kmodel.k8s.abstraction``: clock translated, revisions
+      renumbered densely, metadata times handled as for built-in objects), as it does for
+      scenarios without user controllers. Your ``@invariant`` functions then see an abstract
+      clock (``cluster.now``): compare times with each other or with ``now``, never with a
+      fixed number. A wrong declaration makes exploration unsound, not the model.
 
     Override ``reconcile(view)``: a pure function of the view returning a list of requests
     (``kmodel.create``/``update``/``update_status``/``delete``), sent in order. It must not
@@ -221,6 +233,7 @@ class Controller:
     watches: tuple[str, ...] = ()
     owns: tuple[str, ...] = ()
     replicas: int = 1
+    timeless: bool = False
 
     def reconcile(self, view: ControllerView) -> Iterable[Request]:
         raise NotImplementedError(f"{type(self).__name__}.reconcile")
@@ -276,6 +289,11 @@ def _hashable(value: Any) -> Any:
     return value
 
 
+def timeless(component: Component) -> bool:
+    """Whether a user controller component declares ``Controller.timeless`` (see there)."""
+    return isinstance(component, UserController) and component.impl.timeless is True
+
+
 def make_controller(impl: Controller, replicas: int = 1) -> UserController:
     """The component for ``impl``; ``impl`` is validated by ``check_controller`` first."""
     return UserController(impl.name, impl, frozenset(impl.watches), replicas)
@@ -295,6 +313,8 @@ def check_controller(impl: Any) -> str | None:
     replicas = getattr(impl, "replicas", 1)
     if isinstance(replicas, bool) or not isinstance(replicas, int) or not 1 <= replicas <= MAX_REPLICAS:
         return f"replicas must be an integer from 1 to {MAX_REPLICAS}, got {replicas!r}"
+    if not isinstance(getattr(impl, "timeless", False), bool):
+        return f"timeless must be True or False, got {impl.timeless!r}"
     for kind in impl.owns:
         if kind in KINDS:
             return f"owns {kind!r}, which kmodel models itself (list it in watches only)"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kmodel.api import CheckResult, ReplayResult, replay
+from kmodel.k8s.invariants import caveat
 from kmodel.k8s.metrics import workload_metrics
 
 API = "API server"
@@ -55,10 +56,18 @@ def build(
         "invariants": invariants,
         "counterexample": None,
     }
+    faults = sc.config.faults
     if exhaustive is not None:
         doc["exhaustive"] = exhaustive
+        # the summary keeps no steps: a fault the scenario enables is enough here
+        note = caveat(exhaustive["violation"]["invariant"], faults) if exhaustive.get("violation") else None
+        if note is not None:  # the key only where it applies: other reports keep their bytes
+            doc["exhaustive"] = {**exhaustive, "caveat": note}
     if result.trace is not None:
         doc["counterexample"] = _counterexample(result, model, trace_file, report_dir)
+        note = caveat(result.trace.violation.invariant, faults, (step.op for step in result.trace.steps))
+        if note is not None:
+            doc["counterexample"]["caveat"] = note
     return doc
 
 
@@ -193,4 +202,10 @@ def exhaustive_line(ex: dict[str, Any]) -> str:
     if ex["verdict"] == "bound":
         return f"Stopped at the bound ({ex['bound']}) after {head}; no violation within it."
     v = ex["violation"]
-    return f"{head}: {v['invariant']} violated; shortest counterexample {ex['traceSteps']} steps."
+    loop, steps = ex.get("loopStart"), ex["traceSteps"]
+    if loop is not None and loop < steps:  # a liveness lasso with a cycle
+        return (
+            f"{head}: {v['invariant']} violated; counterexample a lasso of {loop} steps, then a cycle of "
+            f"{steps - loop} steps that repeats forever under fair scheduling."
+        )
+    return f"{head}: {v['invariant']} violated; shortest counterexample {steps} steps."

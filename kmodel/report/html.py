@@ -46,11 +46,14 @@ def render_html(doc: dict[str, Any]) -> str:
     parts.append("</table>")
     if doc.get("exhaustive") is not None:
         parts.append(f'<h2>Exhaustive search</h2><p id="exhaustive">{e(exhaustive_line(doc["exhaustive"]))}</p>')
+        if doc["exhaustive"].get("caveat"):
+            parts.append(f'<p class="caveat" id="exhaustive-caveat">{e(doc["exhaustive"]["caveat"])}</p>')
     cx = doc["counterexample"]
     if cx is not None:
         parts += [
             "<h2>Counterexample</h2>",
             f'<p class="violated">{e(cx["invariant"])}: {e(cx["message"])}</p>',
+            f'<p class="caveat" id="caveat">{e(cx["caveat"])}</p>' if cx.get("caveat") else "",
             f"<p>Found after {cx['foundAfterRuns']} runs in a run of {cx['foundRunSteps']} steps, minimised to "
             f"{len(cx['steps'])} steps. Replay: <code>{e(cx['replay'] or '')}</code></p>",
             '<table id="steps"><tr><th>#</th><th>clock</th><th>step</th><th>what changed</th></tr>',

@@ -32,6 +32,8 @@ def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> st
     ex_doc = doc.get("exhaustive")
     if ex_doc is not None:
         lines += ["", "## Exhaustive search", "", exhaustive_line(ex_doc)]
+        if ex_doc.get("caveat"):
+            lines += ["", ex_doc["caveat"]]
     cx = doc["counterexample"]
     if cx is not None:
         lines += [
@@ -40,6 +42,7 @@ def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> st
             "",
             f"{cx['invariant']}: {cx['message']}",
             "",
+            *([cx["caveat"], ""] if cx.get("caveat") else []),
             f"Found after {cx['foundAfterRuns']} runs in a run of {cx['foundRunSteps']} steps, "
             f"minimised to {len(cx['steps'])} steps. Trace: [{cx['trace']}]({cx['trace']})",
             "",
