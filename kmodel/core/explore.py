@@ -136,7 +136,8 @@ def explore(
         max_states: stop before keeping more than this many distinct states (None: no limit).
         max_depth: do not expand states this many steps from the initial state (None: no limit).
         symmetry: use ``model.representative`` when the model has one.
-        por: use ``model.ample`` (partial-order reduction) when the model has one. A safety
+        por: use ``model.ample`` (partial-order reduction) when the model has one and
+            ``max_depth`` is None (a reduced path can be longer than the run it stands for). A safety
             violation found with it is then re-sought without it up to one step less deep, so
             the trace reported is still a shortest one whenever that search fits in
             ``max_states`` (``ExploreResult.shortest`` says whether it did).
@@ -144,7 +145,9 @@ def explore(
             after each level.
     """
     rep = getattr(model, "representative", None) if symmetry else None
-    ample = getattr(model, "ample", None) if por else None
+    # A reduced path may be longer than the run it stands for (deliveries made first), so a
+    # depth bound would cut runs the full search reaches: the reduction is for unbounded depth.
+    ample = getattr(model, "ample", None) if por and max_depth is None else None
     view = getattr(model, "abstract", None)
     canon: Callable[[S], S] = _compose(view, rep)
     successors = _successor_function(model)
