@@ -144,7 +144,7 @@ def replay(trace: Trace | str | Path, sample: Callable[[Any], dict[str, int]] | 
     except InputError as err:
         raise InputError(err.message, file=label, document=1, path=("scenario", *err.path)) from None
     model: ClusterModel = sc.model()
-    known = {a for spec in model.action_space() for a in expand(spec)}
+    known = {a for spec in model.action_space() for a in expand(spec)} | set(model.tie_actions())
     for i, action in enumerate(tr.steps, start=1):
         if action != SETTLE and action not in known:
             raise InputError(
@@ -218,6 +218,10 @@ def explore(
     """
     sc = _as_scenario(scenario)
     model = sc.model()
+    # With symmetry on, the explorer also takes the other resolutions of scheduler score ties
+    # (upstream picks at random; kmodel.k8s.symmetry): renaming nodes maps the default choice to
+    # another one, so the reduction needs them all. Off, the model is exactly ``check``'s.
+    model.ties = symmetry
     t0 = time.perf_counter()
     result = explore_model(
         model, max_states=max_states, max_depth=max_depth, symmetry=symmetry, por=por, on_progress=on_progress

@@ -256,7 +256,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.report:
             from kmodel.api import describe_explore, explore
 
-            exhaustive = describe_explore(explore(sc, max_states=20_000))
+            exhaustive = describe_explore(explore(sc, max_states=20_000, symmetry=False))
         report_file = write_reports(result, trace_file, out, exhaustive)
         rate = (o.model_steps + o.settle_steps) / result.seconds if result.seconds > 0 else 0.0
         total = o.model_steps + o.settle_steps
@@ -300,7 +300,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             worst = EXIT_VIOLATED
             trace_file = trace_path(out, result.trace, sc.name)
             save_trace(result.trace, trace_file)
-        exhaustive = describe_explore(explore(sc, max_states=args.explore_states))
+        exhaustive = describe_explore(explore(sc, max_states=args.explore_states, symmetry=False))
         report = write_reports(result, trace_file, out, exhaustive)
         verdict = "held" if result.held else f"{result.trace.violation.invariant} VIOLATED"  # type: ignore[union-attr]
         print(f"{sc.name}: {verdict}; exhaustive search: {exhaustive['verdict']} ({exhaustive['distinct']} states)")

@@ -224,6 +224,15 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
         (g, rf.int(g, minimum=1, maximum=leaderelection.MAX_REPLICAS)) for g in leaderelection.GROUPS if rf.has(g)
     )
     cp_values["replicas"] = tuple((g, n) for g, n in replicas if n > 1)
+    # kubeadm: each HA replica is a static pod on its own control-plane node (leaderelection.hosts)
+    cp_nodes = leaderelection.control_plane_nodes(nodes)
+    for g, n in cp_values["replicas"]:
+        if cp_nodes and n > len(cp_nodes):
+            raise rf.error(
+                g,
+                f"{n} replicas need {n} nodes labelled {leaderelection.CONTROL_PLANE_LABEL} (one static pod "
+                f"per control-plane node), but the scenario has {len(cp_nodes)}: {', '.join(cp_nodes)}",
+            )
     control_plane = ControlPlane(**cp_values)
 
     vf = spec.map("variants")

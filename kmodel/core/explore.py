@@ -27,6 +27,9 @@ This is the explicit-state checker beside the Hypothesis one (after TLC and stat
   then a cycle inside it that visits a failing state and takes every such action. With an
   abstraction the cycle closes on abstract states: the concrete run it stands for repeats the
   same steps forever while its clock and revisions grow (``lasso_violation`` checks exactly that).
+  An optional model hook ``fairness_key(action)`` names the fair action an action belongs to
+  (default: the action itself), so that several variants of one step (e.g. the ways one
+  component may resolve a tie) count as one weakly fair action, taken when any of them is.
 - **Bounds.** ``max_states`` (distinct states) and ``max_depth`` (steps from the initial state)
   stop the search early; the verdict is then ``"bound"`` unless a violation was already found.
   Liveness violations found in the part explored so far are real (every state of the lasso had
@@ -154,6 +157,7 @@ def explore(
     safety = always_props(model)
     liveness = eventually_props(model)
     categories = {spec.op: spec.category for spec in model.action_space()}
+    fair_key = _fairness_key(model)
     graph: nx.DiGraph | None = nx.DiGraph() if liveness else None
 
     init = canon(model.initial())
@@ -179,7 +183,7 @@ def explore(
         next_level: list[int] = []
         for sid in level:
             succ = successors(states[sid])
-            fair_enabled = [a for a, _ in succ if categories[a.op] in FAIR_CATEGORIES]
+            fair_enabled = [fair_key(a) for a, _ in succ if categories[a.op] in FAIR_CATEGORIES]
             todo: Sequence[tuple[Action, S]] = succ
             known: S | None = None  # the canonical form of todo[0], when already computed
             if ample is not None and len(succ) > 1:
@@ -226,7 +230,7 @@ def explore(
                     else:
                         graph.add_edge(sid, tid, labels=[(action, category)])
             if graph is not None and complete:
-                graph.nodes[sid]["fair"] = tuple(fair_enabled)
+                graph.nodes[sid]["fair"] = tuple(dict.fromkeys(fair_enabled))
             if not complete:
                 break
         if next_level:
@@ -267,7 +271,7 @@ def explore(
             return _shortest(model, found, max_states=max_states, symmetry=symmetry)
         return found
     if graph is not None:
-        lasso = _find_lasso(graph, states, parent, depth_of, liveness)
+        lasso = _find_lasso(graph, states, parent, depth_of, liveness, fair_key)
         if lasso is not None:
             prefix_ids, cycle = lasso
             steps, loop_start, end = _concretise_lasso(model, canon, view, states, parent, prefix_ids, cycle)
@@ -305,6 +309,11 @@ def _shortest(model: Model[S], found: ExploreResult[S], *, max_states: int | Non
 
 def _identity(state: S) -> S:
     return state
+
+
+def _fairness_key(model: Model[S]) -> Callable[[Action], Action]:
+    hook = getattr(model, "fairness_key", None)
+    return hook if hook is not None else _identity  # type: ignore[no-any-return]
 
 
 def _compose(view: Callable[[S], S] | None, rep: Callable[[S], S] | None) -> Callable[[S], S]:
@@ -382,6 +391,7 @@ def _find_lasso(
     parent: list[tuple[int, Action] | None],
     depth_of: list[int],
     props: Sequence[Property[S]],
+    key: Callable[[Action], Action] = _identity,
 ) -> tuple[list[int], list[tuple[int, Action, int]]] | None:
     """The shortest lasso (prefix state ids, cycle edges) violating the first property that has
     one, or None. Only fully expanded states (node attribute ``fair``) take part."""
@@ -398,7 +408,7 @@ def _find_lasso(
         key=lambda c: (depth_of[c[0]], c[0]),
     )
     cyclic = [c for c in components if len(c) > 1 or fair.has_edge(c[0], c[0])]
-    fair_components = [c for c in cyclic if _is_fair(graph, fair, c)]
+    fair_components = [c for c in cyclic if _is_fair(graph, fair, c, key)]
     terminal = [n for n in expanded if not graph.nodes[n]["fair"]]
     for prop in props:
         best: tuple[int, list[int], list[tuple[int, Action, int]]] | None = None
@@ -414,7 +424,7 @@ def _find_lasso(
             bad = [n for n in comp if prop.check(states[n]) is not None]
             if not bad:
                 continue
-            cycle = _cycle(graph, fair, comp, bad)
+            cycle = _cycle(graph, fair, comp, bad, key)
             length = depth_of[comp[0]] + len(cycle)
             if best is None or length < best[0]:
                 best = (length, _path_ids(parent, comp[0]), cycle)
@@ -423,20 +433,27 @@ def _find_lasso(
     return None
 
 
-def _is_fair(graph: nx.DiGraph, fair: nx.DiGraph, comp: list[int]) -> bool:
+def _is_fair(graph: nx.DiGraph, fair: nx.DiGraph, comp: list[int], key: Callable[[Action], Action] = _identity) -> bool:
     """Weak fairness: every system/time action enabled in every state of ``comp`` is taken on an
-    edge inside it (else a fair run cannot stay in it forever)."""
+    edge inside it (else a fair run cannot stay in it forever). Node attribute ``fair`` holds
+    fairness keys; edges hold actions, compared by ``key``."""
     always = set(graph.nodes[comp[0]]["fair"])
     for n in comp[1:]:
         always &= set(graph.nodes[n]["fair"])
     members = set(comp)
-    taken = {a for u in comp for v in fair.successors(u) if v in members for a in fair[u][v]["actions"]}
+    taken = {key(a) for u in comp for v in fair.successors(u) if v in members for a in fair[u][v]["actions"]}
     return always <= taken
 
 
-def _cycle(graph: nx.DiGraph, fair: nx.DiGraph, comp: list[int], bad: list[int]) -> list[tuple[int, Action, int]]:
+def _cycle(
+    graph: nx.DiGraph,
+    fair: nx.DiGraph,
+    comp: list[int],
+    bad: list[int],
+    key: Callable[[Action], Action] = _identity,
+) -> list[tuple[int, Action, int]]:
     """A closed walk from ``comp[0]`` inside ``comp`` that visits a failing state and takes every
-    action enabled throughout the component (so it is a fair cycle)."""
+    action enabled throughout the component (so it is a fair cycle; compared by ``key``)."""
     sub = fair.subgraph(comp)
     entry = comp[0]
     walk: list[tuple[int, Action, int]] = []
@@ -448,7 +465,7 @@ def _cycle(graph: nx.DiGraph, fair: nx.DiGraph, comp: list[int], bad: list[int])
         for u, v in itertools.pairwise(nodes):
             a = sub[u][v]["actions"][0]
             walk.append((u, a, v))
-            taken.add(a)
+            taken.add(key(a))
 
     dist = nx.single_source_shortest_path_length(sub, entry)
     go(min(bad, key=lambda n: (dist[n], n)))
@@ -460,12 +477,12 @@ def _cycle(graph: nx.DiGraph, fair: nx.DiGraph, comp: list[int], bad: list[int])
             continue
         here = walk[-1][2] if walk else entry
         dist = nx.single_source_shortest_path_length(sub, here)
-        u, v = min(
-            ((u, v) for u, v, acts in sub.edges(data="actions") if action in acts),
-            key=lambda e: (dist[e[0]], e[0], e[1]),
+        u, v, a = min(
+            ((u, v, a) for u, v, acts in sub.edges(data="actions") for a in acts if key(a) == action),
+            key=lambda e: (dist[e[0]], e[0], e[1], e[2]),
         )
         go(u)
-        walk.append((u, action, v))
+        walk.append((u, a, v))
         taken.add(action)
     if not walk:  # the entry itself fails and nothing is required: any cycle through it
         v = min(sub.successors(entry))
@@ -531,6 +548,7 @@ def lasso_violation(model: Model[S], steps: Sequence[Action], loop_start: int) -
     if not 0 <= loop_start <= len(steps) or SETTLE in steps:
         return None
     categories = {spec.op: spec.category for spec in model.action_space()}
+    key = _fairness_key(model)
     trail = [model.initial()]
     for action in steps:
         if action.op not in categories:
@@ -542,7 +560,7 @@ def lasso_violation(model: Model[S], steps: Sequence[Action], loop_start: int) -
     loop = list(steps[loop_start:])
 
     def fair_enabled(state: S) -> set[Action]:
-        return {a for a in model.actions(state) if categories[a.op] in FAIR_CATEGORIES}
+        return {key(a) for a in model.actions(state) if categories[a.op] in FAIR_CATEGORIES}
 
     if loop:
         view = getattr(model, "abstract", None)
@@ -553,7 +571,7 @@ def lasso_violation(model: Model[S], steps: Sequence[Action], loop_start: int) -
         always = fair_enabled(members[0])
         for s in members[1:]:
             always &= fair_enabled(s)
-        if not always <= set(loop):
+        if not always <= {key(a) for a in loop}:
             return None
         where = f"steps {loop_start + 1}–{len(steps)} repeat forever under fair scheduling"
     else:

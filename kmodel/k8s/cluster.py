@@ -9,7 +9,9 @@
   are applied in order and each result is handed back (system);
 - ``tick()``: the clock jumps to the next timer any running component has (time);
 - ``crash_node(node)`` / ``recover_node(node)``: the node's kubelet and containers stop; on
-  recovery the kubelet starts empty and relists (fault; budget ``faults.nodeCrash``);
+  recovery the kubelet starts empty and relists (fault; budget ``faults.nodeCrash``); HA
+  control-plane replicas hosted on the node (``kmodel.k8s.leaderelection.hosts``) stop and start
+  with it;
 - ``crash_container(node, index)``: the index-th running pod (by name) on the node exits
   (fault; budget ``faults.containerCrash``);
 - user steps from the scenario's ``spec.user`` (``kubectl scale``, ``cordon``/``uncordon``,
@@ -218,6 +220,13 @@ class ClusterModel:
             own = (c.name for c in config.controllers)
             ha, self.processes = le.replicate((c for c in comps if not isinstance(c, node_side)), replicas, own)
             comps = ha + [c for c in comps if isinstance(c, node_side)]
+        # kubeadm hook: HA replicas are static pods on the nodes labelled
+        # node-role.kubernetes.io/control-plane (le.hosts); a crash of the node stops them. No
+        # labelled nodes (every scenario before this): no process has a node, nothing changes.
+        self.hosts: dict[str, str] = le.hosts(self.processes, config.nodes)
+        self._hosted: dict[str, tuple[le.Process, ...]] = {}
+        for pname, host in self.hosts.items():
+            self._hosted[host] = (*self._hosted.get(host, ()), self.processes[pname])
         self._process_of = {c: p for p in self.processes.values() for c in (p.elector, *p.controllers)}
         self._electors = {p.elector: p for p in self.processes.values()}
         self.components: dict[str, Component] = {c.name: c for c in comps}
@@ -253,6 +262,10 @@ class ClusterModel:
         )
         # user controllers: only when each declares it keeps no times or revisions (Controller.timeless)
         self._abstract_users = all(timeless(c) for c in config.controllers)
+        # Symmetry reduction (kmodel.k8s.symmetry): ``ties`` makes ``actions`` list the other
+        # resolutions of scheduler score ties; ``kmodel.api.explore`` sets it with symmetry on.
+        self.ties = False
+        self._symmetry: Any = None
 
     # -- Model protocol ----------------------------------------------------------------------
 
@@ -317,6 +330,14 @@ class ClusterModel:
             return True
         return name != process.elector and not le.leads(state, process)
 
+    def _host_down(self, state: ClusterState, name: str) -> bool:
+        """Whether ``name`` belongs to an HA process whose control-plane node is down (its elector
+        stopped with the node: ``le.stop_process``). False for every component without hosting."""
+        if not self.hosts:
+            return False
+        process = self._process_of.get(name)
+        return process is not None and process.name in self.hosts and not state.components[process.elector].up
+
     def action_space(self) -> Sequence[ActionSpec]:
         if self._space is None:
             # One spec per component (not one spec with a component argument): Hypothesis picks
@@ -350,7 +371,50 @@ class ClusterModel:
             for action in expand(spec):
                 if self.step(state, action) is not None:
                     out.append(action)
+                    if self.ties and action.op == "reconcile":
+                        out.extend(self._tie_variants(state, action.arg("component")))
         return out
+
+    def _tie_variants(self, state: ClusterState, name: str) -> list[Action]:
+        """``reconcile(component=NAME, node=N)`` for each top-scoring node N of a scheduler's
+        tie other than the one its plain reconcile picks (``Scheduler.tied_hosts``)."""
+        comp = self.components[name]
+        tied_hosts = getattr(comp, "tied_hosts", None)
+        if tied_hosts is None:
+            return []
+        cs = state.components[name]
+        tied = tied_hosts(cs.local, self.view(state, name))
+        out = []
+        for node in tied[1:]:  # tied[0], the lowest name, is the plain reconcile's choice
+            action = Action.of("reconcile", component=name, node=node)
+            if self.step(state, action) is not None:
+                out.append(action)
+        return out
+
+    def tie_actions(self) -> list[Action]:
+        """Every tie variant ``actions`` may list (for replaying explorer traces)."""
+        return [
+            Action.of("reconcile", component=name, node=node)
+            for name, comp in self.components.items()
+            if hasattr(comp, "tied_hosts")
+            for node in (*self.node_names, *self.group_nodes)
+        ]
+
+    def fairness_key(self, action: Action) -> Action:
+        """Weak fairness is per component: the tie variants of one reconcile are one fair action
+        ("the scheduler eventually reconciles"), whichever node it then picks."""
+        if action.op == "reconcile" and len(action.args) > 1:
+            return Action.of("reconcile", component=action.arg("component"))
+        return action
+
+    def representative(self, state: ClusterState) -> ClusterState:
+        """The canonical member of ``state``'s class under renaming interchangeable nodes
+        (``kmodel.k8s.symmetry``); the state itself where the reduction is off."""
+        if self._symmetry is None:
+            from kmodel.k8s.symmetry import node_symmetry
+
+            self._symmetry = node_symmetry(self.config, self.initial())
+        return self._symmetry.representative(state)  # type: ignore[no-any-return]
 
     def system_actions(self, state: ClusterState) -> list[Action]:
         if self._never_settles(state):
@@ -401,7 +465,7 @@ class ClusterModel:
                     t = rt.last_timer()  # restart, readiness or end of termination
                     if t is not None:
                         until = max(until, t - offset)
-            elif isinstance(local, NodeLifecycleLocal):
+            elif isinstance(local, NodeLifecycleLocal) and not self._host_down(state, name):
                 for t in local.evict_at.values():
                     until = max(until, t - offset)
                 for node, up in state.nodes_up.items():
@@ -528,7 +592,10 @@ class ClusterModel:
         if op == "deliver":
             nxt = self._deliver(state, action.arg("component"), log)
         elif op == "reconcile":
-            nxt = self._reconcile(state, action.arg("component"), log)
+            if len(action.args) > 1:  # a tie variant: reconcile(component, node)
+                nxt = self._reconcile(state, action.arg("component"), log, host=action.arg("node"))
+            else:
+                nxt = self._reconcile(state, action.arg("component"), log)
         elif op == "tick":
             nxt = self._tick(state, log)
         elif op == "crash_node":
@@ -624,6 +691,7 @@ class ClusterModel:
         log: list[str] | None,
         cut_after: int | None = None,
         lose: tuple[int, str] | None = None,
+        host: str | None = None,
     ) -> ClusterState | None:
         """One reconcile. ``cut_after``: the component crashes after that many writes (they
         are applied; the rest are not) and restarts. ``lose``: (index, "request"|"response")
@@ -637,11 +705,17 @@ class ClusterModel:
         (``slowStartBatch`` in ``pkg/controller/replicaset/replica_set.go``) says "stop after
         this failed" while still returning its requests up front. Requests without a batch
         number are always sent. A ``lose`` aimed at a request that is skipped is not enabled
-        (the fault would change nothing)."""
+        (the fault would change nothing). ``host``: a scheduler binds to that node of a score
+        tie (not enabled when it is not one of the tied nodes other than the default choice)."""
         cs = state.components.get(name)
         if cs is None or not cs.up or self._halted(state, name):
             return None
-        if cut_after is None and lose is None:
+        if host is not None:
+            comp = self.components[name]
+            tied = getattr(comp, "tied_hosts", lambda *_: ())(cs.local, self.view(state, name))
+            if host not in tied[1:]:
+                return None
+        elif cut_after is None and lose is None:
             # fast path for the common no-op: the memoised reconcile of this very component
             # state at this instant sent nothing and changed nothing (see the check below)
             hit = self._memo.get(name)
@@ -655,7 +729,10 @@ class ClusterModel:
                 return None
         comp = self.components[name]
         view = self.view(state, name)
-        local, reqs = self._reconcile_memo(name, cs, view)
+        if host is not None:
+            local, reqs = comp.reconcile(cs.local, view, host=host)  # type: ignore[call-arg]
+        else:
+            local, reqs = self._reconcile_memo(name, cs, view)
         process = self._process_of.get(name)
         if process is not None and name != process.elector:
             # an HA replica's writes carry the lease epoch its elector believes it holds
@@ -863,12 +940,17 @@ class ClusterModel:
             pods = sorted(rt.name for rt in cs.local.pods.values() if rt.running)
             log.append(f"{node} crashed: kubelet stopped; containers of {', '.join(pods) or 'no pods'} gone")
         down = ComponentState(cursor=cs.cursor, cache=EMPTY_CACHE, local=KubeletLocal(), up=False)
-        return attrs.evolve(
+        nxt = attrs.evolve(
             state,
             components=self._node_proxy(state.components.set(name, down), node, None),
             nodes_up=state.nodes_up.set(node, False),
             faults_left=state.faults_left.set("nodeCrash", state.faults_left["nodeCrash"] - 1),
         )
+        for process in self._hosted.get(node, ()):  # its static pods (control-plane replicas) die with it
+            nxt = le.stop_process(self, nxt, process)
+            if log is not None:
+                log.append(f"{process.name} on {node} stopped: it renews nothing and its memory is lost")
+        return nxt
 
     def _recover_node(self, state: ClusterState, node: str, log: list[str] | None) -> ClusterState | None:
         if state.nodes_up.get(node, True):
@@ -878,11 +960,17 @@ class ClusterModel:
         fresh = self._fresh_component(comp, state.store)
         if log is not None:
             log.append(f"{node} recovered: kubelet starts and relists at rv {state.store.revision}")
-        return attrs.evolve(
+        nxt = attrs.evolve(
             state,
             components=self._node_proxy(state.components.set(name, fresh), node, state.store),
             nodes_up=state.nodes_up.set(node, True),
         )
+        for process in self._hosted.get(node, ()):  # the kubelet starts its static pods again
+            nxt = le.start_process(self, nxt, process)
+            if log is not None:
+                incarnation = nxt.components[process.elector].local.incarnation
+                log.append(f"{process.name} starts again on {node} as {process.name}_{incarnation}")
+        return nxt
 
     def _crash_container(
         self, state: ClusterState, node: str, index: int, log: list[str] | None
@@ -1169,7 +1257,11 @@ class ClusterModel:
         """An HA replica process stops (a long GC pause, a stopped VM, SIGSTOP): none of its
         components delivers, reconciles or renews until the true clock reaches the end; then it
         resumes with its old memory and cache, and the events it missed are delivered later."""
-        if process in state.paused or process not in self.processes:
+        if (
+            process in state.paused
+            or process not in self.processes
+            or not state.components[self.processes[process].elector].up  # its host is down
+        ):
             return None
         spent = self._spend(state, "processPause")
         if spent is None:

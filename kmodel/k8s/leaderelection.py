@@ -60,6 +60,22 @@ Simplifications (each one errs towards earlier take-overs, i.e. towards the spli
   observed and its controllers stopped; it restarts at once.
 - ``ReleaseOnCancel`` (kube-controller-manager sets it) releases the lease only on a requested
   shutdown; losing the lease is not one, so it is not modelled.
+
+Hosting (``hosts``): in a kubeadm cluster kube-controller-manager and kube-scheduler are static
+Pods that the kubelet of each control-plane node runs from ``/etc/kubernetes/manifests``
+(kubeadm docs, "Implementation details": "Generate static Pod manifest files for control plane
+components"; ``cmd/kubeadm/app/phases/controlplane/manifests.go: GetStaticPodSpecs``, which gives
+both ``--leader-elect=true``), and ``kubeadm init``/``join --control-plane`` mark such a node with
+the label ``node-role.kubernetes.io/control-plane: ""`` and the taint
+``node-role.kubernetes.io/control-plane:NoSchedule``
+(``cmd/kubeadm/app/phases/markcontrolplane/markcontrolplane.go: MarkControlPlane``;
+``cmd/kubeadm/app/constants/constants.go: LabelNodeRoleControlPlane``, ``ControlPlaneTaint``). So
+when a scenario labels nodes so, replica ``i`` of each built-in HA group runs on the ``i``-th of
+them in name order: a node crash stops the process (its elector stops renewing, its memory is
+lost, ``stop_process``) and recovery starts it again with a new identity, like a static pod's new
+container (``start_process``). Without such labels no process has a node, as before. A user
+controller's replicas are not hosted: upstream they are a Deployment's pods, placed by the
+scheduler, which kmodel does not model for controllers.
 """
 
 from __future__ import annotations
@@ -84,6 +100,8 @@ LEASE_NAMESPACE = "kube-system"  # --leader-elect-resource-namespace default
 GROUPS = ("kube-controller-manager", "kube-scheduler")  # the Lease names (--leader-elect-resource-name)
 MAX_REPLICAS = 3
 ELECTOR = "elector"
+# kubeadm's control-plane node label and NoSchedule taint key (cmd/kubeadm/app/constants/constants.go)
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 # ``<group>-<index>``: the group is a built-in one or a user controller's name (a DNS label).
 # Only names with a '/' are process members, and kubelets' and kube-proxies' prefixes
 # (``kubelet/``, ``kube-proxy/``) do not end in ``-<digits>``.
@@ -332,6 +350,34 @@ def replicate(
     return ha + out, processes
 
 
+def control_plane_nodes(nodes: Iterable[Any]) -> tuple[str, ...]:
+    """The names of the nodes labelled ``node-role.kubernetes.io/control-plane``, sorted."""
+    return tuple(sorted(n.meta.name for n in nodes if CONTROL_PLANE_LABEL in n.meta.labels))
+
+
+def hosts(processes: dict[str, Process], nodes: Iterable[Any]) -> dict[str, str]:
+    """Process name → the control-plane node running it (see the module doc): replica ``i``
+    (1-based) of each built-in group on the ``i``-th labelled node in name order. Empty without
+    labelled nodes. Raises ValueError when a group has more replicas than labelled nodes (the
+    scenario reader reports it with the field path first)."""
+    cp = control_plane_nodes(nodes)
+    if not cp:
+        return {}
+    out = {}
+    for name, p in processes.items():
+        if p.group not in GROUPS:
+            continue  # a user controller's replicas are Deployment pods upstream: not hosted
+        m = _PROCESS.match(name)
+        assert m is not None
+        index = int(m.group(2))
+        if index > len(cp):
+            raise ValueError(
+                f"{name}: {p.group} has more replicas than the {len(cp)} nodes labelled {CONTROL_PLANE_LABEL}"
+            )
+        out[name] = cp[index - 1]
+    return out
+
+
 def leads(state: ClusterState, process: Process) -> bool:
     """Whether the process's elector believes it leads (same process memory: the cluster may read it)."""
     local = state.components[process.elector].local
@@ -368,17 +414,46 @@ def on_elector_step(
     for name in process.controllers:
         comps = comps.set(name, stopped(model.components[name], store.revision))
     old = after.components[process.elector].local
-    elector = model.fresh(after, process.elector)
-    local = ElectorState(incarnation=old.incarnation + 1)
-    comp = model.components[process.elector]
-    local = comp.on_relist(local, model.view(after, process.elector, elector.cache))
-    comps = comps.set(process.elector, attrs.evolve(elector, local=local))
+    comps = comps.set(process.elector, restarted_elector(model, after, process, old.incarnation + 1))
     if log is not None:
         log.append(
             f"{process.name}: leaderelection lost (no renewal within {RENEW_DEADLINE}s): the process exits "
             f"and restarts as {process.name}_{old.incarnation + 1}; its controllers' memory is lost"
         )
     return attrs.evolve(after, components=comps)
+
+
+def restarted_elector(model: ClusterModel, state: ClusterState, process: Process, incarnation: int) -> ComponentState:
+    """The elector of a process that (re)starts now as ``<process>_<incarnation>``: nothing
+    observed but what its first LIST shows, at its own clock."""
+    elector = model.fresh(state, process.elector)
+    comp = model.components[process.elector]
+    local = comp.on_relist(ElectorState(incarnation=incarnation), model.view(state, process.elector, elector.cache))
+    return attrs.evolve(elector, local=local)
+
+
+def stop_process(model: ClusterModel, state: ClusterState, process: Process) -> ClusterState:
+    """The process's host crashed: its elector and controllers stop (``up=False``) with their
+    memory and caches lost; it renews nothing, so its Lease expires for the others. The next
+    start is a new incarnation (a new identity, as upstream's hostname + "_" + a new UUID); a
+    pause of the dead process ends with it."""
+    comps = state.components
+    for name in process.controllers:
+        comps = comps.set(name, stopped(model.components[name], state.store.revision))
+    old = comps[process.elector]
+    local = ElectorState(incarnation=old.local.incarnation + 1)
+    down = ComponentState(cursor=state.store.revision, cache=EMPTY_CACHE, local=local, up=False)
+    comps = comps.set(process.elector, down)
+    return attrs.evolve(state, components=comps, paused=state.paused.delete(process.name))
+
+
+def start_process(model: ClusterModel, state: ClusterState, process: Process) -> ClusterState:
+    """The process's host recovered: the kubelet starts the static pod again; its elector starts
+    fresh (LIST at head) under the incarnation ``stop_process`` set; its controllers stay
+    stopped until it leads (``on_elector_step``)."""
+    incarnation = state.components[process.elector].local.incarnation
+    comps = state.components.set(process.elector, restarted_elector(model, state, process, incarnation))
+    return attrs.evolve(state, components=comps)
 
 
 def fence_rejection(store: Store, process: Process, req: Request) -> Result | None:
@@ -410,6 +485,8 @@ def election_pending(model: ClusterModel, state: ClusterState, processes: dict[s
         tries = []
         for p in members:
             cs = state.components[p.elector]
+            if not cs.up:
+                continue  # its host is down: it tries nothing
             if p.name in state.paused:
                 tries.append(state.paused[p.name])
                 continue
@@ -495,11 +572,15 @@ __all__ = [
     "ElectorState",
     "LeaderElector",
     "Process",
+    "control_plane_nodes",
     "election_pending",
     "fence_rejection",
+    "hosts",
     "leader_missing",
     "on_elector_step",
     "replicate",
     "split_brain_write",
+    "start_process",
+    "stop_process",
     "unfenced_write",
 ]

@@ -48,8 +48,10 @@ ports, volumes, preemption (and the "preemption: ..." suffix it adds to the cond
 ``matchLabelKeys``.
 
 Tie-break: upstream picks uniformly at random among the top-scoring nodes (``selectHost``
-reservoir sampling); kmodel picks the first by node name, so runs are reproducible. Ties are
-therefore resolved one fixed way — a documented narrowing of upstream's behaviour.
+reservoir sampling); kmodel picks the first by node name, so runs are reproducible. A plain
+reconcile resolves ties that one fixed way (``kmodel check`` sees only it); the explorer, with
+symmetry reduction on, also takes the other resolutions: ``reconcile(host=N)`` binds to any other
+top-scoring node N (``tied_hosts``; see ``kmodel.k8s.symmetry``).
 
 Assume cache (``pkg/scheduler/internal/cache/cache.go: AssumePod``): a pod is counted on its node
 as soon as it is assumed, before the binding reaches the informer; ``ForgetPod`` on bind failure;
@@ -607,6 +609,13 @@ def select_host(totals: Mapping[str, int]) -> str:
     return min(totals, key=lambda name: (-totals[name], name))
 
 
+def top_hosts(totals: Mapping[str, int]) -> tuple[str, ...]:
+    """Every node with the highest total score, by name: the nodes upstream ``selectHost``
+    (``pkg/scheduler/schedule_one.go``, reservoir sampling over the top scores) may pick."""
+    best = max(totals.values(), default=None)
+    return tuple(sorted(n for n, v in totals.items() if v == best))
+
+
 # -- the component --------------------------------------------------------------------------------
 
 
@@ -647,10 +656,30 @@ class Scheduler(Component):
         out.sort(key=lambda p: (p.meta.creation_timestamp, p.meta.name))
         return out
 
-    def reconcile(self, local: SchedulerLocal, view: View) -> tuple[SchedulerLocal, list[Request]]:
+    def tied_hosts(self, local: SchedulerLocal, view: View) -> tuple[str, ...]:
+        """The top-scoring nodes of this reconcile's scheduling cycle when there are at least two
+        (upstream picks one at random), else ()."""
+        return self._cycle(local, view)[1]
+
+    def reconcile(
+        self, local: SchedulerLocal, view: View, host: str | None = None
+    ) -> tuple[SchedulerLocal, list[Request]]:
+        """One scheduling cycle. ``host``: bind to that top-scoring node instead of the lowest
+        named one (another resolution of upstream's random tie-break); a ``host`` that is not
+        among tied top-scoring nodes gives no requests and the local state unchanged."""
+        if host is None:
+            return self._cycle(local, view)[0]
+        (new_local, reqs), tied = self._cycle(local, view, host)
+        if host not in tied:
+            return local, []
+        return new_local, reqs
+
+    def _cycle(
+        self, local: SchedulerLocal, view: View, host: str | None = None
+    ) -> tuple[tuple[SchedulerLocal, list[Request]], tuple[str, ...]]:
         pending = self._pending(local, view)
         if not pending:
-            return local, []
+            return (local, []), ()
         pod = pending[0]
         ref = (pod.meta.namespace, pod.meta.name)
         pods = list(view.list("Pod"))
@@ -665,16 +694,23 @@ class Scheduler(Component):
             cond = Condition(POD_SCHEDULED, "False", "Unschedulable", unschedulable_message(diagnosis, len(nodes)))
             new_status = attrs.evolve(pod.status, conditions=set_condition(pod.status.conditions, cond))
             if new_status == pod.status:
-                return local, []
-            return local, [
-                Request("update_status", pod.key, attrs.evolve(pod, status=new_status), tag=("sched-status",))
-            ]
-        best = select_host(score_nodes(pod, feasible, nodes, usage))
+                return (local, []), ()
+            return (
+                local,
+                [Request("update_status", pod.key, attrs.evolve(pod, status=new_status), tag=("sched-status",))],
+            ), ()
+        totals = score_nodes(pod, feasible, nodes, usage)
+        tied = top_hosts(totals)
+        tied = tied if len(tied) > 1 else ()
+        best = host if host is not None and host in tied else select_host(totals)
         local = attrs.evolve(local, unschedulable=local.unschedulable.delete(ref))
         # The pod leaves the scheduling queue either way; only with the assume cache does it
         # also count against its node before the informer shows the binding.
         local = attrs.evolve(local, assumed=local.assumed.set(ref, best))
-        return local, [Request("bind", pod.key, node_name=best, precondition_uid=pod.meta.uid, tag=("bind", ref))]
+        return (
+            local,
+            [Request("bind", pod.key, node_name=best, precondition_uid=pod.meta.uid, tag=("bind", ref))],
+        ), tied
 
     def on_result(self, local: SchedulerLocal, req: Request, result: Result, view: View) -> SchedulerLocal:
         if req.verb == "bind" and not result.ok:
