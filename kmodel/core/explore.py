@@ -264,12 +264,12 @@ def explore(
         if concrete is None or concrete[0].name != prop.name:
             raise SymmetryError(f"{prop.name} fails on a representative but not on the concrete state")
         violation = Violation(prop.name, prop.kind, concrete[1], len(steps))
-        found = attrs.evolve(
+        safe = attrs.evolve(
             result, verdict="violated", violation=violation, steps=tuple(steps), fingerprint=fingerprint(end)
         )
         if reduced and len(steps) > 1:
-            return _shortest(model, found, max_states=max_states, symmetry=symmetry)
-        return found
+            return _shortest(model, safe, max_states=max_states, symmetry=symmetry)
+        return safe
     if graph is not None:
         lasso = _find_lasso(graph, states, parent, depth_of, liveness, fair_key)
         if lasso is not None:
@@ -304,7 +304,6 @@ def _shortest(model: Model[S], found: ExploreResult[S], *, max_states: int | Non
     if again.bound == "max_states":
         return attrs.evolve(found, shortest=False)
     return found
-
 
 
 def _identity(state: S) -> S:
