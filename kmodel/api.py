@@ -206,7 +206,7 @@ def explore(
     *,
     max_states: int | None = None,
     max_depth: int | None = None,
-    symmetry: bool = True,
+    symmetry: bool = False,
     por: bool = True,
     on_progress: Callable[[ExploreProgress], None] | None = None,
 ) -> ExploreRun:

@@ -17,6 +17,17 @@ This is the explicit-state checker beside the Hypothesis one (after TLC and stat
   the search stores representatives only. Traces are turned back into concrete actions by
   re-executing them (``_concretise``), so they replay on the model as is. Properties must be
   symmetric (invariant under the renaming) for this to be sound.
+- **Partial-order reduction.** An optional model hook ``ample(state, successors) -> index | None``
+  names one enabled transition that may be explored alone (an ample set of size one: Peled,
+  "All from one, one for all", CAV 1993; Clarke, Grumberg and Peled, *Model Checking*, ch. 10).
+  The model guarantees independence (C1) and invisibility (C2); the search adds the cycle
+  proviso (C3): when that transition leads to a state already seen, the state is expanded fully,
+  so every cycle of the reduced graph has a fully expanded state. A reduced state still records
+  every fair action enabled in it, so fairness is judged on the full enabled sets. Safety
+  violations found are real and, after a re-search without the reduction one step less deep
+  (``_shortest``), shortest; lassos found are real (they are re-checked on concrete states).
+  The reduction is used only without ``max_depth``: a reduced path can be longer than the run it
+  stands for.
 - **Liveness.** ``eventually`` properties mean "eventually always P" (convergence), checked under
   weak fairness of the ``system`` and ``time`` actions. The state graph is a ``networkx.DiGraph``;
   only system/time edges can stay in a cycle forever (faults are budgeted in the state, user
