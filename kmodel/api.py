@@ -207,7 +207,7 @@ def explore(
     max_states: int | None = None,
     max_depth: int | None = None,
     symmetry: bool = False,
-    por: bool = True,
+    por: bool = False,
     on_progress: Callable[[ExploreProgress], None] | None = None,
 ) -> ExploreRun:
     """Explore every state of a scenario breadth-first (``kmodel.core.explore.explore``).

@@ -134,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--por",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="partial-order reduction: deliver invisible watch events first when that is safe (default: on)",
+        default=False,
+        help="partial-order reduction: deliver invisible watch events first when that is safe (default: off)",
     )
 
     b = _subcommand(sub, "bench", "measure model and checker speed against a bare Hypothesis machine", EPILOG_BENCH)

@@ -104,7 +104,7 @@ def test_no_reduction_while_the_component_has_work() -> None:
 def test_reduced_and_full_search_agree_on_a_held_scope() -> None:
     sc = _scope()
     full = explore(sc.model(), por=False)
-    reduced = explore(sc.model())
+    reduced = explore(sc.model(), por=True)
     assert full.verdict == reduced.verdict == "held"
     assert reduced.por and reduced.reduced > 0 and not full.por
     assert reduced.distinct < full.distinct
@@ -119,12 +119,12 @@ def test_reduced_search_keeps_the_shortest_safety_trace() -> None:
     data["spec"]["user"] = [{"op": "scale", "target": "ReplicaSet/web", "replicas": [1, 2]}]
     sc = scenario_from_data(data, "scope-no-expectations")
     full = explore(sc.model(), por=False)
-    reduced = explore(sc.model())
+    reduced = explore(sc.model(), por=True)
     assert full.violation is not None and reduced.violation is not None
     assert reduced.violation.invariant == full.violation.invariant == "NoExcessReplicas"
     assert reduced.por and reduced.shortest
     assert len(reduced.steps) == len(full.steps)
-    run = kmodel.explore(sc)
+    run = kmodel.explore(sc, por=True)
     assert run.trace is not None and kmodel.replay(run.trace).reproduced
 
 
@@ -132,7 +132,7 @@ def test_reduced_and_full_search_agree_on_a_liveness_violation() -> None:
     """Two 500m replicas on one 0.5-cpu node: one stays Pending forever (ReplicasConverge)."""
     sc = _scope(replicas=2, cpu="500m", nodes=1)
     full = explore(sc.model(), por=False)
-    reduced = explore(sc.model())
+    reduced = explore(sc.model(), por=True)
     assert full.violation is not None and reduced.violation is not None
     assert reduced.violation.invariant == full.violation.invariant == "ReplicasConverge"
     assert reduced.distinct <= full.distinct
@@ -140,16 +140,16 @@ def test_reduced_and_full_search_agree_on_a_liveness_violation() -> None:
 
 def test_reduction_is_off_with_a_depth_bound_or_user_controllers() -> None:
     sc = _scope()
-    assert not explore(sc.model(), max_depth=3).por
+    assert not explore(sc.model(), max_depth=3, por=True).por
     user = kmodel.load_scenario(SCENARIOS / "op-field-fight.yaml").model()
     assert user.ample(user.initial(), _successor_function(user)(user.initial())) is None
 
 
-def test_cli_no_por_flag(tmp_path: Path) -> None:
+def test_cli_por_flag(tmp_path: Path) -> None:
     from kmodel.cli import main
 
-    code = main(["explore", str(SCENARIOS / "rs-coalesce-upstream.yaml"), "--no-por", "--max-states", "50",
+    code = main(["explore", str(SCENARIOS / "rs-coalesce-upstream.yaml"), "--por", "--max-states", "50",
                  "--out", str(tmp_path)])  # fmt: skip
     assert code == 3
     summary: dict[str, Any] = __import__("json").loads((tmp_path / "rs-coalesce-upstream.explore.json").read_text())
-    assert summary["partialOrderReduction"] is False
+    assert summary["partialOrderReduction"] is True

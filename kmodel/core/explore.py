@@ -138,7 +138,7 @@ def explore(
     max_states: int | None = None,
     max_depth: int | None = None,
     symmetry: bool = True,
-    por: bool = True,
+    por: bool = False,
     on_progress: Callable[[ExploreProgress], None] | None = None,
 ) -> ExploreResult[S]:
     """Explore every state reachable from ``model.initial()`` (within the bounds).
