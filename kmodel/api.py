@@ -206,7 +206,8 @@ def explore(
     *,
     max_states: int | None = None,
     max_depth: int | None = None,
-    symmetry: bool = True,
+    symmetry: bool = False,
+    por: bool = False,
     on_progress: Callable[[ExploreProgress], None] | None = None,
 ) -> ExploreRun:
     """Explore every state of a scenario breadth-first (``kmodel.core.explore.explore``).
@@ -223,7 +224,7 @@ def explore(
     model.ties = symmetry
     t0 = time.perf_counter()
     result = explore_model(
-        model, max_states=max_states, max_depth=max_depth, symmetry=symmetry, on_progress=on_progress
+        model, max_states=max_states, max_depth=max_depth, symmetry=symmetry, por=por, on_progress=on_progress
     )
     seconds = time.perf_counter() - t0
     trace = None
@@ -247,6 +248,7 @@ def describe_explore(run: ExploreRun) -> dict[str, Any]:
         "maxStates": run.max_states,
         "maxDepth": run.max_depth,
         "symmetry": r.symmetry,
+        "partialOrderReduction": r.por,
         "states": r.states,
         "distinct": r.distinct,
         "edges": r.edges,

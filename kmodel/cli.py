@@ -128,8 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--symmetry",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="reduce symmetric states to one representative when the model supports it (default: on)",
+        default=False,
+        help="rename interchangeable nodes to one representative and take every scheduler tie (default: off)",
+    )
+    e.add_argument(
+        "--por",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="partial-order reduction: deliver invisible watch events first when that is safe (default: off)",
     )
 
     b = _subcommand(sub, "bench", "measure model and checker speed against a bare Hypothesis machine", EPILOG_BENCH)
@@ -305,7 +311,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 EPILOG_EXPLORE = """examples:
   kmodel explore properties/scenarios/web-no-expectations.yaml --max-depth 6
-  kmodel explore small.yaml --max-states 200000 --no-symmetry --out /tmp/kmodel
+  kmodel explore small.yaml --max-states 200000 --symmetry --out /tmp/kmodel
 
 exit codes: 0 every state held, 1 violation, 2 bad input, 3 a bound was reached first
 """
@@ -343,6 +349,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         max_states=args.max_states,
         max_depth=args.max_depth,
         symmetry=args.symmetry,
+        por=args.por,
         on_progress=progress if tty else None,
     )
     if tty:

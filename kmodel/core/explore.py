@@ -17,6 +17,17 @@ This is the explicit-state checker beside the Hypothesis one (after TLC and stat
   the search stores representatives only. Traces are turned back into concrete actions by
   re-executing them (``_concretise``), so they replay on the model as is. Properties must be
   symmetric (invariant under the renaming) for this to be sound.
+- **Partial-order reduction.** An optional model hook ``ample(state, successors) -> index | None``
+  names one enabled transition that may be explored alone (an ample set of size one: Peled,
+  "All from one, one for all", CAV 1993; Clarke, Grumberg and Peled, *Model Checking*, ch. 10).
+  The model guarantees independence (C1) and invisibility (C2); the search adds the cycle
+  proviso (C3): when that transition leads to a state already seen, the state is expanded fully,
+  so every cycle of the reduced graph has a fully expanded state. A reduced state still records
+  every fair action enabled in it, so fairness is judged on the full enabled sets. Safety
+  violations found are real and, after a re-search without the reduction one step less deep
+  (``_shortest``), shortest; lassos found are real (they are re-checked on concrete states).
+  The reduction is used only without ``max_depth``: a reduced path can be longer than the run it
+  stands for.
 - **Liveness.** ``eventually`` properties mean "eventually always P" (convergence), checked under
   weak fairness of the ``system`` and ``time`` actions. The state graph is a ``networkx.DiGraph``;
   only system/time edges can stay in a cycle forever (faults are budgeted in the state, user
@@ -107,6 +118,9 @@ class ExploreResult(Generic[S]):
     levels: tuple[int, ...]
     symmetry: bool
     fingerprint: str | None  # of the state the counterexample ends in
+    por: bool = False  # whether partial-order reduction was used
+    reduced: int = 0  # states expanded by one ample action instead of all enabled ones
+    shortest: bool = True  # a safety counterexample is a shortest one (see ``explore``'s ``por``)
     graph: Any = attrs.field(default=None, eq=False, repr=False)  # networkx.DiGraph, when built
 
     @property
@@ -124,6 +138,7 @@ def explore(
     max_states: int | None = None,
     max_depth: int | None = None,
     symmetry: bool = True,
+    por: bool = False,
     on_progress: Callable[[ExploreProgress], None] | None = None,
 ) -> ExploreResult[S]:
     """Explore every state reachable from ``model.initial()`` (within the bounds).
@@ -135,10 +150,18 @@ def explore(
         max_states: stop before keeping more than this many distinct states (None: no limit).
         max_depth: do not expand states this many steps from the initial state (None: no limit).
         symmetry: use ``model.representative`` when the model has one.
+        por: use ``model.ample`` (partial-order reduction) when the model has one and
+            ``max_depth`` is None (a reduced path can be longer than the run it stands for). A safety
+            violation found with it is then re-sought without it up to one step less deep, so
+            the trace reported is still a shortest one whenever that search fits in
+            ``max_states`` (``ExploreResult.shortest`` says whether it did).
         on_progress: called with the counters every ``PROGRESS_EVERY`` generated states and
             after each level.
     """
     rep = getattr(model, "representative", None) if symmetry else None
+    # A reduced path may be longer than the run it stands for (deliveries made first), so a
+    # depth bound would cut runs the full search reaches: the reduction is for unbounded depth.
+    ample = getattr(model, "ample", None) if por and max_depth is None else None
     view = getattr(model, "abstract", None)
     canon: Callable[[S], S] = _compose(view, rep)
     successors = _successor_function(model)
@@ -165,17 +188,30 @@ def explore(
 
     level = [0]
     d = 0
+    reduced = 0
     while level and failed is None and bound is None:
         closed = max_depth is not None and d >= max_depth  # probe only: is anything new out there?
         next_level: list[int] = []
         for sid in level:
-            fair_enabled: list[Action] = []
+            succ = successors(states[sid])
+            fair_enabled = [fair_key(a) for a, _ in succ if categories[a.op] in FAIR_CATEGORIES]
+            todo: Sequence[tuple[Action, S]] = succ
+            known: S | None = None  # the canonical form of todo[0], when already computed
+            if ample is not None and len(succ) > 1:
+                pick = ample(states[sid], succ)
+                if pick is not None:
+                    known = canon(succ[pick][1])
+                    if known not in ids:  # cycle proviso: else expand fully
+                        todo = [succ[pick]]
+                        reduced += 1
+                    else:
+                        known = None
             complete = True
-            for action, nxt in successors(states[sid]):
+            for action, nxt in todo:
                 edges += 1
                 if on_progress is not None and edges % PROGRESS_EVERY == 0:
                     on_progress(ExploreProgress(edges + 1, len(states), d + 1 if next_level else d))
-                c = canon(nxt)
+                c = known if known is not None else canon(nxt)
                 tid = ids.get(c)
                 if tid is None:
                     if closed:
@@ -204,8 +240,6 @@ def explore(
                         graph[sid][tid]["labels"].append((action, category))
                     else:
                         graph.add_edge(sid, tid, labels=[(action, category)])
-                    if category in FAIR_CATEGORIES:
-                        fair_enabled.append(fair_key(action))
             if graph is not None and complete:
                 graph.nodes[sid]["fair"] = tuple(dict.fromkeys(fair_enabled))
             if not complete:
@@ -231,6 +265,8 @@ def explore(
         symmetry=rep is not None,
         fingerprint=None,
         graph=graph,
+        por=ample is not None,
+        reduced=reduced,
     )
     if failed is not None:
         tid, prop, _ = failed
@@ -239,9 +275,12 @@ def explore(
         if concrete is None or concrete[0].name != prop.name:
             raise SymmetryError(f"{prop.name} fails on a representative but not on the concrete state")
         violation = Violation(prop.name, prop.kind, concrete[1], len(steps))
-        return attrs.evolve(
+        safe = attrs.evolve(
             result, verdict="violated", violation=violation, steps=tuple(steps), fingerprint=fingerprint(end)
         )
+        if reduced and len(steps) > 1:
+            return _shortest(model, safe, max_states=max_states, symmetry=symmetry)
+        return safe
     if graph is not None:
         lasso = _find_lasso(graph, states, parent, depth_of, liveness, fair_key)
         if lasso is not None:
@@ -262,6 +301,20 @@ def explore(
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _shortest(model: Model[S], found: ExploreResult[S], *, max_states: int | None, symmetry: bool) -> ExploreResult[S]:
+    """A reduced search finds a violation on a path whose actions are a reordering of a real
+    run's (plus deliveries it made first), which may be longer than the shortest run. Search
+    again without the reduction, one step less deep: a violation there is shorter (and, BFS,
+    shortest); none within the depth proves the reduced trace shortest. When that search
+    hits ``max_states`` first, the reduced trace stands and ``shortest`` is False."""
+    again = explore(model, max_states=max_states, max_depth=len(found.steps) - 1, symmetry=symmetry, por=False)
+    if again.verdict == "violated" and again.loop_start is None:
+        return attrs.evolve(found, violation=again.violation, steps=again.steps, fingerprint=again.fingerprint)
+    if again.bound == "max_states":
+        return attrs.evolve(found, shortest=False)
+    return found
 
 
 def _identity(state: S) -> S:

@@ -255,6 +255,11 @@ class ClusterModel:
         self.renew_interval = cp.node_lease_duration_seconds // 4
         self.quiet_period = self.renew_interval
         self._abstraction = _time_abstraction(config)
+        # partial-order reduction (``ample``): sound only where every reader of the state is known
+        self._por = not self._watch_delay and not config.controllers and not config.user_invariants
+        self._por_excluded = frozenset(self._process_of) | frozenset(
+            f"{kind}/{n}" for n in self.group_nodes for kind in ("kubelet", "kube-proxy")
+        )
         # user controllers: only when each declares it keeps no times or revisions (Controller.timeless)
         self._abstract_users = all(timeless(c) for c in config.controllers)
         # Symmetry reduction (kmodel.k8s.symmetry): ``ties`` makes ``actions`` list the other
@@ -481,6 +486,76 @@ class ClusterModel:
             # a user controller's memory and custom objects may hold times kmodel cannot see
             return state
         return self._abstraction.abstract(self._forget_delivered(state))  # type: ignore[no-any-return]
+
+    def ample(self, state: ClusterState, succ: Sequence[tuple[Action, ClusterState]]) -> int | None:
+        """Partial-order reduction for ``explore`` (the ample-set method: Peled 1993, "All from
+        one, one for all"; Clarke, Grumberg and Peled, *Model Checking*, ch. 10): the index in
+        ``succ`` of a ``deliver(c)`` that may be explored alone, or None to expand every action.
+
+        Delivering a watch event to ``c`` changes only ``c``'s cache and memory. It is chosen
+        alone when:
+
+        - C1 (independence): no other enabled action touches ``c`` (``_touches``: its own
+          reconcile, a fault aimed at it or its node, a clock move), and ``c``'s reconcile from
+          its current view sends nothing and changes nothing, so no other component's write can
+          make ``c`` act before it sees the event (its output does not depend on the store).
+          Other components' steps only append to the watch log past ``c``'s pending event, so
+          they commute with the delivery; with ``faults.watchDelay`` 0 the clock cannot move
+          while ``c`` has an undelivered event (``_tick``), so nothing else can reach ``c`` first.
+        - C2 (invisibility): the delivery leaves unchanged what the invariants read
+          (``truth_key``).
+        - C3 (cycle proviso): the explorer expands fully when the delivery's successor is a
+          state it has already seen, so every cycle has a fully expanded state.
+
+        Lag is not lost: a component that has work (its reconcile would send something) is never
+        forced to catch up first, so every interleaving in which it acts on a stale cache is
+        still explored. Off (None) with user controllers or user invariants (they may read any
+        part of the state) and with ``watchDelay``; components of leader-elected processes and
+        node-group kubelets are never chosen (an elector's step or the autoscaler can stop them).
+        """
+        if not self._por:
+            return None
+        blocked: set[str] = set()
+        delivers: list[int] = []
+        for i, (action, _) in enumerate(succ):
+            if action.op == "deliver":
+                delivers.append(i)  # deliveries to different components are independent
+                continue
+            touched = self._touches(action)
+            if touched is None:
+                return None
+            blocked.update(touched)
+        if not delivers:
+            return None
+        truth = self.truth_key(state)
+        for i in delivers:
+            action, nxt = succ[i]
+            c = action.arg("component")
+            if c in blocked or c in self._por_excluded:
+                continue
+            cs = state.components[c]
+            local, reqs = self._reconcile_memo(c, cs, self.view(state, c))
+            if reqs or local != cs.local:
+                continue
+            after = self.truth_key(nxt)
+            if len(after) == len(truth) and all(a is b or a == b for a, b in zip(after, truth, strict=True)):
+                return i
+        return None
+
+    def _touches(self, action: Action) -> tuple[str, ...] | None:
+        """The components whose cache, memory or liveness ``action`` may read or change besides
+        the store (None: any of them, or the clock)."""
+        op = action.op
+        if op in ("reconcile", "restart", "restart_stale", "deliver_coalesced", "reconcile_lossy"):
+            return (action.arg("component"),)
+        if op in ("crash_node", "recover_node", "partition_node", "heal_node"):
+            node = action.arg("node")
+            return (f"kubelet/{node}", f"kube-proxy/{node}")
+        if op == "crash_container":
+            return (f"kubelet/{action.arg('node')}",)
+        if op != "request" and op in self._user_ops:
+            return ()  # kubectl-like user steps write the store only
+        return None  # tick, skew_clock, pause, request (reads kube-proxy tables)
 
     def _forget_delivered(self, state: ClusterState) -> ClusterState:
         """Drop the watch events every connected, running watcher has received, when nothing can
