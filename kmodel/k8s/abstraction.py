@@ -38,6 +38,7 @@ from typing import Any
 
 import attrs
 
+from kmodel.core.evolve import remap
 from kmodel.core.fmap import FMap
 
 BASE = 1_000_000  # the clock of every abstract state; times stay positive
@@ -396,17 +397,8 @@ class _Mapper:
         return out
 
     def _map(self, value: Any) -> Any:
-        if isinstance(value, FMap):
-            changed = False
-            items = []
-            for k, v in value.items():
-                mk, mv = self.map(k), self.map(v)
-                changed = changed or mk is not k or mv is not v
-                items.append((mk, mv))
-            return FMap(items) if changed else value
-        if isinstance(value, tuple):
-            mapped = tuple(self.map(v) for v in value)
-            return mapped if any(a is not b for a, b in zip(mapped, value, strict=True)) else value
+        if isinstance(value, FMap | tuple):
+            return remap(value, self.map)
         if not attrs.has(type(value)):
             return value
         changes: dict[str, Any] = {}

@@ -67,6 +67,7 @@ from typing import Any
 
 import attrs
 
+from kmodel.core.evolve import remap
 from kmodel.core.fmap import FMap
 from kmodel.k8s.controllers.kubelet import NODE_LEASE_NAMESPACE
 from kmodel.k8s.objects import Node
@@ -209,28 +210,7 @@ class _Renamer:
         return out
 
     def _map(self, value: Any) -> Any:
-        if isinstance(value, FMap):
-            changed = False
-            items = []
-            for k, v in value.items():
-                mk, mv = self.map(k), self.map(v)
-                changed = changed or mk is not k or mv is not v
-                items.append((mk, mv))
-            return FMap(items) if changed else value
-        if isinstance(value, tuple):
-            mapped = tuple(self.map(v) for v in value)
-            return mapped if any(a is not b for a, b in zip(mapped, value, strict=True)) else value
-        if isinstance(value, frozenset):
-            return frozenset(self.map(v) for v in value)
-        if not attrs.has(type(value)):
-            return value
-        changes = {}
-        for f in attrs.fields(type(value)):
-            v = getattr(value, f.name)
-            m = self.map(v)
-            if m is not v:
-                changes[f.alias] = m
-        return attrs.evolve(value, **changes) if changes else value
+        return remap(value, self.map)
 
 
 def _is_node_object(obj: Any) -> bool:
@@ -312,14 +292,6 @@ class _Renumber:
         return out
 
     def _map(self, value: Any) -> Any:
-        if isinstance(value, FMap):
-            items = [(k, self.map(v)) for k, v in value.items()]
-            return FMap(items) if any(a[1] is not b for a, b in zip(items, value.values(), strict=True)) else value
-        if isinstance(value, tuple):
-            mapped = tuple(self.map(v) for v in value)
-            return mapped if any(a is not b for a, b in zip(mapped, value, strict=True)) else value
-        if not attrs.has(type(value)):
-            return value
         if _is_node_object(value):
             new = self.mapping.get(value.meta.resource_version)
             if new is None:
@@ -327,13 +299,7 @@ class _Renumber:
             return attrs.evolve(value, meta=attrs.evolve(value.meta, resource_version=new))
         if type(value).__name__ in ("Node", "Lease", "Pod", "ObjectMeta"):
             return value
-        changes = {}
-        for f in attrs.fields(type(value)):
-            v = getattr(value, f.name)
-            m = self.map(v)
-            if m is not v:
-                changes[f.alias] = m
-        return attrs.evolve(value, **changes) if changes else value
+        return remap(value, self.map)
 
 
 def node_symmetry(config: Any, initial: Any) -> NodeSymmetry:
