@@ -115,6 +115,8 @@ def test_named_or_distinct_nodes_are_not_interchangeable() -> None:
     config = kmodel.load_scenario(THREE).model().config
     assert interchangeable_classes(config) == (("node-1", "node-2", "node-3"),)
     assert interchangeable_classes(attrs.evolve(config, faults=(("nodeCrash", 1), ("nodePartition", 1)))) == ()
+    assert interchangeable_classes(attrs.evolve(config, faults=(("nodeCrash", 1), ("nodeLoss", 1)))) == ()
+    assert interchangeable_classes(attrs.evolve(config, faults=(("nodeLoss", 1),))) == (("node-1", "node-2", "node-3"),)
     assert interchangeable_classes(attrs.evolve(config, nodes=config.nodes[:1])) == ()
     default = kmodel.load_scenario(None).model().config
     assert interchangeable_classes(default) == (("node-1", "node-2", "node-3"),)
