@@ -203,6 +203,44 @@ def test_lost_node_pods_are_evicted_after_300s_and_replaced() -> None:
     assert not state.components[f"kubelet/{node}"].up
 
 
+def test_losing_the_only_node_is_found_and_replays() -> None:
+    """Known-bad: with one node and ``nodeLoss: 1``, the replacements have nowhere to run, so
+    ReplicasConverge fails; ``check`` finds it with a trace that takes ``lose_node``, and the
+    trace replays (the step is in the action space replay reads)."""
+    import kmodel
+
+    result = kmodel.check(_one_node_loss(), seed=0, examples=30)
+    assert not result.held and result.trace is not None
+    assert result.trace.violation.invariant == "ReplicasConverge"
+    assert Action.of("lose_node", node="node-1") in result.trace.steps
+    assert kmodel.replay(result.trace).reproduced
+
+
+def _one_node_loss() -> Any:
+    data = {
+        "apiVersion": "kmodel/v1",
+        "kind": "Scenario",
+        "metadata": {"name": "one-node-loss"},
+        "spec": {
+            "nodes": [{"name": "node-1", "capacity": {"cpu": "4", "memory": "8Gi"}}],
+            "objects": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "metadata": {"name": "web"},
+                    "spec": {
+                        "replicas": 1,
+                        "selector": {"matchLabels": {"app": "web"}},
+                        "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web"}]}},
+                    },
+                }
+            ],
+            "faults": {"nodeLoss": 1},
+        },
+    }
+    return scenario_from_data(data, "one-node-loss")
+
+
 def test_lost_node_touches_its_kubelet_and_kube_proxy() -> None:
     """For the partial-order reduction (``ClusterModel._touches``), losing a node is like crashing
     it: it stops the node's kubelet and kube-proxy and nothing else a delivery could reach."""
