@@ -59,6 +59,7 @@ COMMUTE = [
     "le-pause-split-brain",
     "hpa-oscillation",
     "op-field-fight",  # user controllers that declare Controller.timeless
+    "web-explore-scope",  # lose_node is enabled in every state until spent
 ]
 
 
