@@ -515,6 +515,7 @@ def test_default_scenario_is_n_plus_2_provisioned(cpu: str, converges: bool) -> 
     ("fault", "budget"),
     [
         ("nodePartition", 1),
+        ("nodeLoss", 1),
         ("componentRestart", 1),
         ("staleRelist", 1),
         ("coalesce", 1),
@@ -526,7 +527,7 @@ def test_default_scenario_is_n_plus_2_provisioned(cpu: str, converges: bool) -> 
 def test_default_scenario_holds_with_each_fault_added(fault: str, budget: int) -> None:
     """The built-in scenario (nodeCrash 1, containerCrash 2) plus one more fault at budget 1
     (clockSkew and watchDelay are in seconds: 30 and 20) still holds every invariant, all three,
-    under the seeded search. nodePartition holds since the default's nodes fit 5 replicas on any
+    under the seeded search. nodePartition and nodeLoss hold since the default's nodes fit 5 replicas on any
     one of them (test_default_scenario_is_n_plus_2_provisioned). A stale relist or a lost
     response can make the upstream controller overshoot (NoExcessReplicas; ``CAVEATS`` in
     kmodel/k8s/invariants.py), which this short random search happens not to hit;
