@@ -179,3 +179,23 @@ def test_worker_crash_stops_no_replica() -> None:
     model = model_of()
     s = step(model, model.initial(), Action.of("crash_node", node="worker-1"))
     assert all(s.components[p.elector].up for p in model.processes.values())
+
+
+def test_lost_leader_host_stops_its_process_for_good() -> None:
+    """``lose_node`` (faults.nodeLoss) reuses ``crash_node``'s stop: the hosted replica and its
+    elector stop; the stand-by takes over after the lease expires, and the lost node's process
+    never starts again (no ``recover_node`` for a lost node)."""
+    d = data()
+    d["spec"]["faults"] = {**d["spec"].get("faults", {}), "nodeLoss": 1}
+    model = scenario_from_data(d, "t.yaml").model()
+    s = model.initial()
+    leader = holder_process(holder(s))
+    standby = f"{KCM}-2" if leader == f"{KCM}-1" else f"{KCM}-1"
+    node = model.hosts[leader]
+    s = step(model, s, Action.of("lose_node", node=node))
+    assert not s.components[f"{leader}/elector"].up
+    assert all(not s.components[name].up for name in model.processes[leader].controllers)
+    s = settled(model, s)
+    assert holder(s) == f"{standby}_0" and leader_missing(s) is None
+    assert not s.components[f"{leader}/elector"].up
+    assert model.step(s, Action.of("recover_node", node=node)) is None

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
+from kmodel.core.fmap import FMap
 from kmodel.core.model import Action
 from kmodel.core.run import first_failure, settle, settle_steps
 from kmodel.k8s.cluster import ClusterModel, ClusterState
@@ -134,6 +136,116 @@ def test_crashed_node_is_marked_unknown_then_evicted_after_300s() -> None:
     assert replicas_converge(state) is None
     replacements = {p.meta.name for p in pods(state) if p.meta.deletion_timestamp is None}
     assert len(replacements) == 3 and not (replacements & victims)
+
+
+def test_lost_node_stops_for_good_and_spends_its_budget() -> None:
+    """``lose_node`` stops the kubelet and every container as ``crash_node`` does, spends
+    ``faults.nodeLoss``, and the node is never recovered, not even with a ``nodeCrash`` budget
+    (whose ``recover_node`` is then in the action space); a lost node cannot be crashed or lost
+    again."""
+    model = scenario({"nodeLoss": 1, "nodeCrash": 1})
+    s0 = model.initial()
+    node = busiest_node(s0)
+    other = next(n for n in model.node_names if n != node)
+    assert running_on(s0, node)
+    lose = Action.of("lose_node", node=node)
+    s1 = run(model, s0, lose)
+    assert model.describe(s0, lose, s1).startswith(f"{node} lost for good: kubelet stopped; containers of web-")
+    assert not s1.components[f"kubelet/{node}"].up and running_on(s1, node) == set()
+    assert not s1.nodes_up[node] and node in s1.lost
+    assert s1.faults_left["nodeLoss"] == 0 and s1.faults_left["nodeCrash"] == 1
+    assert s1 != attrs.evolve(s1, lost=FMap()) and "lost=" in repr(s1) and "lost=" not in repr(s0)
+    recover = Action.of("recover_node", node=node)
+    acts = model.actions(s1)
+    assert recover not in acts and Action.of("crash_node", node=node) not in acts
+    assert Action.of("lose_node", node=other) not in acts  # the budget is spent
+    assert Action.of("crash_node", node=other) in acts
+    s2 = run(model, s1, Action.of("crash_node", node=other))
+    acts = model.actions(s2)
+    assert Action.of("recover_node", node=other) in acts and recover not in acts
+    for _, st in settle_steps(model, s1):
+        assert model.step(st, recover) is None
+        assert not st.components[f"kubelet/{node}"].up
+
+
+def test_lost_node_pods_are_evicted_after_300s_and_replaced() -> None:
+    """As for a crashed node (test_crashed_node_is_marked_unknown_then_evicted_after_300s): the
+    node lifecycle controller marks the silent node Unknown after nodeMonitorGracePeriod (50s)
+    and taints it unreachable:NoExecute; taint eviction deletes its pods 300s later
+    (DefaultTolerationSeconds) and the ReplicaSet replaces them on the other node. The lost node
+    stays Unknown and tainted: its Node is never deleted (no cloud node-lifecycle controller)."""
+    model = scenario({"nodeLoss": 1})
+    s0 = model.initial()
+    node = busiest_node(s0)
+    victims = {p.meta.name for p in pods(s0, node)}
+    state = run(model, s0, Action.of("lose_node", node=node))
+    lost_at = s0.clock
+    t_unknown = t_taint = t_evict = None
+    for _, st in settle_steps(model, state):
+        n = st.store.get(("Node", "", node))
+        if t_unknown is None and n.ready_status() == "Unknown":
+            t_unknown = st.clock
+        if t_taint is None and any(t.effect == "NoExecute" for t in n.spec.taints):
+            t_taint = st.clock
+        if t_evict is None and any(p.meta.deletion_timestamp is not None for p in pods(st, node)):
+            t_evict = st.clock
+        state = st
+    assert t_unknown is not None and t_taint is not None and t_evict is not None
+    assert lost_at + 40 < t_unknown <= lost_at + 51
+    assert t_taint == t_unknown
+    assert t_evict == t_taint + 300
+    assert replicas_converge(state) is None
+    replacements = {p.meta.name for p in pods(state) if p.meta.deletion_timestamp is None}
+    assert len(replacements) == 3 and not (replacements & victims)
+    assert all(p.spec.node_name != node for p in pods(state) if p.meta.deletion_timestamp is None)
+    final = state.store.get(("Node", "", node))
+    assert final.ready_status() == "Unknown" and any(t.effect == "NoExecute" for t in final.spec.taints)
+    assert not state.components[f"kubelet/{node}"].up
+
+
+def test_losing_the_only_node_is_found_and_replays() -> None:
+    """Known-bad: with one node and ``nodeLoss: 1``, the replacements have nowhere to run, so
+    ReplicasConverge fails; ``check`` finds it with a trace that takes ``lose_node``, and the
+    trace replays (the step is in the action space replay reads)."""
+    import kmodel
+
+    result = kmodel.check(_one_node_loss(), seed=0, examples=30)
+    assert not result.held and result.trace is not None
+    assert result.trace.violation.invariant == "ReplicasConverge"
+    assert Action.of("lose_node", node="node-1") in result.trace.steps
+    assert kmodel.replay(result.trace).reproduced
+
+
+def _one_node_loss() -> Any:
+    data = {
+        "apiVersion": "kmodel/v1",
+        "kind": "Scenario",
+        "metadata": {"name": "one-node-loss"},
+        "spec": {
+            "nodes": [{"name": "node-1", "capacity": {"cpu": "4", "memory": "8Gi"}}],
+            "objects": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "metadata": {"name": "web"},
+                    "spec": {
+                        "replicas": 1,
+                        "selector": {"matchLabels": {"app": "web"}},
+                        "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web"}]}},
+                    },
+                }
+            ],
+            "faults": {"nodeLoss": 1},
+        },
+    }
+    return scenario_from_data(data, "one-node-loss")
+
+
+def test_lost_node_touches_its_kubelet_and_kube_proxy() -> None:
+    """For the partial-order reduction (``ClusterModel._touches``), losing a node is like crashing
+    it: it stops the node's kubelet and kube-proxy and nothing else a delivery could reach."""
+    model = scenario({"nodeLoss": 1})
+    assert model._touches(Action.of("lose_node", node="node-1")) == ("kubelet/node-1", "kube-proxy/node-1")
 
 
 def test_stale_relist_makes_upstream_replicaset_overshoot_then_heal() -> None:
@@ -403,6 +515,7 @@ def test_default_scenario_is_n_plus_2_provisioned(cpu: str, converges: bool) -> 
     ("fault", "budget"),
     [
         ("nodePartition", 1),
+        ("nodeLoss", 1),
         ("componentRestart", 1),
         ("staleRelist", 1),
         ("coalesce", 1),
@@ -414,7 +527,7 @@ def test_default_scenario_is_n_plus_2_provisioned(cpu: str, converges: bool) -> 
 def test_default_scenario_holds_with_each_fault_added(fault: str, budget: int) -> None:
     """The built-in scenario (nodeCrash 1, containerCrash 2) plus one more fault at budget 1
     (clockSkew and watchDelay are in seconds: 30 and 20) still holds every invariant, all three,
-    under the seeded search. nodePartition holds since the default's nodes fit 5 replicas on any
+    under the seeded search. nodePartition and nodeLoss hold since the default's nodes fit 5 replicas on any
     one of them (test_default_scenario_is_n_plus_2_provisioned). A stale relist or a lost
     response can make the upstream controller overshoot (NoExcessReplicas; ``CAVEATS`` in
     kmodel/k8s/invariants.py), which this short random search happens not to hit;
@@ -449,13 +562,15 @@ def test_default_scenario_holds_with_every_fault() -> None:
     built-in default with every fault at once (``ALL_FAULTS``) holds under a seeded search that
     takes every fault's step. processPause is left out: it pauses an HA control-plane replica,
     and the default runs one replica of each component (a scenario that sets it without
-    ``controlPlane.replicas`` is rejected). Invariants upstream itself does not keep under an
+    ``controlPlane.replicas`` is rejected). nodeLoss is left out too: with nodeCrash and
+    nodePartition it could silence all three nodes at once, beyond the default's N+2
+    provisioning (test_default_scenario_is_n_plus_2_provisioned). Invariants upstream itself does not keep under an
     enabled fault (``CAVEATS``) are dropped: exactly NoExcessReplicas, which a stale relist
     (kubernetes#59848, rs-stale-relist) or a lost create response makes the upstream ReplicaSet
     controller overshoot transiently; a new caveat must be added here on purpose."""
     import kmodel
 
-    assert set(ALL_FAULTS) == set(FAULTS) - {"processPause"}
+    assert set(ALL_FAULTS) == set(FAULTS) - {"processPause", "nodeLoss"}
     data = _default_with(ALL_FAULTS)
     assert data["spec"]["faults"] == ALL_FAULTS
     invariants = data["spec"]["invariants"]

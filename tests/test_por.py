@@ -36,7 +36,14 @@ def _scope(replicas: int = 1, cpu: str = "4", nodes: int = 2, faults: dict[str, 
 
 
 @pytest.mark.parametrize(
-    "name", ["web-no-expectations", "rs-coalesce-upstream", "svc-delete-no-prestop", "sts-scale-container-crash"]
+    "name",
+    [
+        "web-no-expectations",
+        "rs-coalesce-upstream",
+        "svc-delete-no-prestop",
+        "sts-scale-container-crash",
+        "web-explore-scope",  # lose_node among the other actions
+    ],
 )
 def test_an_ample_delivery_commutes_with_every_other_enabled_action(name: str) -> None:
     """C1 and C2 on random walks: whenever ``ample`` picks ``deliver(c)``, (a) ``c``'s reconcile

@@ -188,6 +188,12 @@ def test_fault_count_must_be_an_integer() -> None:
     assert msg == "s.yaml: spec.faults.nodeCrash: expected an integer, got the string 'one'"
 
 
+@pytest.mark.parametrize(("value", "what"), [(-1, "must be ≥ 0"), ("all", "expected an integer")])
+def test_node_loss_budget_is_checked(value: Any, what: str) -> None:
+    msg = error_of(scenario(faults={"nodeLoss": value}))
+    assert msg.startswith("s.yaml: spec.faults.nodeLoss: ") and what in msg, msg
+
+
 @pytest.mark.parametrize(("value", "what"), [(-1, "must be ≥ 0"), (11, "must be ≤ 10"), (True, "a boolean")])
 def test_fault_count_range(value: Any, what: str) -> None:
     msg = error_of(scenario(faults={"containerCrash": value}))

@@ -11,6 +11,7 @@ from test_abstraction import _walk  # the same seeded random walk over enabled a
 import kmodel
 from kmodel.api import explore
 from kmodel.core.explore import explore as explore_model
+from kmodel.core.model import Action
 from kmodel.k8s.symmetry import interchangeable_classes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,22 +38,39 @@ def test_renaming_commutes_with_step(path: Path | None) -> None:
     are π of the successors of s (up to canon = representative ∘ abstract), and every property
     gives the same verdict on π(s) as on s. This is what makes storing representatives sound."""
     model = _model(path)
+    states = _walk(model, 0, 30)
+    assert _check_renamings_commute(model, states) > 50
+
+
+def test_renaming_commutes_after_a_node_loss() -> None:
+    """The same after ``lose_node`` (``ClusterState.lost`` is renamed with the nodes), on walks
+    from each node's loss in web-explore-scope."""
+    model = _model(SCENARIOS / "web-explore-scope.yaml")
+    states = []
+    for seed, node in enumerate(("node-1", "node-2")):
+        lost = model.step(model.initial(), Action.of("lose_node", node=node))
+        assert lost is not None
+        states += _walk(model, seed, 30, lost)
+    assert all(s.lost for s in states)
+    assert _check_renamings_commute(model, states) > 50
+
+
+def _check_renamings_commute(model: Any, states: list[Any]) -> int:
     model.representative(model.initial())
     sym = model._symmetry
     assert sym.renamings, "the scope must have interchangeable nodes"
     checked = 0
-    for seed in (0,):
-        for state in _walk(model, seed, 30):
-            succ = {_canon(model, n) for a in model.actions(state) if (n := model.step(state, a)) is not None}
-            for i in range(len(sym.renamings)):
-                moved = sym.rename(state, i)
-                assert _canon(model, moved) == _canon(model, state)
-                for prop in model.properties():
-                    assert (prop.check(moved) is None) == (prop.check(state) is None), prop.name
-                got = {_canon(model, n) for a in model.actions(moved) if (n := model.step(moved, a)) is not None}
-                assert got == succ, f"renaming {sym.renamings[i]} does not commute"
-                checked += 1
-    assert checked > 50
+    for state in states:
+        succ = {_canon(model, n) for a in model.actions(state) if (n := model.step(state, a)) is not None}
+        for i in range(len(sym.renamings)):
+            moved = sym.rename(state, i)
+            assert _canon(model, moved) == _canon(model, state)
+            for prop in model.properties():
+                assert (prop.check(moved) is None) == (prop.check(state) is None), prop.name
+            got = {_canon(model, n) for a in model.actions(moved) if (n := model.step(moved, a)) is not None}
+            assert got == succ, f"renaming {sym.renamings[i]} does not commute"
+            checked += 1
+    return checked
 
 
 @pytest.mark.slow
@@ -101,6 +119,8 @@ def test_named_or_distinct_nodes_are_not_interchangeable() -> None:
     config = kmodel.load_scenario(THREE).model().config
     assert interchangeable_classes(config) == (("node-1", "node-2", "node-3"),)
     assert interchangeable_classes(attrs.evolve(config, faults=(("nodeCrash", 1), ("nodePartition", 1)))) == ()
+    assert interchangeable_classes(attrs.evolve(config, faults=(("nodeCrash", 1), ("nodeLoss", 1)))) == ()
+    assert interchangeable_classes(attrs.evolve(config, faults=(("nodeLoss", 1),))) == (("node-1", "node-2", "node-3"),)
     assert interchangeable_classes(attrs.evolve(config, nodes=config.nodes[:1])) == ()
     default = kmodel.load_scenario(None).model().config
     assert interchangeable_classes(default) == (("node-1", "node-2", "node-3"),)

@@ -12,6 +12,8 @@
   recovery the kubelet starts empty and relists (fault; budget ``faults.nodeCrash``); HA
   control-plane replicas hosted on the node (``kmodel.k8s.leaderelection.hosts``) stop and start
   with it;
+- ``lose_node(node)``: as ``crash_node``, but the node never recovers (fault; budget
+  ``faults.nodeLoss``; recorded in ``ClusterState.lost``);
 - ``crash_container(node, index)``: the index-th running pod (by name) on the node exits
   (fault; budget ``faults.containerCrash``);
 - user steps from the scenario's ``spec.user`` (``kubectl scale``, ``cordon``/``uncordon``,
@@ -121,8 +123,19 @@ class ClusterConfig:
     user_invariants: tuple[Property[Any], ...] = ()  # checked after the built-in ones
 
 
-@attrs.frozen(cache_hash=True)  # states are hashed again and again by the explorer
+@attrs.frozen(cache_hash=True, repr=False)  # states are hashed again and again by the explorer
 class ClusterState:
+    """The world as one value (see the module docstring).
+
+    ``lost`` records the nodes ``lose_node`` took for good (``faults.nodeLoss``): their
+    ``nodes_up`` is False like a crashed node's, and ``recover_node`` is never enabled for them.
+    It is part of equality and hashing like every field. ``repr`` (which ``fingerprint`` and the
+    symmetry reduction's canonical choice read) leaves it out while it is empty, so the repr of
+    every state of a scenario without ``nodeLoss`` (and the fingerprints recorded from it) is
+    what it was before the field existed; a non-empty ``lost`` is shown, so two states that
+    differ in it never share a repr.
+    """
+
     clock: int
     store: Store
     components: FMap[str, ComponentState]
@@ -132,6 +145,11 @@ class ClusterState:
     partitioned: FMap[str, bool] = FMap()  # node → its kubelet is cut off from the API server
     offsets: FMap[str, int] = FMap()  # component → clock offset (seconds) from the true clock
     paused: FMap[str, int] = FMap()  # HA process → the true time its pause ends
+    lost: FMap[str, bool] = FMap()  # node → lost for good (``lose_node``); never recovers
+
+    def __repr__(self) -> str:
+        fields = (f for f in attrs.fields(ClusterState) if f.name != "lost" or self.lost)
+        return f"ClusterState({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in fields)})"
 
 
 class ClusterModel:
@@ -352,6 +370,8 @@ class ClusterModel:
             if faults.get("nodeCrash", 0) > 0:
                 space.append(ActionSpec("crash_node", "fault", (("node", self.node_names),)))
                 space.append(ActionSpec("recover_node", "fault", (("node", self.node_names),)))
+            if faults.get("nodeLoss", 0) > 0:
+                space.append(ActionSpec("lose_node", "fault", (("node", self.node_names),)))
             if faults.get("containerCrash", 0) > 0:
                 space.append(
                     ActionSpec(
@@ -548,7 +568,7 @@ class ClusterModel:
         op = action.op
         if op in ("reconcile", "restart", "restart_stale", "deliver_coalesced", "reconcile_lossy"):
             return (action.arg("component"),)
-        if op in ("crash_node", "recover_node", "partition_node", "heal_node"):
+        if op in ("crash_node", "lose_node", "recover_node", "partition_node", "heal_node"):
             node = action.arg("node")
             return (f"kubelet/{node}", f"kube-proxy/{node}")
         if op == "crash_container":
@@ -600,6 +620,8 @@ class ClusterModel:
             nxt = self._tick(state, log)
         elif op == "crash_node":
             nxt = self._crash_node(state, action.arg("node"), log)
+        elif op == "lose_node":
+            nxt = self._lose_node(state, action.arg("node"), log)
         elif op == "recover_node":
             nxt = self._recover_node(state, action.arg("node"), log)
         elif op == "crash_container":
@@ -931,20 +953,24 @@ class ClusterModel:
                 nxt = evolve(nxt, paused=paused)
         return nxt
 
-    def _crash_node(self, state: ClusterState, node: str, log: list[str] | None) -> ClusterState | None:
-        if not state.nodes_up.get(node) or state.faults_left.get("nodeCrash", 0) <= 0:
+    def _crash_node(
+        self, state: ClusterState, node: str, log: list[str] | None, fault: str = "nodeCrash", how: str = "crashed"
+    ) -> ClusterState | None:
+        """The node stops (``crash_node``; ``lose_node`` with ``fault="nodeLoss"``): its kubelet
+        and containers, its kube-proxy and the HA replicas it hosts; spends ``fault``."""
+        if not state.nodes_up.get(node) or state.faults_left.get(fault, 0) <= 0:
             return None
         name = f"kubelet/{node}"
         cs = state.components[name]
         if log is not None:
             pods = sorted(rt.name for rt in cs.local.pods.values() if rt.running)
-            log.append(f"{node} crashed: kubelet stopped; containers of {', '.join(pods) or 'no pods'} gone")
+            log.append(f"{node} {how}: kubelet stopped; containers of {', '.join(pods) or 'no pods'} gone")
         down = ComponentState(cursor=cs.cursor, cache=EMPTY_CACHE, local=KubeletLocal(), up=False)
         nxt = attrs.evolve(
             state,
             components=self._node_proxy(state.components.set(name, down), node, None),
             nodes_up=state.nodes_up.set(node, False),
-            faults_left=state.faults_left.set("nodeCrash", state.faults_left["nodeCrash"] - 1),
+            faults_left=state.faults_left.set(fault, state.faults_left[fault] - 1),
         )
         for process in self._hosted.get(node, ()):  # its static pods (control-plane replicas) die with it
             nxt = le.stop_process(self, nxt, process)
@@ -952,8 +978,21 @@ class ClusterModel:
                 log.append(f"{process.name} on {node} stopped: it renews nothing and its memory is lost")
         return nxt
 
+    def _lose_node(self, state: ClusterState, node: str, log: list[str] | None) -> ClusterState | None:
+        """``lose_node``: the node stops as in ``crash_node`` and is recorded in ``lost``, so it
+        never recovers (a terminated VM, dead hardware; ``kmodel.k8s.faults``, ``nodeLoss``).
+        Upstream its Node stays NotReady/Unknown until deleted by a person or by the cloud
+        node-lifecycle controller
+        (``staging/src/k8s.io/cloud-provider/controllers/nodelifecycle/node_lifecycle_controller.go:
+        MonitorNodes``), neither modelled: the Node object stays, tainted unreachable, and its
+        pods are evicted after their toleration like a crashed node's."""
+        nxt = self._crash_node(state, node, log, fault="nodeLoss", how="lost for good")
+        if nxt is None:
+            return None
+        return attrs.evolve(nxt, lost=nxt.lost.set(node, True))
+
     def _recover_node(self, state: ClusterState, node: str, log: list[str] | None) -> ClusterState | None:
-        if state.nodes_up.get(node, True):
+        if state.nodes_up.get(node, True) or node in state.lost:
             return None
         name = f"kubelet/{node}"
         comp = self.components[name]

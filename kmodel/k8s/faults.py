@@ -4,6 +4,17 @@ Scenario keys (``spec.faults``), all off by default; plain informer lag is alway
 
 - ``nodeCrash: N`` — ``crash_node(node)`` / ``recover_node(node)``: the kubelet and every
   container stop; on recovery the kubelet starts empty and relists.
+- ``nodeLoss: N`` — ``lose_node(node)``: like ``crash_node`` (kubelet, containers, the node's
+  kube-proxy and the HA control-plane replicas it hosts stop) but the node never comes back: a
+  terminated cloud VM or dead hardware. Upstream the Node object stays, Ready=Unknown and
+  tainted ``node.kubernetes.io/unreachable``, until someone deletes it, or the cloud
+  node-lifecycle controller does once the provider reports the instance gone
+  (``staging/src/k8s.io/cloud-provider/controllers/nodelifecycle/node_lifecycle_controller.go:
+  CloudNodeLifecycleController.MonitorNodes``, "deleting node since it is no longer present in
+  cloud provider"); kmodel models neither, so the Node stays. Its pods are evicted by taint
+  eviction after their unreachable toleration (300s by default) and replaced elsewhere. For the
+  explorer it is also the cheap node failure: with no recovery instant to choose, far fewer
+  states follow the failure than follow a ``nodeCrash``.
 - ``nodePartition: N`` — ``partition_node(node)`` / ``heal_node(node)``: the kubelet cannot
   reach the API server (no watch events in, no writes out) but its containers keep running, so
   pods evicted meanwhile stay Terminating and keep running until the partition heals
@@ -44,13 +55,15 @@ Scenario keys (``spec.faults``), all off by default; plain informer lag is alway
   delivered afterwards.
 
 Control-plane faults (restart, stale relist) apply to controllers (user controllers included)
-and the scheduler, not to kubelets, whose restarts are part of ``nodeCrash``.
+and the scheduler, not to kubelets, whose restarts are part of ``nodeCrash`` (``nodeLoss`` stops a
+kubelet for good).
 """
 
 from __future__ import annotations
 
 FAULTS = (
     "nodeCrash",
+    "nodeLoss",
     "nodePartition",
     "containerCrash",
     "componentRestart",
@@ -65,6 +78,7 @@ FAULTS = (
 # watchDelay has none: it lets ``tick`` pass pending events.
 FAULT_OPS = {
     "nodeCrash": "crash_node",
+    "nodeLoss": "lose_node",
     "nodePartition": "partition_node",
     "containerCrash": "crash_container",
     "componentRestart": "restart",

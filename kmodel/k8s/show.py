@@ -18,6 +18,8 @@ def cluster_state(model: Any, state: Any) -> dict[str, list[str]]:
     for n in state.store.list("Node"):
         name = n.meta.name
         status = "crashed" if not state.nodes_up.get(name, True) else "up"
+        if name in state.lost:
+            status = "lost for good"
         if state.partitioned.get(name):
             status = "partitioned"
         taints = ", ".join(f"{t.key}:{t.effect}" for t in n.spec.taints) or "no taints"

@@ -6,7 +6,7 @@ name), same taints and ``spec.unschedulable``, no node group, and no object or u
 names them (a ``nodeSelector`` on the hostname, a ``matchFields`` term, ``cordon node-1``,
 ``drain node-2``). Renaming interchangeable nodes consistently everywhere — Node objects,
 ``pod.spec.nodeName``, the node Leases in ``kube-node-lease``, the components ``kubelet/NODE``
-and ``kube-proxy/NODE`` and their states, ``nodes_up``, ``partitioned``, caches, component
+and ``kube-proxy/NODE`` and their states, ``nodes_up``, ``partitioned``, ``lost``, caches, component
 memory, watch events, the monitor's messages — gives a state that behaves the same up to that
 renaming. A node's identity is more than its name: its Node and Lease objects were created one
 after the other, so they carry different uids; a renaming maps those uids along with the names
@@ -31,7 +31,7 @@ every property gives the same verdict):
   (upstream runs ``monitorNodeHealth`` over the lister's unordered list with parallel workers, so
   any order is legal, but kmodel lists only one). Two nodes change in one reconcile only when
   two nodes can be silent at once, so the reduction is turned **off** when ``nodeCrash`` +
-  ``nodePartition`` budgets exceed 1, rather than enumerating write orders.
+  ``nodeLoss`` + ``nodePartition`` budgets exceed 1, rather than enumerating write orders.
 - **Creation order.** The Nodes and their Leases are created (and later rewritten) one after
   the other, so their resourceVersions are ordered by name at first. A resourceVersion of a Node
   or node Lease that is older than every revision a component or the watch log still holds
@@ -73,7 +73,7 @@ from kmodel.k8s.controllers.kubelet import NODE_LEASE_NAMESPACE
 from kmodel.k8s.objects import Node
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
-NODE_SILENCING_FAULTS = ("nodeCrash", "nodePartition")
+NODE_SILENCING_FAULTS = ("nodeCrash", "nodeLoss", "nodePartition")
 CACHE_LIMIT = 400_000
 
 _SCALARS = (int, bool, float, type(None))
