@@ -24,7 +24,7 @@ BUDGET_SCALE = {"deep": 10}
 
 
 CHECK_KEYS = {"expect", "steps"}
-EXPLORE_KEYS = {"mode", "expect", "maxDepth", "maxStates", "distinct", "depth", "steps", "loopStart"}
+EXPLORE_KEYS = {"mode", "expect", "maxDepth", "maxStates", "distinct", "depth", "steps", "loopStart", "por"}
 
 
 def entry(name: str) -> dict[str, Any]:
@@ -62,7 +62,12 @@ def test_scenario_verdict(name: str, kmodel_check: Any, pytestconfig: pytest.Con
     path = None if name == "default" else SCENARIOS[name]
     expected = entry(name)
     if expected.get("mode") == "explore":
-        run = kmodel.explore(path, max_depth=expected.get("maxDepth"), max_states=expected.get("maxStates", 200_000))
+        run = kmodel.explore(
+            path,
+            max_depth=expected.get("maxDepth"),
+            max_states=expected.get("maxStates", 200_000),
+            por=expected.get("por", False),
+        )
         found = run.trace.violation.invariant if run.trace is not None else "held"
         assert found == expected["expect"], f"{name}: explore expected {expected['expect']}, got {found}"
         r = run.result
