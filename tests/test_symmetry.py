@@ -158,3 +158,12 @@ def test_tie_variants_are_listed_only_on_a_tie_and_replay() -> None:
     trace = Trace(__version__, sc.resolved, 0, (*steps, acts[2]), Violation("NoOvercommit", "always", "", 0))
     replayed = kmodel.replay(trace)
     assert "node-3" in replayed.rows[-1].description
+
+
+def test_symmetry_is_reported_only_where_it_can_merge() -> None:
+    """``--symmetry`` on a scenario where the reduction is off (user controllers) explores
+    without it and says so; where nodes are interchangeable it is on."""
+    off = explore(SCENARIOS / "op-field-fight-ignored.yaml", symmetry=True).result
+    assert off.verdict == "held" and not off.symmetry
+    on = explore(THREE, symmetry=True, max_states=50).result
+    assert on.symmetry

@@ -12,7 +12,8 @@ This is the explicit-state checker beside the Hypothesis one (after TLC and stat
   canonical state that behaves alike (a bisimulation quotient, e.g. times relative to the clock,
   TLC's ``VIEW``); it is always applied. Like symmetry below, traces are re-executed to be
   concrete.
-- **Symmetry.** An optional model hook ``representative(state) -> state`` maps a state to a
+- **Symmetry.** An optional model hook ``representative(state) -> state`` (with an optional
+  ``symmetry_active() -> bool`` saying whether it can merge anything) maps a state to a
   canonical member of its symmetry class (e.g. interchangeable nodes renamed in a fixed order);
   the search stores representatives only. Traces are turned back into concrete actions by
   re-executing them (``_concretise``), so they replay on the model as is. Properties must be
@@ -159,6 +160,8 @@ def explore(
             after each level.
     """
     rep = getattr(model, "representative", None) if symmetry else None
+    if rep is not None and not getattr(model, "symmetry_active", lambda: True)():
+        rep = None  # nothing is interchangeable: no reduction, and none reported
     # A reduced path may be longer than the run it stands for (deliveries made first), so a
     # depth bound would cut runs the full search reaches: the reduction is for unbounded depth.
     ample = getattr(model, "ample", None) if por and max_depth is None else None

@@ -436,6 +436,12 @@ class ClusterModel:
             self._symmetry = node_symmetry(self.config, self.initial())
         return self._symmetry.representative(state)  # type: ignore[no-any-return]
 
+    def symmetry_active(self) -> bool:
+        """Whether ``representative`` can merge anything: some nodes are interchangeable and
+        nothing turns the reduction off."""
+        self.representative(self.initial())
+        return bool(self._symmetry.active)
+
     def system_actions(self, state: ClusterState) -> list[Action]:
         if self._never_settles(state):
             return []
