@@ -598,3 +598,18 @@ def test_fault_ops_are_the_steps_that_spend_each_fault() -> None:
         assert op in {spec.op for spec in scenario_from_data(data, fault).model().action_space()}, (fault, op)
         assert (op in default_ops) == (budgeted.get(fault, 0) > 0), (fault, op)
     assert set(FAULT_OPS) == set(FAULTS) - {"watchDelay"}
+
+
+def test_invariant_messages_say_lost_for_a_lost_node() -> None:
+    """A pod stuck on a node that is gone for good is reported as on a "lost" node, one on a
+    crashed (recoverable) node as "crashed"."""
+    import attrs
+
+    from kmodel.core.fmap import FMap
+    from kmodel.k8s import invariants
+
+    model = _one_node_loss().model()
+    lost = model.step(model.initial(), Action.of("lose_node", node="node-1"))
+    assert lost is not None and not lost.nodes_up["node-1"]
+    assert invariants._down(lost, "node-1") == "lost"
+    assert invariants._down(attrs.evolve(lost, lost=FMap()), "node-1") == "crashed"

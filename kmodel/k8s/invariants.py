@@ -71,6 +71,11 @@ def excess_replicas_create(before: Store, req: Request, res: Result, who: str) -
     )
 
 
+def _down(state: ClusterState, node: str) -> str:
+    """How a node that is not up went down, for messages: lost for good (``nodeLoss``) or crashed."""
+    return "lost" if state.lost.get(node, False) else "crashed"
+
+
 def replicas_converge(state: ClusterState) -> str | None:
     """After settling, every ReplicaSet has ``spec.replicas`` ready pods. A shortfall says why."""
     store = state.store
@@ -119,7 +124,7 @@ def _why_not_ready(rs: ReplicaSet, active: list[Pod], pods: list[Pod], nodes: li
             else:
                 reasons.append(f"pod {p.meta.name} is not scheduled yet")
         elif not state.nodes_up.get(p.spec.node_name, True):
-            reasons.append(f"pod {p.meta.name} is on crashed node {p.spec.node_name}")
+            reasons.append(f"pod {p.meta.name} is on {_down(state, p.spec.node_name)} node {p.spec.node_name}")
         else:
             reasons.append(f"pod {p.meta.name} on {p.spec.node_name} is not ready ({p.status.phase})")
     return "; ".join(reasons) or "pods are not ready"
@@ -157,7 +162,7 @@ def deployment_complete(state: ClusterState) -> str | None:
                 if ref is None or ref.uid not in old_uids or p.is_terminal() or p.is_active():
                     continue
                 where = p.spec.node_name or "no node"
-                down = " (crashed)" if not state.nodes_up.get(p.spec.node_name, True) else ""
+                down = f" ({_down(state, p.spec.node_name)})" if not state.nodes_up.get(p.spec.node_name, True) else ""
                 parts.append(f"Recreate waits for old pod {p.meta.name}, Terminating on {where}{down}")
         if new is None:
             parts.append("no ReplicaSet has the current pod template")
@@ -264,7 +269,7 @@ def statefulset_converges(state: ClusterState) -> str | None:
             down = bool(node) and not state.nodes_up.get(node, True)
             cut = bool(node) and state.partitioned.get(node, False)
             if is_terminating(p):
-                why = " (crashed)" if down else " (partitioned)" if cut else ""
+                why = f" ({_down(state, node)})" if down else " (partitioned)" if cut else ""
                 return (
                     f"{where}: {name} is still Terminating on {node or 'no node'}{why}; the controller "
                     f"recreates ordinal {i} only once the old pod is gone from the API"
@@ -279,7 +284,7 @@ def statefulset_converges(state: ClusterState) -> str | None:
                         detail = "; ".join(f"{k}: {v}" for k, v in sorted(failures.items()))
                         return f"{where}: {name} fits no node ({detail})"
                     return f"{where}: {name} is not scheduled yet"
-                state_note = " (node crashed)" if down else " (node partitioned)" if cut else ""
+                state_note = f" (node {_down(state, node)})" if down else " (node partitioned)" if cut else ""
                 return f"{where}: {name} on {node}{state_note} is not running and ready ({p.status.phase})"
         extra = sorted((p for p in members.values() if ordinal_of(p) >= n), key=ordinal_of)
         if extra:
