@@ -739,8 +739,9 @@ CATALOGUE["DrainCompletes"] = (
 )
 CATALOGUE["SingleLeader"] = (
     "always",
-    "No write by an HA control-plane replica's controllers lands while another replica holds the "
-    "leader-election Lease (no split brain; client-go does not promise it). Vacuous without HA.",
+    "No write by an HA replica's controllers (a control-plane replica or a user controller's) lands "
+    "while another replica holds the leader-election Lease (no split brain; client-go does not "
+    "promise it). Vacuous without HA.",
     recorded("SingleLeader"),
 )
 CATALOGUE["FencedWrites"] = (
