@@ -112,30 +112,7 @@ def test_crashed_node_is_marked_unknown_then_evicted_after_300s() -> None:
     unreachable NoExecute taint follows, and taint eviction deletes the pods
     ``tolerationSeconds`` (300, from DefaultTolerationSeconds) after it first sees them under
     the taint; the ReplicaSet then replaces them on the surviving node."""
-    model = scenario({"nodeCrash": 1})
-    s0 = model.initial()
-    node = busiest_node(s0)
-    victims = {p.meta.name for p in pods(s0, node)}
-    crash_at = s0.clock
-    state = run(model, s0, Action.of("crash_node", node=node))
-    t_unknown = t_taint = t_evict = None
-    for _, st in settle_steps(model, state):
-        n = st.store.get(("Node", "", node))
-        if t_unknown is None and n.ready_status() == "Unknown":
-            t_unknown = st.clock
-        if t_taint is None and any(t.effect == "NoExecute" for t in n.spec.taints):
-            t_taint = st.clock
-        if t_evict is None and any(p.meta.deletion_timestamp is not None for p in pods(st, node)):
-            t_evict = st.clock
-        state = st
-    assert t_unknown is not None and t_taint is not None and t_evict is not None
-    # the last heartbeat the controller saw was at most one renew interval (10s) before the crash
-    assert crash_at + 40 < t_unknown <= crash_at + 51
-    assert t_taint == t_unknown
-    assert t_evict == t_taint + 300
-    assert replicas_converge(state) is None
-    replacements = {p.meta.name for p in pods(state) if p.meta.deletion_timestamp is None}
-    assert len(replacements) == 3 and not (replacements & victims)
+    _node_failure_walkthrough("nodeCrash", "crash_node")
 
 
 def test_lost_node_stops_for_good_and_spends_its_budget() -> None:
@@ -174,29 +151,7 @@ def test_lost_node_pods_are_evicted_after_300s_and_replaced() -> None:
     and taints it unreachable:NoExecute; taint eviction deletes its pods 300s later
     (DefaultTolerationSeconds) and the ReplicaSet replaces them on the other node. The lost node
     stays Unknown and tainted: its Node is never deleted (no cloud node-lifecycle controller)."""
-    model = scenario({"nodeLoss": 1})
-    s0 = model.initial()
-    node = busiest_node(s0)
-    victims = {p.meta.name for p in pods(s0, node)}
-    state = run(model, s0, Action.of("lose_node", node=node))
-    lost_at = s0.clock
-    t_unknown = t_taint = t_evict = None
-    for _, st in settle_steps(model, state):
-        n = st.store.get(("Node", "", node))
-        if t_unknown is None and n.ready_status() == "Unknown":
-            t_unknown = st.clock
-        if t_taint is None and any(t.effect == "NoExecute" for t in n.spec.taints):
-            t_taint = st.clock
-        if t_evict is None and any(p.meta.deletion_timestamp is not None for p in pods(st, node)):
-            t_evict = st.clock
-        state = st
-    assert t_unknown is not None and t_taint is not None and t_evict is not None
-    assert lost_at + 40 < t_unknown <= lost_at + 51
-    assert t_taint == t_unknown
-    assert t_evict == t_taint + 300
-    assert replicas_converge(state) is None
-    replacements = {p.meta.name for p in pods(state) if p.meta.deletion_timestamp is None}
-    assert len(replacements) == 3 and not (replacements & victims)
+    state, node = _node_failure_walkthrough("nodeLoss", "lose_node")
     assert all(p.spec.node_name != node for p in pods(state) if p.meta.deletion_timestamp is None)
     final = state.store.get(("Node", "", node))
     assert final.ready_status() == "Unknown" and any(t.effect == "NoExecute" for t in final.spec.taints)
@@ -613,3 +568,34 @@ def test_invariant_messages_say_lost_for_a_lost_node() -> None:
     assert lost is not None and not lost.nodes_up["node-1"]
     assert invariants._down(lost, "node-1") == "lost"
     assert invariants._down(attrs.evolve(lost, lost=FMap()), "node-1") == "crashed"
+
+
+def _node_failure_walkthrough(fault: str, op: str) -> tuple[Any, str]:
+    """The busiest node fails (``op``) and the cluster settles: Unknown 40–51s later (the last
+    heartbeat seen was at most one 10s renew interval before), the NoExecute taint at once,
+    eviction 300s after it, and three replacements, none of them a victim. Returns the settled
+    state and the node."""
+    model = scenario({fault: 1})
+    s0 = model.initial()
+    node = busiest_node(s0)
+    victims = {p.meta.name for p in pods(s0, node)}
+    failed_at = s0.clock
+    state = run(model, s0, Action.of(op, node=node))
+    t_unknown = t_taint = t_evict = None
+    for _, st in settle_steps(model, state):
+        n = st.store.get(("Node", "", node))
+        if t_unknown is None and n.ready_status() == "Unknown":
+            t_unknown = st.clock
+        if t_taint is None and any(t.effect == "NoExecute" for t in n.spec.taints):
+            t_taint = st.clock
+        if t_evict is None and any(p.meta.deletion_timestamp is not None for p in pods(st, node)):
+            t_evict = st.clock
+        state = st
+    assert t_unknown is not None and t_taint is not None and t_evict is not None
+    assert failed_at + 40 < t_unknown <= failed_at + 51
+    assert t_taint == t_unknown
+    assert t_evict == t_taint + 300
+    assert replicas_converge(state) is None
+    replacements = {p.meta.name for p in pods(state) if p.meta.deletion_timestamp is None}
+    assert len(replacements) == 3 and not (replacements & victims)
+    return state, node
