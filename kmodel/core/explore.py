@@ -197,7 +197,9 @@ def explore(
         next_level: list[int] = []
         for sid in level:
             succ = successors(states[sid])
-            fair_enabled = [fair_key(a) for a, _ in succ if categories[a.op] in FAIR_CATEGORIES]
+            fair_enabled = (
+                [fair_key(a) for a, _ in succ if categories[a.op] in FAIR_CATEGORIES] if graph is not None else []
+            )
             todo: Sequence[tuple[Action, S]] = succ
             known: S | None = None  # the canonical form of todo[0], when already computed
             if ample is not None and len(succ) > 1:

@@ -386,18 +386,26 @@ class ClusterModel:
         return self._space
 
     def actions(self, state: ClusterState) -> list[Action]:
+        return [action for action, _ in self.successors(state)]
+
+    def successors(self, state: ClusterState) -> list[tuple[Action, ClusterState]]:
+        """Every enabled action with the state it leads to, in ``actions`` order: a step is
+        the only way to tell whether an action is enabled, so the explorer takes both at once
+        instead of stepping each action twice."""
         out = []
         for spec in self.action_space():
             for action in expand(spec):
-                if self.step(state, action) is not None:
-                    out.append(action)
+                nxt = self.step(state, action)
+                if nxt is not None:
+                    out.append((action, nxt))
                     if self.ties and action.op == "reconcile":
                         out.extend(self._tie_variants(state, action.arg("component")))
         return out
 
-    def _tie_variants(self, state: ClusterState, name: str) -> list[Action]:
+    def _tie_variants(self, state: ClusterState, name: str) -> list[tuple[Action, ClusterState]]:
         """``reconcile(component=NAME, node=N)`` for each top-scoring node N of a scheduler's
-        tie other than the one its plain reconcile picks (``Scheduler.tied_hosts``)."""
+        tie other than the one its plain reconcile picks (``Scheduler.tied_hosts``), with the
+        state each leads to."""
         comp = self.components[name]
         tied_hosts = getattr(comp, "tied_hosts", None)
         if tied_hosts is None:
@@ -407,8 +415,9 @@ class ClusterModel:
         out = []
         for node in tied[1:]:  # tied[0], the lowest name, is the plain reconcile's choice
             action = Action.of("reconcile", component=name, node=node)
-            if self.step(state, action) is not None:
-                out.append(action)
+            nxt = self.step(state, action)
+            if nxt is not None:
+                out.append((action, nxt))
         return out
 
     def tie_actions(self) -> list[Action]:
