@@ -21,6 +21,7 @@ from kmodel.core.run import SETTLE, Violation, minimize, run_steps
 from kmodel.core.trace import Trace
 from kmodel.errors import InputError
 from kmodel.k8s.cluster import ClusterModel
+from kmodel.k8s.symmetry import PodScopeError
 from kmodel.scenario import Scenario, load_scenario, scenario_from_data
 from kmodel.yamlio import dump, load_documents, read_text, write_atomic
 
@@ -146,7 +147,7 @@ def replay(trace: Trace | str | Path, sample: Callable[[Any], dict[str, int]] | 
     model: ClusterModel = sc.model()
     known = {a for spec in model.action_space() for a in expand(spec)} | set(model.tie_actions())
     for i, action in enumerate(tr.steps, start=1):
-        if action != SETTLE and action not in known:
+        if action != SETTLE and model.plain_action(action) not in known:
             raise InputError(
                 f"does not replay on this model: {action} is not an action of this scenario",
                 file=label,
@@ -195,6 +196,7 @@ class ExploreRun:
     seconds: float
     max_states: int | None
     max_depth: int | None
+    symmetry_note: str | None = None  # why part of the symmetry reduction was turned off
 
     @property
     def held(self) -> bool:
@@ -223,14 +225,26 @@ def explore(
     # another one, so the reduction needs them all. Off, the model is exactly ``check``'s.
     model.ties = symmetry
     t0 = time.perf_counter()
-    result = explore_model(
-        model, max_states=max_states, max_depth=max_depth, symmetry=symmetry, por=por, on_progress=on_progress
-    )
+    pods_off = None
+    try:
+        result = explore_model(
+            model, max_states=max_states, max_depth=max_depth, symmetry=symmetry, por=por, on_progress=on_progress
+        )
+    except PodScopeError as exc:
+        # Pod symmetry is sound only with every renaming of the pods taken at every step; past
+        # MAX_POD_CLASS pods of one owner that costs too much, so explore again without it.
+        pods_off = f"pod symmetry off: {exc}"
+        model = sc.model()
+        model.ties = symmetry
+        model.pod_symmetry = False
+        result = explore_model(
+            model, max_states=max_states, max_depth=max_depth, symmetry=symmetry, por=por, on_progress=on_progress
+        )
     seconds = time.perf_counter() - t0
     trace = None
     if result.violation is not None:
         trace = Trace(__version__, sc.resolved, 0, result.steps, result.violation, result.loop_start)
-    return ExploreRun(sc, result, trace, seconds, max_states, max_depth)
+    return ExploreRun(sc, result, trace, seconds, max_states, max_depth, pods_off)
 
 
 def explore_trace_path(out_dir: Path, trace: Trace, scenario_name: str) -> Path:
@@ -248,6 +262,7 @@ def describe_explore(run: ExploreRun) -> dict[str, Any]:
         "maxStates": run.max_states,
         "maxDepth": run.max_depth,
         "symmetry": r.symmetry,
+        "symmetryNote": run.symmetry_note,
         "partialOrderReduction": r.por,
         "states": r.states,
         "distinct": r.distinct,

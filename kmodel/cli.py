@@ -393,6 +393,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
             print(f"  every state within {r.depth} steps held; deeper states exist")
     else:
         print(f"{head}: every state explored, all invariants held")
+    if run.symmetry_note is not None:
+        print(f"  {run.symmetry_note}")
     print(f"  summary: {summary}")
     return code
 

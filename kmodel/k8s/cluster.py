@@ -61,11 +61,16 @@ from kmodel.k8s.faults import HISTORY_KEEP, LOSS_INDEX, LOSS_KINDS, PAUSE_SECOND
 from kmodel.k8s.informers import EMPTY_CACHE, Component, ComponentState, View, cache_apply, cache_from_store
 from kmodel.k8s.objects import APIObject, Key, Node
 from kmodel.k8s.store import APIConfig, Event, EventType, Request, Result, Store
+from kmodel.k8s.symmetry import decode_frame
 from kmodel.k8s.usercontrollers import timeless
 from kmodel.k8s.userops import UserOp, apply_user_op, budget_key, initial_loads, user_budgets, user_specs
 
 CONTAINER_SLOTS = 3  # crash_container draws index 0..2 into a node's running pods
 WATCH_CACHE_SECONDS = 75  # cacher.go eventFreshDuration: the watch cache keeps at least 75s
+# Steps whose outcome no name order can change: they are never taken in another frame of pod
+# names (``ClusterModel._framed``).
+FRAME_FREE_OPS = frozenset({"deliver", "deliver_coalesced", "tick", "skew_clock"})
+RECONCILE_OPS = frozenset({"reconcile", "reconcile_lossy", "restart"})  # steps that run one reconcile
 FAULT_OPS = frozenset(
     {
         "partition_node",
@@ -283,6 +288,9 @@ class ClusterModel:
         # Symmetry reduction (kmodel.k8s.symmetry): ``ties`` makes ``actions`` list the other
         # resolutions of scheduler score ties; ``kmodel.api.explore`` sets it with symmetry on.
         self.ties = False
+        # Pod symmetry (kmodel.k8s.symmetry, "Pods"): off when a scope has too many
+        # interchangeable pods at once (``kmodel.api.explore`` then explores again without it).
+        self.pod_symmetry = True
         self._symmetry: Any = None
 
     # -- Model protocol ----------------------------------------------------------------------
@@ -391,7 +399,8 @@ class ClusterModel:
     def successors(self, state: ClusterState) -> list[tuple[Action, ClusterState]]:
         """Every enabled action with the state it leads to, in ``actions`` order: a step is
         the only way to tell whether an action is enabled, so the explorer takes both at once
-        instead of stepping each action twice."""
+        instead of stepping each action twice. With ``ties`` on, also the scheduler's other tie
+        resolutions and every action taken in another frame of pod names (``_framed``)."""
         out = []
         for spec in self.action_space():
             for action in expand(spec):
@@ -400,7 +409,66 @@ class ClusterModel:
                     out.append((action, nxt))
                     if self.ties and action.op == "reconcile":
                         out.extend(self._tie_variants(state, action.arg("component")))
+        if self.ties:
+            out = self._framed(state, out)
         return out
+
+    def _framed(
+        self, state: ClusterState, plain: list[tuple[Action, ClusterState]]
+    ) -> list[tuple[Action, ClusterState]]:
+        """``plain`` and, after each of its actions, the same action with ``frame=F`` for every
+        renaming F of ``state``'s interchangeable pods (``kmodel.k8s.symmetry``, "Pods") that
+        leads elsewhere. Upstream, generated pod names end in random characters, so whatever
+        order two pods of one ReplicaSet are taken in by name (a kubelet's status writes, the
+        scheduler's queue, which surplus pod is deleted) is one of all possible orders; kmodel's
+        names come from a counter, so each component sees one fixed order. ``frame=F`` takes the
+        action as if the pods carried each other's names (``_step_in_frame``), which makes the
+        successor set closed under pod renamings, as the symmetry reduction needs."""
+        sym = self._sym()
+        frames = [(f, sym.frame_mapping(state, f)) for f in sym.frames(state)]
+        if not frames:
+            return plain
+        out = []
+        for action, nxt in plain:
+            out.append((action, nxt))
+            if action.op in FRAME_FREE_OPS:
+                continue
+            # A component whose cache and memory hold none of the renamed pods reconciles the
+            # same way in the frame: its requests name none of them, so the frame's step renamed
+            # back is the plain step. Skipped without stepping.
+            comp = state.components.get(action.arg("component")) if action.op in RECONCILE_OPS else None
+            seen = {nxt}
+            for frame, mapping in frames:
+                if comp is not None and sym.rename_pods(comp, mapping) is comp:
+                    continue
+                framed = Action(action.op, tuple(sorted((*action.args, ("frame", frame)))))
+                alt = self.step(state, framed)
+                if alt is not None and alt not in seen:
+                    seen.add(alt)
+                    out.append((framed, alt))
+        return out
+
+    def _step_in_frame(
+        self, state: ClusterState, action: Action, frame: Any, log: list[str] | None
+    ) -> ClusterState | None:
+        """``action`` in the frame ``frame`` (``_framed``): the pods are renamed by it, the
+        action without ``frame`` is taken, and the result is renamed back. None when ``frame``
+        is not a renaming of ``state``'s interchangeable pods."""
+        sym = self._sym()
+        mapping = sym.frame_mapping(state, frame)
+        if mapping is None or action.op in FRAME_FREE_OPS:
+            return None
+        inverse = {b: a for a, b in mapping.items()}
+        inner = Action(action.op, tuple((k, v) for k, v in action.args if k != "frame"))
+        sub: list[str] | None = [] if log is not None else None
+        nxt = self.step(sym.rename_pods(state, mapping), inner, sub)
+        if nxt is None:
+            return None
+        if log is not None and sub is not None:
+            swaps = ", ".join(f"{a} as {b}" for a, b in decode_frame(frame) or ())
+            log.append(f"(pods taken in another name order: {swaps})")
+            log.extend(sym.rename_pods(line, inverse) for line in sub)
+        return sym.rename_pods(nxt, inverse)  # type: ignore[no-any-return]
 
     def _tie_variants(self, state: ClusterState, name: str) -> list[tuple[Action, ClusterState]]:
         """``reconcile(component=NAME, node=N)`` for each top-scoring node N of a scheduler's
@@ -431,25 +499,37 @@ class ClusterModel:
 
     def fairness_key(self, action: Action) -> Action:
         """Weak fairness is per component: the tie variants of one reconcile are one fair action
-        ("the scheduler eventually reconciles"), whichever node it then picks."""
+        ("the scheduler eventually reconciles"), whichever node it then picks; an action taken
+        in another frame of pod names is the same fair action as the plain one."""
         if action.op == "reconcile" and len(action.args) > 1:
             return Action.of("reconcile", component=action.arg("component"))
+        if any(k == "frame" for k, _ in action.args):
+            return Action(action.op, tuple((k, v) for k, v in action.args if k != "frame"))
         return action
 
-    def representative(self, state: ClusterState) -> ClusterState:
-        """The canonical member of ``state``'s class under renaming interchangeable nodes
-        (``kmodel.k8s.symmetry``); the state itself where the reduction is off."""
-        if self._symmetry is None:
-            from kmodel.k8s.symmetry import node_symmetry
+    def plain_action(self, action: Action) -> Action:
+        """``action`` without the explorer's variant arguments (a scheduler tie's ``node`` is
+        kept; a pod ``frame`` is dropped), for checking that a trace's step belongs to this
+        scenario."""
+        return Action(action.op, tuple((k, v) for k, v in action.args if k != "frame"))
 
-            self._symmetry = node_symmetry(self.config, self.initial())
-        return self._symmetry.representative(state)  # type: ignore[no-any-return]
+    def _sym(self) -> Any:
+        if self._symmetry is None:
+            from kmodel.k8s.symmetry import symmetry
+
+            self._symmetry = symmetry(self.config, self.initial(), pods=self.pod_symmetry)
+        return self._symmetry
+
+    def representative(self, state: ClusterState) -> ClusterState:
+        """The canonical member of ``state``'s class under renaming interchangeable nodes and
+        pods (``kmodel.k8s.symmetry``); the state itself where the reduction is off."""
+        return self._sym().representative(state)  # type: ignore[no-any-return]
 
     def symmetry_active(self) -> bool:
-        """Whether ``representative`` can merge anything: some nodes are interchangeable and
-        nothing turns the reduction off."""
-        self.representative(self.initial())
-        return bool(self._symmetry.active)
+        """Whether ``representative`` can merge anything: some nodes are interchangeable, or
+        the scenario's workloads create pods with generated names, and nothing turns the
+        reduction off."""
+        return bool(self._sym().active)
 
     def system_actions(self, state: ClusterState) -> list[Action]:
         if self._never_settles(state):
@@ -624,6 +704,8 @@ class ClusterModel:
 
     def step(self, state: ClusterState, action: Action, log: list[str] | None = None) -> ClusterState | None:
         op = action.op
+        if any(k == "frame" for k, _ in action.args):
+            return self._step_in_frame(state, action, action.arg("frame"), log)
         if op == "deliver":
             nxt = self._deliver(state, action.arg("component"), log)
         elif op == "reconcile":

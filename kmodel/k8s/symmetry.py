@@ -1,4 +1,4 @@
-"""Symmetry reduction over interchangeable nodes, for the explorer (``representative``).
+"""Symmetry reduction over interchangeable nodes and pods, for the explorer (``representative``).
 
 Two nodes are *interchangeable* when nothing in the scenario tells them apart but their names:
 same capacity and allocatable, same labels (other than ``kubernetes.io/hostname``, which is the
@@ -33,19 +33,46 @@ every property gives the same verdict):
   two nodes can be silent at once, so the reduction is turned **off** when ``nodeCrash`` +
   ``nodeLoss`` + ``nodePartition`` budgets exceed 1, rather than enumerating write orders.
 - **Creation order.** The Nodes and their Leases are created (and later rewritten) one after
-  the other, so their resourceVersions are ordered by name at first. A resourceVersion of a Node
-  or node Lease that is older than every revision a component or the watch log still holds
-  (cursors, the compaction point, the scheduler's retry marks) is only ever compared for
+  the other, so their resourceVersions are ordered by name at first. A resourceVersion of a Node,
+  node Lease or Pod that is no newer than every revision a component or the watch log still
+  holds (cursors, the compaction point, the scheduler's retry marks) is only ever compared for
   equality (with a cached copy, or as an update's precondition), so those old revisions are
   renumbered canonically after renaming: the same set of numbers, handed out in the order their
   objects are met walking the store by key, then the caches (``_canonical_old_revisions``).
   Revisions of EndpointSlices and leader-election Leases are compared by order upstream and are
   never touched.
-- **Other name orders** that reach the state: none found. The ReplicaSet controller ranks pods by
+- **Other name orders** of nodes that reach the state: none found. The ReplicaSet controller ranks pods by
   whether they are assigned, not by node; ``crash_container`` indexes the node's pods by pod
   name; endpoints are sorted by pod name; invariants iterate nodes by name but only their
   message text (not their verdict) depends on that order, and the explorer re-executes
   counterexamples on concrete states before reporting them.
+
+**Pods.** Pods whose names were generated (``generateName`` plus five characters) by the
+same owner (namespace, generateName, controller uid) and that the scenario does not name are
+interchangeable too (``pod_classes``); a renaming moves a pod's name and uid together, in the
+store, caches, events, kubelet runtimes, EndpointSlices, component memory and messages.
+``_pod_labellings`` picks the canonical one cheaply: in each class pods are sorted by a
+name-free signature (the pod object without name, uid and resourceVersion) and take the class's
+names in order; only pods whose signatures tie are tried in every order. Soundness needs the
+successor relation closed under these renamings, and kmodel's components break ties by name in
+many places (a kubelet writes its pods' statuses in (creation time, name) order, the scheduler's
+queue, the ReplicaSet's deletion ranks and adoption patches, EndpointSlice endpoint order, node
+lifecycle evictions, drain). Rather than hunt each one, every step is also taken **in every
+other frame** (``ClusterModel._framed``): ``frame=a:b,b:a`` renames the pods, takes the step and
+renames back, i.e. the same component logic with the pods' names in another order. That is
+upstream behaviour: generated names end in five random characters
+(``staging/src/k8s.io/apiserver/pkg/storage/names/generate.go: simpleNameGenerator.GenerateName``), so
+any name order between two pods of one ReplicaSet is as likely as any other, and upstream
+``creationTimestamp`` has one-second resolution, so kmodel's ``(creation time, name)`` orders tie
+upstream too. One over-approximation is known: upstream's scheduling queue breaks priority ties
+by the time a pod entered the queue (``queuesort/priority_sort.go: Less``), so of two pods of
+one batch the one created first usually goes first; in a frame the other one may. Frames are
+listed only with ``ClusterModel.ties`` (the explorer with symmetry on), so ``check`` and its
+draws are unchanged. Cost: k pods of one class give k! - 1 frames per step; past
+``MAX_POD_CLASS`` (4) pods of one class at once ``PodScopeError`` is raised and
+``kmodel.api.explore`` starts again without pod symmetry (and says so). Pods are not renamed
+with user controllers or user invariants (they may use pod names in ways this module cannot
+see).
 
 Turned off (``representative`` returns the state itself) when fewer than 2 nodes are
 interchangeable, or the scenario has user controllers (their memory may hold node names in forms
@@ -108,8 +135,9 @@ def _signature(node: Node) -> str:
     return repr((labels, node.meta.annotations, node.spec, node.status))
 
 
-class NodeSymmetry:
-    """``representative(state)`` for one scenario's classes of interchangeable nodes.
+class Symmetry:
+    """``representative(state)`` for one scenario's classes of interchangeable nodes and, when
+    ``pods`` is on, of its pods with generated names (module docstring, "Pods").
 
     ``identities`` maps each node to the uids that go with it (its Node's and its Lease's).
     Renamings are applied bottom-up with a per-renaming cache keyed by object identity (states
@@ -119,13 +147,19 @@ class NodeSymmetry:
     change no result."""
 
     def __init__(
-        self, classes: Sequence[tuple[str, ...]], identities: dict[str, tuple[str, ...]] | None = None
+        self,
+        classes: Sequence[tuple[str, ...]],
+        identities: dict[str, tuple[str, ...]] | None = None,
+        *,
+        pods: bool = False,
+        excluded: frozenset[str] = frozenset(),
     ) -> None:
         self.classes = tuple(classes)
+        self.pods = pods
+        self.excluded = excluded
         ids = identities or {}
         names = sorted({n for c in self.classes for n in c}, key=lambda n: (-len(n), n))
-        alternatives = "|".join(re.escape(n) for n in names)
-        self._pattern = re.compile(rf"(?<![\w.-])({alternatives})(?![\w.-])") if names else None
+        self._pattern = _pattern(names) if names else None
         per_class = [[dict(zip(c, p, strict=True)) for p in itertools.permutations(c)] for c in self.classes]
         self.renamings: list[dict[str, str]] = []
         for combo in itertools.product(*per_class):
@@ -141,29 +175,52 @@ class NodeSymmetry:
                 self.renamings.append(mapping)
         self._caches: list[dict[int, tuple[Any, Any]]] = [{} for _ in self.renamings]
         self._strings: list[dict[str, str]] = [{} for _ in self.renamings]
+        self._pod_renamers: dict[tuple[tuple[str, str], ...], _Renamer] = {}
+        self._renumbers: dict[tuple[tuple[int, int], ...], _Renumber] = {}
         self._seen: dict[Any, Any] = {}
 
     @property
     def active(self) -> bool:
-        return bool(self.renamings)
+        return bool(self.renamings) or self.pods
 
     def representative(self, state: Any) -> Any:
-        if not self.renamings:
+        if not self.active:
             return state
         hit = self._seen.get(state)
         if hit is not None:
             return hit
         if len(self._seen) > CACHE_LIMIT:
             self._seen.clear()
-        best = _canonical_old_revisions(state)
-        best_key = repr(best)
-        for i in range(len(self.renamings)):
-            cand = _canonical_old_revisions(self.rename(state, i))
+        cands = [
+            c
+            for i in range(-1, len(self.renamings))
+            for c in self._pod_labellings(state if i < 0 else self.rename(state, i))
+        ]
+        best, best_key = None, ""
+        for cand in cands:
+            cand = self._canonical_old_revisions(cand)
+            if len(cands) == 1:
+                best = cand  # one candidate: no repr to compare
+                break
             key = repr(cand)
-            if key < best_key:
+            if best is None or key < best_key:
                 best, best_key = cand, key
         self._seen[state] = best
         return best
+
+    def _canonical_old_revisions(self, state: Any) -> Any:
+        """``_canonical_old_revisions`` with the renumbering walkers kept across states (most
+        states renumber the same way as their predecessors and share most objects)."""
+        mapping = _old_revision_mapping(state)
+        if not mapping:
+            return state
+        key = tuple(sorted(mapping.items()))
+        walker = self._renumbers.get(key)
+        if walker is None or len(walker.memo) > CACHE_LIMIT:
+            if len(self._renumbers) > MAX_RENAMERS:
+                self._renumbers.clear()
+            walker = self._renumbers[key] = _Renumber(mapping)
+        return walker.map(state)
 
     def rename(self, value: Any, index: int) -> Any:
         """``value`` with the nodes renamed by ``self.renamings[index]``."""
@@ -171,6 +228,105 @@ class NodeSymmetry:
         if len(cache) > CACHE_LIMIT:
             cache.clear()
         return _Renamer(self._pattern, self.renamings[index], cache, self._strings[index]).map(value)
+
+    # -- pods ---------------------------------------------------------------------------------
+
+    def pod_classes(self, state: Any) -> tuple[tuple[PodId, ...], ...]:
+        """``state``'s classes of interchangeable pods (module docstring, ``pod_classes``); empty
+        when pods are not renamed."""
+        if not self.pods:
+            return ()
+        classes = pod_classes(state, self.excluded)
+        for c in classes:
+            if len(c) > MAX_POD_CLASS:
+                ns, name = c[0][2][1], c[0][0]
+                raise PodScopeError(
+                    f"{len(c)} interchangeable pods of one owner at once ({ns}/{name[:-SUFFIX]}*), "
+                    f"more than the {MAX_POD_CLASS} pod symmetry takes"
+                )
+        return classes
+
+    def frames(self, state: Any) -> list[str]:
+        """Every renaming of ``state``'s interchangeable pods but the identity, as ``frame``
+        arguments (``encode_frame``). All of them, however many: the successor relation must be
+        closed under every renaming for the reduction to be sound (k pods of one owner: k! - 1
+        frames, so a class of 5 or more pods makes each state expensive)."""
+        classes = self.pod_classes(state)
+        if not classes:
+            return []
+        per_class = [[tuple(zip(c, p, strict=True)) for p in itertools.permutations(c)] for c in classes]
+        out = []
+        for combo in itertools.product(*per_class):
+            pairs = [(a[0], b[0]) for m in combo for a, b in m if a != b]
+            if pairs:
+                out.append(encode_frame(pairs))
+        return out
+
+    def frame_mapping(self, state: Any, frame: str) -> dict[str, str] | None:
+        """The renaming (pod names and their uids) a ``frame`` argument stands for in ``state``,
+        or None when it is not a permutation within ``state``'s classes of interchangeable pods."""
+        pairs = decode_frame(frame)
+        if pairs is None:
+            return None
+        member: dict[str, tuple[int, str]] = {}
+        for k, c in enumerate(pod_classes(state, self.excluded) if self.pods else ()):
+            for name, uid, _ in c:
+                member[name] = (k, uid)
+        mapping: dict[str, str] = {}
+        for a, b in pairs:
+            if a not in member or b not in member or member[a][0] != member[b][0] or a in mapping:
+                return None
+            mapping[a] = b
+            mapping[member[a][1]] = member[b][1]
+        if sorted(mapping) != sorted(mapping.values()):
+            return None
+        return mapping
+
+    def rename_pods(self, value: Any, mapping: dict[str, str]) -> Any:
+        """``value`` with pods renamed by ``mapping``. The renamer of the inverse mapping learns
+        each renamed object's original, so renaming there and back returns the very objects
+        (cheap equality, shared memory)."""
+        renamer = self._pod_renamer(mapping)
+        if renamer.inverse is None:
+            renamer.inverse = self._pod_renamer({b: a for a, b in mapping.items()}).cache
+        return renamer.map(value)
+
+    def _pod_renamer(self, mapping: dict[str, str]) -> _Renamer:
+        key = tuple(sorted(mapping.items()))
+        got = self._pod_renamers.get(key)
+        if got is None or len(got.cache) > CACHE_LIMIT:
+            if len(self._pod_renamers) > MAX_RENAMERS:
+                self._pod_renamers.clear()
+            got = _Renamer(_pattern(sorted(mapping, key=lambda n: (-len(n), n))), mapping, {}, {})
+            self._pod_renamers[key] = got
+        return got
+
+    def _pod_labellings(self, state: Any) -> list[Any]:
+        """``state`` with its interchangeable pods renamed canonically: in each class the pods
+        are sorted by a name-free signature (``_pod_signature``) and the i-th gets the i-th
+        smallest name of the class (with the uid that went with it); pods whose signatures tie
+        are taken in every order (at most ``MAX_POD_GROUP`` labellings: past that, the first
+        ones, which is still sound, only less reducing), and the caller keeps the smallest repr."""
+        classes = self.pod_classes(state)
+        if not classes:
+            return [state]
+        options: list[list[list[PodId]]] = []  # per class: the orders to try
+        for c in classes:
+            sigs = {name: _pod_signature(state.store.get(key)) for name, _, key in c}
+            ordered = sorted(c, key=lambda p: sigs[p[0]])
+            runs = [list(g) for _, g in itertools.groupby(ordered, key=lambda p: sigs[p[0]])]
+            orders = [[p for run in combo for p in run] for combo in itertools.product(*map(_perms, runs))]
+            options.append(orders)
+        out = []
+        for combo in itertools.islice(itertools.product(*options), MAX_POD_GROUP):
+            mapping: dict[str, str] = {}
+            for c, order in zip(classes, combo, strict=True):
+                for (name, uid, _), (tname, tuid, _) in zip(order, c, strict=True):
+                    if name != tname:
+                        mapping[name] = tname
+                        mapping[uid] = tuid
+            out.append(self.rename_pods(state, mapping) if mapping else state)
+        return out
 
 
 class _Renamer:
@@ -185,6 +341,7 @@ class _Renamer:
         self.mapping = mapping
         self.cache = cache
         self.strings = strings
+        self.inverse: dict[int, tuple[Any, Any]] | None = None  # the inverse renaming's cache
 
     def string(self, s: str) -> str:
         got = self.strings.get(s)
@@ -207,15 +364,85 @@ class _Renamer:
             return hit[1]
         out = self._map(value)
         self.cache[key] = (value, out)
+        if self.inverse is not None and out is not value:
+            self.inverse[id(out)] = (out, value)
         return out
 
     def _map(self, value: Any) -> Any:
         return remap(value, self.map)
 
 
+PodId = tuple[str, str, Any]  # (name, uid, store key) of a pod
+MAX_POD_GROUP = 24  # the most canonical pod labellings compared for one state (4!)
+MAX_POD_CLASS = 4  # the most pods of one class pod symmetry takes (4! - 1 = 23 frames per step)
+
+
+class PodScopeError(Exception):
+    """A state has more interchangeable pods of one owner than ``MAX_POD_CLASS``: closing every
+    step under all their renamings would cost k! - 1 extra steps each. ``kmodel.api.explore``
+    then explores again with pod symmetry off (node symmetry stays)."""
+
+
+MAX_RENAMERS = 2_000
+SUFFIX = 5  # characters a generated name adds to generateName (``generated_suffix``)
+
+
+def pod_classes(state: Any, excluded: frozenset[str] = frozenset()) -> tuple[tuple[PodId, ...], ...]:
+    """The pods of ``state``'s store with generated names, grouped by namespace, generateName
+    and controller (owner uid), in classes of at least 2, each sorted by name; classes in order
+    of their first member. A pod whose name the scenario mentions (``excluded``) is in none."""
+    groups: dict[tuple[str, str, str], list[PodId]] = {}
+    for key, pod in state.store.objects.items():
+        if key[0] != "Pod":
+            continue
+        meta = pod.meta
+        prefix = meta.generate_name[:58]
+        name = meta.name
+        if not prefix or len(name) != len(prefix) + SUFFIX or not name.startswith(prefix) or name in excluded:
+            continue
+        ref = meta.controller_ref()
+        groups.setdefault((meta.namespace, prefix, ref.uid if ref is not None else ""), []).append(
+            (name, meta.uid, key)
+        )
+    return tuple(sorted(tuple(sorted(g)) for g in groups.values() if len(g) >= 2))
+
+
+def _perms(run: list[PodId]) -> list[tuple[PodId, ...]]:
+    return list(itertools.permutations(run))
+
+
+def _pod_signature(pod: Any) -> str:
+    """Everything about a pod object but its identity (name, uid) and resourceVersion."""
+    return repr(attrs.evolve(pod, meta=attrs.evolve(pod.meta, name="", uid="", resource_version=0)))
+
+
+def encode_frame(pairs: Sequence[tuple[str, str]]) -> str:
+    """A pod renaming as an action argument: ``a:b,b:a`` (each pod, the name it takes)."""
+    return ",".join(f"{a}:{b}" for a, b in sorted(pairs))
+
+
+def decode_frame(frame: Any) -> list[tuple[str, str]] | None:
+    if not isinstance(frame, str) or not frame:
+        return None
+    pairs = []
+    for part in frame.split(","):
+        a, sep, b = part.partition(":")
+        if not sep or not a or not b or a == b:
+            return None
+        pairs.append((a, b))
+    return pairs
+
+
+def _pattern(names: Sequence[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(n) for n in names)
+    return re.compile(rf"(?<![\w.-])({alternatives})(?![\w.-])")
+
+
 def _is_node_object(obj: Any) -> bool:
+    """Whether ``obj``'s old resourceVersion is renumbered (``_canonical_old_revisions``): a
+    Node, a node Lease or a Pod, whose revisions nothing compares by order."""
     kind = getattr(obj, "KIND", None)
-    return kind == "Node" or (kind == "Lease" and obj.meta.namespace == NODE_LEASE_NAMESPACE)
+    return kind == "Node" or kind == "Pod" or (kind == "Lease" and obj.meta.namespace == NODE_LEASE_NAMESPACE)
 
 
 def _live_revision_floor(state: Any) -> int:
@@ -242,7 +469,7 @@ def _live_revision_floor(state: Any) -> int:
     return low
 
 
-def _canonical_old_revisions(state: Any) -> Any:
+def _old_revision_mapping(state: Any) -> dict[int, int]:
     """Renumber the old resourceVersions of Nodes and node Leases (module docstring): those below
     ``_live_revision_floor`` keep their set of values, handed out in the order the objects are
     met (store by key, then each component's cache by component, kind and key)."""
@@ -252,14 +479,14 @@ def _canonical_old_revisions(state: Any) -> Any:
 
     def meet(obj: Any) -> None:
         rv = obj.meta.resource_version
-        if rv < floor and rv not in seen and _is_node_object(obj):
+        if rv <= floor and rv not in seen and _is_node_object(obj):
             seen.add(rv)
             order.append(rv)
 
     for obj in state.store.objects.values():
         meet(obj)
     for cs in state.components.values():
-        for kind in ("Lease", "Node"):
+        for kind in ("Lease", "Node", "Pod"):
             objs = cs.cache.get(kind)
             if objs:
                 for obj in objs.values():
@@ -268,10 +495,12 @@ def _canonical_old_revisions(state: Any) -> Any:
         for obj in (ev.obj, ev.prev):
             if obj is not None and getattr(obj, "meta", None) is not None:
                 meet(obj)
-    mapping = {a: b for a, b in zip(order, sorted(order), strict=True) if a != b}
-    if not mapping:
-        return state
-    return _Renumber(mapping).map(state)
+    return {a: b for a, b in zip(order, sorted(order), strict=True) if a != b}
+
+
+def _canonical_old_revisions(state: Any) -> Any:
+    mapping = _old_revision_mapping(state)
+    return _Renumber(mapping).map(state) if mapping else state
 
 
 class _Renumber:
@@ -302,8 +531,9 @@ class _Renumber:
         return remap(value, self.map)
 
 
-def node_symmetry(config: Any, initial: Any) -> NodeSymmetry:
-    """The reduction for a scenario (``config``) whose initial state is ``initial``."""
+def symmetry(config: Any, initial: Any, *, pods: bool = True) -> Symmetry:
+    """The reduction for a scenario (``config``) whose initial state is ``initial``; ``pods``
+    False keeps pods out of it."""
     classes = interchangeable_classes(config)
     identities: dict[str, tuple[str, ...]] = {}
     for c in classes:
@@ -311,4 +541,7 @@ def node_symmetry(config: Any, initial: Any) -> NodeSymmetry:
             node = initial.store.get(("Node", "", name))
             lease = initial.store.get(("Lease", NODE_LEASE_NAMESPACE, name))
             identities[name] = (node.meta.uid, lease.meta.uid if lease is not None else "")
-    return NodeSymmetry(classes, identities)
+    workloads = any(getattr(o, "KIND", "") in ("ReplicaSet", "Deployment") for o in config.objects)
+    pods = pods and workloads and not config.controllers and not config.user_invariants
+    excluded = frozenset(re.findall(r"[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?", repr((config.objects, config.user))))
+    return Symmetry(classes, identities, pods=pods, excluded=excluded)
