@@ -262,7 +262,6 @@ def describe_explore(run: ExploreRun) -> dict[str, Any]:
         "maxStates": run.max_states,
         "maxDepth": run.max_depth,
         "symmetry": r.symmetry,
-        "symmetryNote": run.symmetry_note,
         "partialOrderReduction": r.por,
         "states": r.states,
         "distinct": r.distinct,
@@ -273,6 +272,8 @@ def describe_explore(run: ExploreRun) -> dict[str, Any]:
         "traceSteps": None if run.trace is None else len(run.trace.steps),
         "loopStart": r.loop_start,
         "fingerprint": r.fingerprint,
+        # only when part of the symmetry reduction was turned off, so earlier summaries stay as they were
+        **({"symmetryNote": run.symmetry_note} if run.symmetry_note is not None else {}),
     }
 
 

@@ -267,6 +267,10 @@ def test_too_many_pods_of_one_owner_turn_pod_symmetry_off() -> None:
     run = explore(sc, symmetry=True, max_states=3000)
     assert run.symmetry_note is not None and "5 interchangeable pods" in run.symmetry_note
     assert not run.result.symmetry  # one node: nothing else to rename
+    from kmodel.api import describe_explore
+
+    assert describe_explore(run)["symmetryNote"] == run.symmetry_note
+    assert "symmetryNote" not in describe_explore(explore(THREE_PODS, max_states=50))
     plain = explore(sc, symmetry=False, max_states=3000)
     assert run.result.distinct == plain.result.distinct
 

@@ -65,8 +65,9 @@ upstream behaviour: generated names end in five random characters
 any name order between two pods of one ReplicaSet is as likely as any other, and upstream
 ``creationTimestamp`` has one-second resolution, so kmodel's ``(creation time, name)`` orders tie
 upstream too. One over-approximation is known: upstream's scheduling queue breaks priority ties
-by the time a pod entered the queue (``queuesort/priority_sort.go: Less``), so of two pods of
-one batch the one created first usually goes first; in a frame the other one may. Frames are
+by the time a pod entered the queue (``queuesort/priority_sort.go: Less``), so of two pods
+created in different slow-start batches (``replica_set.go: slowStartBatch``; pods of one batch
+are created concurrently) the earlier one goes first; in a frame the other may. Frames are
 listed only with ``ClusterModel.ties`` (the explorer with symmetry on), so ``check`` and its
 draws are unchanged. Cost: k pods of one class give k! - 1 frames per step; past
 ``MAX_POD_CLASS`` (4) pods of one class at once ``PodScopeError`` is raised and
