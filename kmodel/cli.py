@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--symmetry",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="rename interchangeable nodes to one representative and take every scheduler tie (default: off)",
+        help="rename interchangeable nodes and pods to one representative (default: off)",
     )
     e.add_argument(
         "--por",
