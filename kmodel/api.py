@@ -219,27 +219,25 @@ def explore(
     the trace's seed is 0.
     """
     sc = _as_scenario(scenario)
-    model = sc.model()
-    # With symmetry on, the explorer also takes the other resolutions of scheduler score ties
-    # (upstream picks at random; kmodel.k8s.symmetry): renaming nodes maps the default choice to
-    # another one, so the reduction needs them all. Off, the model is exactly ``check``'s.
-    model.ties = symmetry
     t0 = time.perf_counter()
     pods_off = None
-    try:
-        result = explore_model(
-            model, max_states=max_states, max_depth=max_depth, symmetry=symmetry, por=por, on_progress=on_progress
-        )
-    except PodScopeError as exc:
-        # Pod symmetry is sound only with every renaming of the pods taken at every step; past
-        # MAX_POD_CLASS pods of one owner that costs too much, so explore again without it.
-        pods_off = f"pod symmetry off: {exc}"
+    for pods in (True, False):
         model = sc.model()
+        # With symmetry on, the explorer also takes the other resolutions of scheduler score ties
+        # (upstream picks at random; kmodel.k8s.symmetry) and every step in the other name orders
+        # of interchangeable pods: renaming maps the default choice to another one, so the
+        # reduction needs them all. Off, the model is exactly ``check``'s.
         model.ties = symmetry
-        model.pod_symmetry = False
-        result = explore_model(
-            model, max_states=max_states, max_depth=max_depth, symmetry=symmetry, por=por, on_progress=on_progress
-        )
+        model.pod_symmetry = pods
+        try:
+            result = explore_model(
+                model, max_states=max_states, max_depth=max_depth, symmetry=symmetry, por=por, on_progress=on_progress
+            )
+            break
+        except PodScopeError as exc:
+            # Pod symmetry is sound only with every renaming of the pods taken at every step;
+            # past MAX_POD_CLASS pods of one owner that costs too much: explore again without it.
+            pods_off = f"pod symmetry off: {exc}"
     seconds = time.perf_counter() - t0
     trace = None
     if result.violation is not None:

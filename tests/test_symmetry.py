@@ -188,8 +188,9 @@ def _check_pod_renamings_commute(model: Any, states: list[Any]) -> int:
         if not frames:
             continue
         succ = {_canon(model, n) for _, n in model.successors(state)}
-        for frame in frames:
-            moved = sym.rename_pods(state, sym.frame_mapping(state, frame))
+        for frame, mapping in frames:
+            assert sym.frame_mapping(state, frame) == mapping  # the argument reads back as its renaming
+            moved = sym.rename_pods(state, mapping)
             assert moved != state
             assert _canon(model, moved) == _canon(model, state)
             for prop in model.properties():
@@ -322,3 +323,25 @@ def test_pod_classes_are_generated_pods_of_one_owner() -> None:
     assert pod_classes(state, frozenset({cls[0][0]})) == (cls[1:],)
     sts = _model(SCENARIOS / "sts-node-crash.yaml", pods=True)
     assert pod_classes(sts.initial()) == ()
+
+
+def test_explore_cli_says_when_pod_symmetry_was_turned_off(tmp_path: Path, capsys: Any) -> None:
+    """``kmodel explore --symmetry`` prints why pod symmetry went off and writes it to the JSON
+    summary; the exit code is the bound's, as without the reduction."""
+    import json
+
+    import yaml
+
+    from kmodel.cli import main
+
+    data = yaml.safe_load(THREE_PODS.read_text())
+    data["spec"]["faults"] = {}
+    data["spec"]["user"] = [{"op": "scale", "target": "ReplicaSet/web", "replicas": [5, 5]}]
+    path = tmp_path / "five.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    assert main(["explore", str(path), "--symmetry", "--max-states", "1000", "--out", str(out)]) == 3
+    printed = capsys.readouterr().out
+    assert "pod symmetry off: 5 interchangeable pods of one owner at once (default/web-*)" in printed
+    summary = json.loads((out / "three-pods.explore.json").read_text())
+    assert summary["symmetryNote"].startswith("pod symmetry off: 5 interchangeable pods")

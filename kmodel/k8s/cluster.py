@@ -425,7 +425,7 @@ class ClusterModel:
         action as if the pods carried each other's names (``_step_in_frame``), which makes the
         successor set closed under pod renamings, as the symmetry reduction needs."""
         sym = self._sym()
-        frames = [(f, sym.frame_mapping(state, f)) for f in sym.frames(state)]
+        frames = sym.frames(state)
         if not frames:
             return plain
         out = []
@@ -441,29 +441,33 @@ class ClusterModel:
             for frame, mapping in frames:
                 if comp is not None and sym.rename_pods(comp, mapping) is comp:
                     continue
-                framed = Action(action.op, tuple(sorted((*action.args, ("frame", frame)))))
-                alt = self.step(state, framed)
+                alt = self._in_frame(state, action, frame, mapping, None)
                 if alt is not None and alt not in seen:
                     seen.add(alt)
-                    out.append((framed, alt))
+                    out.append((Action(action.op, tuple(sorted((*action.args, ("frame", frame))))), alt))
         return out
 
     def _step_in_frame(
         self, state: ClusterState, action: Action, frame: Any, log: list[str] | None
     ) -> ClusterState | None:
-        """``action`` in the frame ``frame`` (``_framed``): the pods are renamed by it, the
-        action without ``frame`` is taken, and the result is renamed back. None when ``frame``
-        is not a renaming of ``state``'s interchangeable pods."""
-        sym = self._sym()
-        mapping = sym.frame_mapping(state, frame)
+        """``action`` (with its ``frame`` argument) as ``step`` takes it: None when ``frame`` is
+        not a renaming of ``state``'s interchangeable pods."""
+        mapping = self._sym().frame_mapping(state, frame)
         if mapping is None or action.op in FRAME_FREE_OPS:
             return None
-        inverse = {b: a for a, b in mapping.items()}
-        inner = Action(action.op, tuple((k, v) for k, v in action.args if k != "frame"))
+        return self._in_frame(state, self.plain_action(action), frame, mapping, log)
+
+    def _in_frame(
+        self, state: ClusterState, action: Action, frame: str, mapping: dict[str, str], log: list[str] | None
+    ) -> ClusterState | None:
+        """``action`` in the frame ``frame`` (``_framed``), whose renaming is ``mapping``: the
+        pods are renamed, the action is taken, and the result is renamed back."""
+        sym = self._sym()
         sub: list[str] | None = [] if log is not None else None
-        nxt = self.step(sym.rename_pods(state, mapping), inner, sub)
+        nxt = self.step(sym.rename_pods(state, mapping), action, sub)
         if nxt is None:
             return None
+        inverse = {b: a for a, b in mapping.items()}
         if log is not None and sub is not None:
             swaps = ", ".join(f"{a} as {b}" for a, b in decode_frame(frame) or ())
             log.append(f"(pods taken in another name order: {swaps})")
@@ -504,7 +508,7 @@ class ClusterModel:
         if action.op == "reconcile" and len(action.args) > 1:
             return Action.of("reconcile", component=action.arg("component"))
         if any(k == "frame" for k, _ in action.args):
-            return Action(action.op, tuple((k, v) for k, v in action.args if k != "frame"))
+            return self.plain_action(action)
         return action
 
     def plain_action(self, action: Action) -> Action:

@@ -38,7 +38,7 @@ every property gives the same verdict):
   holds (cursors, the compaction point, the scheduler's retry marks) is only ever compared for
   equality (with a cached copy, or as an update's precondition), so those old revisions are
   renumbered canonically after renaming: the same set of numbers, handed out in the order their
-  objects are met walking the store by key, then the caches (``_canonical_old_revisions``).
+  objects are met walking the store by key, then the caches (``Symmetry._canonical_old_revisions``).
   Revisions of EndpointSlices and leader-election Leases are compared by order upstream and are
   never touched.
 - **Other name orders** of nodes that reach the state: none found. The ReplicaSet controller ranks pods by
@@ -210,8 +210,9 @@ class Symmetry:
         return best
 
     def _canonical_old_revisions(self, state: Any) -> Any:
-        """``_canonical_old_revisions`` with the renumbering walkers kept across states (most
-        states renumber the same way as their predecessors and share most objects)."""
+        """``state`` with its old revisions renumbered by ``_old_revision_mapping``; the
+        renumbering walkers are kept across states (most states renumber the same way as their
+        predecessors and share most objects)."""
         mapping = _old_revision_mapping(state)
         if not mapping:
             return state
@@ -247,20 +248,20 @@ class Symmetry:
                 )
         return classes
 
-    def frames(self, state: Any) -> list[str]:
-        """Every renaming of ``state``'s interchangeable pods but the identity, as ``frame``
-        arguments (``encode_frame``). All of them, however many: the successor relation must be
-        closed under every renaming for the reduction to be sound (k pods of one owner: k! - 1
-        frames, so a class of 5 or more pods makes each state expensive)."""
+    def frames(self, state: Any) -> list[tuple[str, dict[str, str]]]:
+        """Every renaming of ``state``'s interchangeable pods but the identity: its ``frame``
+        argument (``encode_frame``) and its mapping (names and uids, as ``frame_mapping`` reads
+        it back). All of them, however many: the successor relation must be closed under every
+        renaming for the reduction to be sound (k pods of one owner: k! - 1 frames, so a class
+        of 5 or more pods makes each state expensive)."""
         classes = self.pod_classes(state)
-        if not classes:
-            return []
         per_class = [[tuple(zip(c, p, strict=True)) for p in itertools.permutations(c)] for c in classes]
         out = []
-        for combo in itertools.product(*per_class):
-            pairs = [(a[0], b[0]) for m in combo for a, b in m if a != b]
-            if pairs:
-                out.append(encode_frame(pairs))
+        for combo in itertools.product(*per_class) if classes else ():
+            moves = [(a, b) for m in combo for a, b in m if a != b]
+            if moves:
+                mapping = {x[i]: y[i] for x, y in moves for i in (0, 1)}  # name → name, uid → uid
+                out.append((encode_frame([(a[0], b[0]) for a, b in moves]), mapping))
         return out
 
     def frame_mapping(self, state: Any, frame: str) -> dict[str, str] | None:
@@ -316,7 +317,8 @@ class Symmetry:
             sigs = {name: _pod_signature(state.store.get(key)) for name, _, key in c}
             ordered = sorted(c, key=lambda p: sigs[p[0]])
             runs = [list(g) for _, g in itertools.groupby(ordered, key=lambda p: sigs[p[0]])]
-            orders = [[p for run in combo for p in run] for combo in itertools.product(*map(_perms, runs))]
+            tied = (itertools.permutations(run) for run in runs)
+            orders = [[p for run in combo for p in run] for combo in itertools.product(*tied)]
             options.append(orders)
         out = []
         for combo in itertools.islice(itertools.product(*options), MAX_POD_GROUP):
@@ -408,10 +410,6 @@ def pod_classes(state: Any, excluded: frozenset[str] = frozenset()) -> tuple[tup
     return tuple(sorted(tuple(sorted(g)) for g in groups.values() if len(g) >= 2))
 
 
-def _perms(run: list[PodId]) -> list[tuple[PodId, ...]]:
-    return list(itertools.permutations(run))
-
-
 def _pod_signature(pod: Any) -> str:
     """Everything about a pod object but its identity (name, uid) and resourceVersion."""
     return repr(attrs.evolve(pod, meta=attrs.evolve(pod.meta, name="", uid="", resource_version=0)))
@@ -440,7 +438,7 @@ def _pattern(names: Sequence[str]) -> re.Pattern[str]:
 
 
 def _is_node_object(obj: Any) -> bool:
-    """Whether ``obj``'s old resourceVersion is renumbered (``_canonical_old_revisions``): a
+    """Whether ``obj``'s old resourceVersion is renumbered (``Symmetry._canonical_old_revisions``): a
     Node, a node Lease or a Pod, whose revisions nothing compares by order."""
     kind = getattr(obj, "KIND", None)
     return kind == "Node" or kind == "Pod" or (kind == "Lease" and obj.meta.namespace == NODE_LEASE_NAMESPACE)
@@ -497,11 +495,6 @@ def _old_revision_mapping(state: Any) -> dict[int, int]:
             if obj is not None and getattr(obj, "meta", None) is not None:
                 meet(obj)
     return {a: b for a, b in zip(order, sorted(order), strict=True) if a != b}
-
-
-def _canonical_old_revisions(state: Any) -> Any:
-    mapping = _old_revision_mapping(state)
-    return _Renumber(mapping).map(state) if mapping else state
 
 
 class _Renumber:
