@@ -21,7 +21,8 @@ from kmodel.k8s.quantity import format_amount
 from kmodel.k8s.store import Request, Result, Store
 
 if TYPE_CHECKING:
-    from kmodel.k8s.cluster import ClusterModel, ClusterState
+    from kmodel.k8s.cluster import ClusterModel
+    from kmodel.k8s.state import ClusterState
 
 
 def no_overcommit(state: ClusterState) -> str | None:

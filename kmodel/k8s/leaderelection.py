@@ -91,7 +91,8 @@ from kmodel.k8s.objects import Key, Lease, ObjectMeta
 from kmodel.k8s.store import Event, Request, Result, Store
 
 if TYPE_CHECKING:
-    from kmodel.k8s.cluster import ClusterModel, ClusterState
+    from kmodel.k8s.cluster import ClusterModel
+    from kmodel.k8s.state import ClusterState
 
 LEASE_DURATION = 15  # RecommendedDefaultLeaderElectionConfiguration
 RENEW_DEADLINE = 10
