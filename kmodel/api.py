@@ -20,7 +20,7 @@ from kmodel.core.model import Action, expand
 from kmodel.core.run import SETTLE, Violation, minimize, run_steps
 from kmodel.core.trace import Trace
 from kmodel.errors import InputError
-from kmodel.k8s.cluster import ClusterModel
+from kmodel.k8s.explore_view import ExploreView
 from kmodel.k8s.symmetry import PodScopeError
 from kmodel.scenario import Scenario, load_scenario, scenario_from_data
 from kmodel.yamlio import dump, load_documents, read_text, write_atomic
@@ -144,7 +144,8 @@ def replay(trace: Trace | str | Path, sample: Callable[[Any], dict[str, int]] | 
         sc = scenario_from_data(tr.scenario, label)
     except InputError as err:
         raise InputError(err.message, file=label, document=1, path=("scenario", *err.path)) from None
-    model: ClusterModel = sc.model()
+    # the explorer's view steps every trace: check's, and explore's with choices and pod frames
+    model = ExploreView(sc.model())
     known = {a for spec in model.action_space() for a in expand(spec)} | set(model.tie_actions())
     for i, action in enumerate(tr.steps, start=1):
         if action != SETTLE and model.plain_action(action) not in known:
@@ -222,13 +223,11 @@ def explore(
     t0 = time.perf_counter()
     pods_off = None
     for pods in (True, False):
-        model = sc.model()
         # With symmetry on, the explorer also takes the other resolutions of scheduler score ties
         # (upstream picks at random; kmodel.k8s.symmetry) and every step in the other name orders
         # of interchangeable pods: renaming maps the default choice to another one, so the
         # reduction needs them all. Off, the model is exactly ``check``'s.
-        model.ties = symmetry
-        model.pod_symmetry = pods
+        model = ExploreView(sc.model(), ties=symmetry, pod_symmetry=pods)
         try:
             result = explore_model(
                 model, max_states=max_states, max_depth=max_depth, symmetry=symmetry, por=por, on_progress=on_progress
@@ -285,7 +284,7 @@ def state_after(trace: Trace | str | Path, step: int) -> dict[str, list[str]]:
     if not 0 <= step <= len(tr.steps):
         raise InputError(f"--step must be between 0 and {len(tr.steps)}, got {step}", file=label)
     sc = scenario_from_data(tr.scenario, label)
-    model = sc.model()
+    model = ExploreView(sc.model())
     state = model.initial()
     try:
         for _, _, _, after, _, _ in run_steps(model, tr.steps[:step], skip_disabled=True):

@@ -12,6 +12,7 @@ import pytest
 import kmodel
 from kmodel.core.explore import explore
 from kmodel.k8s.abstraction import BASE, unclassified
+from kmodel.k8s.explore_view import ExploreView
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "properties" / "scenarios").glob("*.yaml"))
@@ -37,7 +38,7 @@ def test_every_int_field_is_declared(path: Path | None) -> None:
     """A field holding a number the abstraction does not know (a new component's timer, say)
     would silently make it unsound: every such field must be declared a time, a revision or
     plain."""
-    model = kmodel.load_scenario(path).model()
+    model = ExploreView(kmodel.load_scenario(path).model())
     found: set[tuple[str, str]] = set()
     for seed in (0, 1):
         for state in _walk(model, seed, 30):
@@ -70,7 +71,7 @@ def test_abstraction_commutes_with_step(name: str) -> None:
     random walks: stepping from the abstract state is the same move (a bisimulation), so the
     explorer loses and invents nothing. Also idempotent, and the abstract clock is BASE."""
     path = None if name == "default" else ROOT / "properties" / "scenarios" / f"{name}.yaml"
-    model = kmodel.load_scenario(path).model()
+    model = ExploreView(kmodel.load_scenario(path).model())
     checked = 0
     for seed in (0, 1):
         for state in _walk(model, seed, 40):
@@ -91,7 +92,7 @@ def test_abstraction_merges_heartbeat_rounds() -> None:
     """A settled cluster whose kubelets keep renewing their Leases is one abstract state per
     point of the heartbeat cycle: the walk of ticks and heartbeats revisits abstract states,
     though no concrete state ever repeats (the clock and the revisions grow)."""
-    model = kmodel.load_scenario(ROOT / "properties" / "scenarios" / "rs-restart-upstream.yaml").model()
+    model = ExploreView(kmodel.load_scenario(ROOT / "properties" / "scenarios" / "rs-restart-upstream.yaml").model())
     state = model.initial()
     concrete, abstract = set(), set()
     for _ in range(600):
@@ -110,7 +111,7 @@ def test_explorer_finishes_a_settled_scope_only_with_the_abstraction() -> None:
     """No faults, no user: with the abstraction the whole (heartbeating) state space is finite
     and explored to the end; without it the search never ends (here: hits its bound)."""
     path = ROOT / "tests" / "data" / "one-node.yaml"
-    model = kmodel.load_scenario(path).model()
+    model = ExploreView(kmodel.load_scenario(path).model())
     done = explore(model, max_states=20_000)
     assert done.verdict == "held" and done.bound is None
     assert done.distinct < 20_000
@@ -133,7 +134,7 @@ def test_per_field_horizons_shrink_the_settled_scope() -> None:
     renewals are only compared with each other: with their own horizons the settled one-node
     scope is one heartbeat round per 5-minute expectations window (121 states), not one per
     900s global horizon (361 before per-field horizons). A drift here changes explore figures."""
-    model = kmodel.load_scenario(ROOT / "tests" / "data" / "one-node.yaml").model()
+    model = ExploreView(kmodel.load_scenario(ROOT / "tests" / "data" / "one-node.yaml").model())
     done = explore(model, max_states=5_000)
     assert done.verdict == "held"
     assert (done.distinct, done.depth) == (121, 120)

@@ -387,7 +387,8 @@ def test_liveness_found_in_explored_part_despite_a_bound() -> None:
 FINGERPRINT_SCRIPT = """
 import kmodel
 from kmodel.core.explore import fingerprint
-m = kmodel.load_scenario({path!r}).model()
+from kmodel.k8s.explore_view import ExploreView
+m = ExploreView(kmodel.load_scenario({path!r}).model())
 s = m.initial()
 for _ in range(3):
     s = m.step(s, m.actions(s)[-1])

@@ -17,6 +17,7 @@ from kmodel.core.run import first_failure, settle, settle_steps
 from kmodel.k8s.cluster import ClusterModel, ClusterState
 from kmodel.k8s.controllers.kubelet import KubeletLocal
 from kmodel.k8s.controllers.replicaset import RSLocal
+from kmodel.k8s.explore_view import ExploreView
 from kmodel.k8s.faults import FAULT_OPS, FAULTS
 from kmodel.k8s.invariants import caveat_faults, recorded, replicas_converge
 from kmodel.scenario import scenario_from_data
@@ -197,9 +198,9 @@ def _one_node_loss() -> Any:
 
 
 def test_lost_node_touches_its_kubelet_and_kube_proxy() -> None:
-    """For the partial-order reduction (``ClusterModel._touches``), losing a node is like crashing
+    """For the partial-order reduction (``ExploreView._touches``), losing a node is like crashing
     it: it stops the node's kubelet and kube-proxy and nothing else a delivery could reach."""
-    model = scenario({"nodeLoss": 1})
+    model = ExploreView(scenario({"nodeLoss": 1}))
     assert model._touches(Action.of("lose_node", node="node-1")) == ("kubelet/node-1", "kube-proxy/node-1")
 
 

@@ -17,6 +17,7 @@ import pytest
 import kmodel
 from kmodel.api import describe_explore
 from kmodel.core.explore import lasso_violation
+from kmodel.k8s.explore_view import ExploreView
 from kmodel.k8s.objects import GenericObject, ObjectMeta
 from kmodel.k8s.store import APIConfig, Request, Store
 from kmodel.report.document import exhaustive_line
@@ -50,7 +51,7 @@ def test_explore_finds_the_fight_as_a_lasso_with_a_cycle() -> None:
     assert {a.op for a in cycle} <= {"deliver", "reconcile", "tick"}  # only fair system/time steps loop
     writers = {a.arg("component") for a in cycle if a.op == "reconcile"}
     assert writers == {"gitops-sync", "replica-scaler"}  # both owners write inside the cycle
-    model = run.scenario.model()
+    model = ExploreView(run.scenario.model())
     found = lasso_violation(model, r.steps, r.loop_start)  # re-checked on concrete states
     assert found is not None and found.invariant == "FieldSettles"
     assert "repeat forever under fair scheduling" in found.message
@@ -59,7 +60,7 @@ def test_explore_finds_the_fight_as_a_lasso_with_a_cycle() -> None:
 def test_the_cycle_closes_up_to_the_time_abstraction_not_exactly() -> None:
     """The concrete run never repeats (each write is a new resourceVersion); its abstraction does."""
     run = kmodel.explore(FIGHT)
-    model = run.scenario.model()
+    model = ExploreView(run.scenario.model())
     trail = [model.initial()]
     for action in run.result.steps:
         nxt = model.step(trail[-1], action)
@@ -117,7 +118,7 @@ def test_without_the_declaration_no_state_repeats(tmp_path: Path) -> None:
     revisions grow forever, so the search only ever reaches its bound (no lasso, no verdict)."""
     run = kmodel.explore(_copy(tmp_path, "False"), max_states=300)
     assert run.result.verdict == "bound" and run.trace is None
-    model = run.scenario.model()
+    model = ExploreView(run.scenario.model())
     state = model.initial()
     assert model.abstract(state) is state
 

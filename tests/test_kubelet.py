@@ -25,6 +25,7 @@ from kmodel.k8s.controllers.kubelet import (
     restarted,
 )
 from kmodel.k8s.objects import Pod
+from kmodel.k8s.steps import timing
 from kmodel.k8s.store import Request
 from kmodel.manifests import make_node, parse_documents
 
@@ -158,7 +159,7 @@ def test_crashloop_pod_is_not_ready_while_backing_off() -> None:
     pod = stored(state)
     assert pod is not None and not pod.is_ready() and pod.status.phase == "Running"
     assert "CrashLoopBackOff" in pod.status.message
-    assert model._next_deadline(state) is not None
+    assert timing.next_deadline(model.wiring, state) is not None
 
 
 def _armed(backoff: int, last_start: int) -> PodRuntime:

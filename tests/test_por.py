@@ -16,6 +16,7 @@ import pytest
 
 import kmodel
 from kmodel.core.explore import _successor_function, explore
+from kmodel.k8s.explore_view import ExploreView
 from kmodel.scenario import scenario_from_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +51,7 @@ def test_an_ample_delivery_commutes_with_every_other_enabled_action(name: str) -
     sends nothing and changes nothing, (b) the delivery leaves what invariants read unchanged,
     and (c) for every other enabled action b, delivering then b and b then delivering are both
     enabled and reach the same (abstract) state."""
-    model = kmodel.load_scenario(SCENARIOS / f"{name}.yaml").model()
+    model = ExploreView(kmodel.load_scenario(SCENARIOS / f"{name}.yaml").model())
     successors = _successor_function(model)
     chosen = 0
     for seed in range(3):
@@ -86,7 +87,7 @@ def test_no_reduction_while_the_component_has_work() -> None:
     """Lag is what informer bugs need: a component whose reconcile would act on its stale cache
     is never made to catch up first (web-no-expectations: the controller creating pods before it
     sees its own creates is exactly the bug)."""
-    model = kmodel.load_scenario(SCENARIOS / "web-no-expectations.yaml").model()
+    model = ExploreView(kmodel.load_scenario(SCENARIOS / "web-no-expectations.yaml").model())
     successors = _successor_function(model)
     seen_busy = 0
     rnd = random.Random(0)
@@ -110,8 +111,8 @@ def test_no_reduction_while_the_component_has_work() -> None:
 
 def test_reduced_and_full_search_agree_on_a_held_scope() -> None:
     sc = _scope()
-    full = explore(sc.model(), por=False)
-    reduced = explore(sc.model(), por=True)
+    full = explore(ExploreView(sc.model()), por=False)
+    reduced = explore(ExploreView(sc.model()), por=True)
     assert full.verdict == reduced.verdict == "held"
     assert reduced.por and reduced.reduced > 0 and not full.por
     assert reduced.distinct < full.distinct
@@ -125,8 +126,8 @@ def test_reduced_search_keeps_the_shortest_safety_trace() -> None:
     data["spec"]["variants"] = {"replicaSetExpectations": False}
     data["spec"]["user"] = [{"op": "scale", "target": "ReplicaSet/web", "replicas": [1, 2]}]
     sc = scenario_from_data(data, "scope-no-expectations")
-    full = explore(sc.model(), por=False)
-    reduced = explore(sc.model(), por=True)
+    full = explore(ExploreView(sc.model()), por=False)
+    reduced = explore(ExploreView(sc.model()), por=True)
     assert full.violation is not None and reduced.violation is not None
     assert reduced.violation.invariant == full.violation.invariant == "NoExcessReplicas"
     assert reduced.por and reduced.shortest
@@ -138,8 +139,8 @@ def test_reduced_search_keeps_the_shortest_safety_trace() -> None:
 def test_reduced_and_full_search_agree_on_a_liveness_violation() -> None:
     """Two 500m replicas on one 0.5-cpu node: one stays Pending forever (ReplicasConverge)."""
     sc = _scope(replicas=2, cpu="500m", nodes=1)
-    full = explore(sc.model(), por=False)
-    reduced = explore(sc.model(), por=True)
+    full = explore(ExploreView(sc.model()), por=False)
+    reduced = explore(ExploreView(sc.model()), por=True)
     assert full.violation is not None and reduced.violation is not None
     assert reduced.violation.invariant == full.violation.invariant == "ReplicasConverge"
     assert reduced.distinct <= full.distinct
@@ -147,8 +148,8 @@ def test_reduced_and_full_search_agree_on_a_liveness_violation() -> None:
 
 def test_reduction_is_off_with_a_depth_bound_or_user_controllers() -> None:
     sc = _scope()
-    assert not explore(sc.model(), max_depth=3, por=True).por
-    user = kmodel.load_scenario(SCENARIOS / "op-field-fight.yaml").model()
+    assert not explore(ExploreView(sc.model()), max_depth=3, por=True).por
+    user = ExploreView(kmodel.load_scenario(SCENARIOS / "op-field-fight.yaml").model())
     assert user.ample(user.initial(), _successor_function(user)(user.initial())) is None
 
 

@@ -17,6 +17,7 @@ from kmodel.core.fmap import FMap
 from kmodel.core.model import Action
 from kmodel.core.run import settle
 from kmodel.errors import InputError
+from kmodel.k8s.apiserver import LoseRequest
 from kmodel.k8s.cluster import ClusterModel, ClusterState
 from kmodel.k8s.controllers.replicaset import (
     NAME as RS,
@@ -28,6 +29,7 @@ from kmodel.k8s.controllers.replicaset import (
 )
 from kmodel.k8s.labels import LabelSelector
 from kmodel.k8s.objects import ObjectMeta, OwnerReference, Pod, PodTemplateSpec, ReplicaSet, ReplicaSetSpec
+from kmodel.k8s.steps.reconcile import reconcile
 from kmodel.k8s.store import APIConfig, MetaPatch, Request, Store
 from kmodel.scenario import scenario_from_data
 
@@ -107,7 +109,7 @@ def test_slow_start_batch_sizes_are_upstreams() -> None:
 def creates_of_first_sync(lost: int | None) -> tuple[ClusterState, list[str], ClusterModel]:
     m = model(replicas=10)
     log: list[str] = []
-    nxt = m._reconcile(m.initial(), RS, log, lose=None if lost is None else (lost, "request"))
+    nxt = reconcile(m.wiring, m.initial(), RS, log, delivery=() if lost is None else (LoseRequest(lost),))
     assert nxt is not None
     return nxt, log, m
 
@@ -253,7 +255,7 @@ def test_a_stale_cache_cannot_adopt_for_a_replica_set_being_deleted() -> None:
     assert res.ok
     state = attrs.evolve(state, store=store)  # not delivered to the controller yet
     log: list[str] = []
-    nxt = m._reconcile(state, RS, log)
+    nxt = reconcile(m.wiring, state, RS, log)
     assert nxt is not None
     assert any("get ReplicaSet/default/web → Conflict" in line for line in log), log
     assert any("skips patch Pod/default/stray" in line for line in log), log

@@ -12,6 +12,7 @@ import kmodel
 from kmodel.api import explore
 from kmodel.core.explore import explore as explore_model
 from kmodel.core.model import Action
+from kmodel.k8s.explore_view import ExploreView
 from kmodel.k8s.symmetry import interchangeable_classes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,10 +24,7 @@ SCENARIOS = ROOT / "properties" / "scenarios"
 def _model(path: Path | None, pods: bool = False) -> Any:
     """The explorer's model with symmetry on: tie and frame successors; pods renamed only with
     ``pods`` (the node tests keep to nodes, so their walks stay cheap)."""
-    model = kmodel.load_scenario(path).model()
-    model.ties = True
-    model.pod_symmetry = pods
-    return model
+    return ExploreView(kmodel.load_scenario(path).model(), ties=True, pod_symmetry=pods)
 
 
 def _canon(model: Any, state: Any) -> Any:
@@ -120,13 +118,13 @@ def test_named_or_distinct_nodes_are_not_interchangeable() -> None:
     faults turn the reduction off (the node lifecycle controller's name-ordered writes)."""
     import attrs
 
-    config = kmodel.load_scenario(THREE).model().config
+    config = ExploreView(kmodel.load_scenario(THREE).model()).config
     assert interchangeable_classes(config) == (("node-1", "node-2", "node-3"),)
     assert interchangeable_classes(attrs.evolve(config, faults=(("nodeCrash", 1), ("nodePartition", 1)))) == ()
     assert interchangeable_classes(attrs.evolve(config, faults=(("nodeCrash", 1), ("nodeLoss", 1)))) == ()
     assert interchangeable_classes(attrs.evolve(config, faults=(("nodeLoss", 1),))) == (("node-1", "node-2", "node-3"),)
     assert interchangeable_classes(attrs.evolve(config, nodes=config.nodes[:1])) == ()
-    default = kmodel.load_scenario(None).model().config
+    default = ExploreView(kmodel.load_scenario(None).model()).config
     assert interchangeable_classes(default) == (("node-1", "node-2", "node-3"),)
 
 
@@ -140,7 +138,7 @@ def test_tie_variants_are_listed_only_on_a_tie_and_replay() -> None:
     from kmodel.core.trace import Trace
 
     sc = kmodel.load_scenario(THREE)
-    model = sc.model()
+    model = ExploreView(sc.model())
     state = model.initial()
     steps = []
     for _ in range(20):

@@ -60,7 +60,7 @@ from typing import Any, Generic, Literal, TypeVar
 import attrs
 import networkx as nx
 
-from kmodel.core.model import Action, Model, Property
+from kmodel.core.model import Action, Model, Property, hooks
 from kmodel.core.run import SETTLE, Violation, always_props, eventually_props, first_failure
 
 S = TypeVar("S")
@@ -159,13 +159,14 @@ def explore(
         on_progress: called with the counters every ``PROGRESS_EVERY`` generated states and
             after each level.
     """
-    rep = getattr(model, "representative", None) if symmetry else None
-    if rep is not None and not getattr(model, "symmetry_active", lambda: True)():
+    hook = hooks(model)
+    rep = hook.representative if symmetry else None
+    if rep is not None and hook.symmetry_active is not None and not hook.symmetry_active():
         rep = None  # nothing is interchangeable: no reduction, and none reported
     # A reduced path may be longer than the run it stands for (deliveries made first), so a
     # depth bound would cut runs the full search reaches: the reduction is for unbounded depth.
-    ample = getattr(model, "ample", None) if por and max_depth is None else None
-    view = getattr(model, "abstract", None)
+    ample = hook.ample if por and max_depth is None else None
+    view = hook.abstract
     canon: Callable[[S], S] = _compose(view, rep)
     successors = _successor_function(model)
     safety = always_props(model)
@@ -327,8 +328,8 @@ def _identity(state: S) -> S:
 
 
 def _fairness_key(model: Model[S]) -> Callable[[Action], Action]:
-    hook = getattr(model, "fairness_key", None)
-    return hook if hook is not None else _identity  # type: ignore[no-any-return]
+    hook = hooks(model).fairness_key
+    return hook if hook is not None else _identity
 
 
 def _compose(view: Callable[[S], S] | None, rep: Callable[[S], S] | None) -> Callable[[S], S]:
@@ -342,9 +343,9 @@ def _compose(view: Callable[[S], S] | None, rep: Callable[[S], S] | None) -> Cal
 
 
 def _successor_function(model: Model[S]) -> Callable[[S], Sequence[tuple[Action, S]]]:
-    hook = getattr(model, "successors", None)
+    hook = hooks(model).successors
     if hook is not None:
-        return hook  # type: ignore[no-any-return]
+        return hook
 
     def successors(state: S) -> list[tuple[Action, S]]:
         out = []
@@ -578,7 +579,7 @@ def lasso_violation(model: Model[S], steps: Sequence[Action], loop_start: int) -
         return {key(a) for a in model.actions(state) if categories[a.op] in FAIR_CATEGORIES}
 
     if loop:
-        view = getattr(model, "abstract", None)
+        view = hooks(model).abstract
         same = trail[-1] == trail[loop_start] or (view is not None and view(trail[-1]) == view(trail[loop_start]))
         if not same or any(categories[a.op] not in FAIR_CATEGORIES for a in loop):
             return None

@@ -121,6 +121,57 @@ class Model(Protocol[S]):
         ...
 
 
+class ExploreHooks(Protocol[S]):
+    """Optional hooks a model may add for the exhaustive explorer (``kmodel.core.explore``); a
+    model may have any subset of them, and ``hooks(model)`` finds the ones it has."""
+
+    def successors(self, state: S) -> Sequence[tuple[Action, S]]:
+        """Every enabled action with its next state, in ``actions`` order (cheaper than
+        ``actions`` followed by ``step``)."""
+        ...
+
+    def fairness_key(self, action: Action) -> Action:
+        """The fair action ``action`` counts as (variants of one action are one fair action)."""
+        ...
+
+    def abstract(self, state: S) -> S:
+        """A canonical state that behaves alike (a bisimulation quotient; TLC's ``VIEW``)."""
+        ...
+
+    def representative(self, state: S) -> S:
+        """The canonical member of ``state``'s symmetry class."""
+        ...
+
+    def symmetry_active(self) -> bool:
+        """Whether ``representative`` can merge anything."""
+        ...
+
+    def ample(self, state: S, succ: Sequence[tuple[Action, S]]) -> int | None:
+        """Partial-order reduction: the index in ``succ`` of a transition that may be explored
+        alone, or None."""
+        ...
+
+
+HOOKS = ("successors", "fairness_key", "abstract", "representative", "symmetry_active", "ample")
+
+
+@attrs.frozen
+class Hooks:
+    """The ``ExploreHooks`` a model has, each None where it has not."""
+
+    successors: Callable[[Any], Sequence[tuple[Action, Any]]] | None = None
+    fairness_key: Callable[[Action], Action] | None = None
+    abstract: Callable[[Any], Any] | None = None
+    representative: Callable[[Any], Any] | None = None
+    symmetry_active: Callable[[], bool] | None = None
+    ample: Callable[[Any, Sequence[tuple[Action, Any]]], int | None] | None = None
+
+
+def hooks(model: object) -> Hooks:
+    """The ``ExploreHooks`` methods ``model`` defines (by the names the protocol declares)."""
+    return Hooks(**{name: getattr(model, name, None) for name in HOOKS})
+
+
 def expand(spec: ActionSpec) -> list[Action]:
     """Every action a spec allows (the cartesian product of its parameter values)."""
     combos: list[dict[str, Scalar]] = [{}]

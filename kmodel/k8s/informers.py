@@ -13,8 +13,8 @@ based on a stale view conflict.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, ClassVar
 
 import attrs
 
@@ -85,6 +85,18 @@ class Component:
     """
 
     name: str
+    # True: the component owes its ``sync_deadline`` promptly, so the clock does not pass it
+    # (the EndpointSlice controller, kube-proxies, leader electors; ``kmodel.k8s.steps.timing``)
+    prompt: ClassVar[bool] = False
+    # True: runs on a node (kubelets, kube-proxies, CoreDNS), never replicated by leader election
+    node_side: ClassVar[bool] = False
+    # True: ``choices`` may offer options (upstream picks at random), e.g. the scheduler's ties
+    has_choices: ClassVar[bool] = False
+
+    def host(self) -> str | None:
+        """The node this component runs on and is cut off with by a partition (kubelets and
+        kube-proxies); None for the control plane."""
+        return None
 
     def watches(self, obj: Any) -> bool:
         raise NotImplementedError
@@ -117,3 +129,55 @@ class Component:
         """The latest pending timer that could still change the cluster (not heartbeats): the
         settle phase does not end before it (component clock). Default: none."""
         return None
+
+    def settle_until(self, local: Any, truth: Any, offset: int) -> int | None:
+        """For the settle phase only, never for behaviour: the latest true time at which a timer in
+        ``local`` could still change a quiescent cluster, given the true cluster state ``truth``
+        (a ``kmodel.k8s.state.ClusterState``) and the component's clock ``offset``; asked whether
+        or not the component runs (e.g. a kubelet's container restarts). Default: none."""
+        return None
+
+    def sync_deadline(self, local: Any, view: View) -> int | None:
+        """For a ``prompt`` component: the time by which it must act on pending work. Default: none."""
+        return None
+
+    def choices(self, local: Any, view: View) -> tuple[str, ...]:
+        """Where upstream picks at random, the options this reconcile has, the default first (the
+        scheduler's top-scoring nodes in a tie); the explorer takes each other one with
+        ``reconcile_choosing``. Default: no choice."""
+        return ()
+
+    def reconcile_choosing(self, local: Any, view: View, choice: str) -> tuple[Any, list[Request]]:
+        """``reconcile`` taking ``choice``, one of ``choices`` other than the first."""
+        raise NotImplementedError
+
+
+def _no_durations(config: Any) -> Iterable[int]:
+    return ()
+
+
+def _no_horizons(config: Any) -> Iterable[tuple[str, int]]:
+    return ()
+
+
+@attrs.frozen
+class ComponentSpec:
+    """How the model includes one upstream component; ``kmodel.k8s.components.BUILTIN`` lists them.
+
+    - ``build(config)``: the components a scenario (a ``kmodel.k8s.state.ClusterConfig``) needs,
+      in order; none where the component would only add steps (e.g. no Deployment controller
+      without a Deployment, since users cannot create one mid-run).
+    - ``durations(config)``: the longest durations its timers and comparisons look back, for the
+      explorer's time abstraction horizon (``kmodel.k8s.abstraction``); counted whether or not
+      ``build`` returns anything.
+    - ``horizons(config)``: (group, seconds) for the time groups it compares with the clock
+      (``kmodel.k8s.abstraction.PROBE`` and the like).
+    - ``node_side``: runs on the nodes (kubelets, kube-proxies, CoreDNS), so leader election
+      never replicates it.
+    """
+
+    name: str
+    build: Callable[[Any], Sequence[Component]]
+    durations: Callable[[Any], Iterable[int]] = _no_durations
+    horizons: Callable[[Any], Iterable[tuple[str, int]]] = _no_horizons
+    node_side: bool = False

@@ -7,8 +7,8 @@ every step; ``eventually`` ones are convergence properties checked after the fai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kmodel.core.fmap import FMap
 from kmodel.core.model import Property
@@ -21,8 +21,17 @@ from kmodel.k8s.quantity import format_amount
 from kmodel.k8s.store import Request, Result, Store
 
 if TYPE_CHECKING:
-    from kmodel.k8s.cluster import ClusterModel
-    from kmodel.k8s.state import ClusterState
+    from kmodel.k8s.state import ClusterConfig, ClusterState
+
+
+class ClusterModel(Protocol):
+    """What selecting invariants reads of a model: its configuration and HA processes."""
+
+    @property
+    def config(self) -> ClusterConfig: ...
+
+    @property
+    def processes(self) -> Mapping[str, Any]: ...
 
 
 def no_overcommit(state: ClusterState) -> str | None:

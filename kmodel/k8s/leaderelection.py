@@ -81,8 +81,8 @@ scheduler, which kmodel does not model for controllers.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -91,8 +91,21 @@ from kmodel.k8s.objects import Key, Lease, ObjectMeta
 from kmodel.k8s.store import Event, Request, Result, Store
 
 if TYPE_CHECKING:
-    from kmodel.k8s.cluster import ClusterModel
     from kmodel.k8s.state import ClusterState
+
+
+class Runtime(Protocol):
+    """What leader election needs of the model around it, and nothing more: the components by
+    name, a fresh (just restarted, relisted) component state, and a component's view.
+    ``kmodel.k8s.wiring.Wiring`` is one."""
+
+    @property
+    def components(self) -> Mapping[str, Component]: ...
+
+    def fresh(self, state: ClusterState, name: str) -> ComponentState: ...
+
+    def view(self, state: ClusterState, name: str, cache: Any = None) -> View: ...
+
 
 LEASE_DURATION = 15  # RecommendedDefaultLeaderElectionConfiguration
 RENEW_DEADLINE = 10
@@ -183,6 +196,7 @@ class LeaderElector(Component):
     lease_duration: int = LEASE_DURATION
     renew_deadline: int = RENEW_DEADLINE
     retry_period: int = RETRY_PERIOD
+    prompt = True
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -391,7 +405,7 @@ def stopped(comp: Component, cursor: int) -> ComponentState:
 
 
 def on_elector_step(
-    model: ClusterModel, before: ClusterState, after: ClusterState, process: Process, log: list[str] | None
+    rt: Runtime, before: ClusterState, after: ClusterState, process: Process, log: list[str] | None
 ) -> ClusterState:
     """Start the process's controllers when its elector starts leading (``OnStartedLeading``:
     controllers and informers start, relisting); when it stops leading, the process exits
@@ -405,7 +419,7 @@ def on_elector_step(
     store = after.store
     if now_leads:
         for name in process.controllers:
-            comps = comps.set(name, model.fresh(after, name))
+            comps = comps.set(name, rt.fresh(after, name))
         if log is not None:
             epoch = after.components[process.elector].local.epoch
             log.append(
@@ -413,9 +427,9 @@ def on_elector_step(
             )
         return attrs.evolve(after, components=comps)
     for name in process.controllers:
-        comps = comps.set(name, stopped(model.components[name], store.revision))
+        comps = comps.set(name, stopped(rt.components[name], store.revision))
     old = after.components[process.elector].local
-    comps = comps.set(process.elector, restarted_elector(model, after, process, old.incarnation + 1))
+    comps = comps.set(process.elector, restarted_elector(rt, after, process, old.incarnation + 1))
     if log is not None:
         log.append(
             f"{process.name}: leaderelection lost (no renewal within {RENEW_DEADLINE}s): the process exits "
@@ -424,23 +438,23 @@ def on_elector_step(
     return attrs.evolve(after, components=comps)
 
 
-def restarted_elector(model: ClusterModel, state: ClusterState, process: Process, incarnation: int) -> ComponentState:
+def restarted_elector(rt: Runtime, state: ClusterState, process: Process, incarnation: int) -> ComponentState:
     """The elector of a process that (re)starts now as ``<process>_<incarnation>``: nothing
     observed but what its first LIST shows, at its own clock."""
-    elector = model.fresh(state, process.elector)
-    comp = model.components[process.elector]
-    local = comp.on_relist(ElectorState(incarnation=incarnation), model.view(state, process.elector, elector.cache))
+    elector = rt.fresh(state, process.elector)
+    comp = rt.components[process.elector]
+    local = comp.on_relist(ElectorState(incarnation=incarnation), rt.view(state, process.elector, elector.cache))
     return attrs.evolve(elector, local=local)
 
 
-def stop_process(model: ClusterModel, state: ClusterState, process: Process) -> ClusterState:
+def stop_process(rt: Runtime, state: ClusterState, process: Process) -> ClusterState:
     """The process's host crashed: its elector and controllers stop (``up=False``) with their
     memory and caches lost; it renews nothing, so its Lease expires for the others. The next
     start is a new incarnation (a new identity, as upstream's hostname + "_" + a new UUID); a
     pause of the dead process ends with it."""
     comps = state.components
     for name in process.controllers:
-        comps = comps.set(name, stopped(model.components[name], state.store.revision))
+        comps = comps.set(name, stopped(rt.components[name], state.store.revision))
     old = comps[process.elector]
     local = ElectorState(incarnation=old.local.incarnation + 1)
     down = ComponentState(cursor=state.store.revision, cache=EMPTY_CACHE, local=local, up=False)
@@ -448,12 +462,12 @@ def stop_process(model: ClusterModel, state: ClusterState, process: Process) -> 
     return attrs.evolve(state, components=comps, paused=state.paused.delete(process.name))
 
 
-def start_process(model: ClusterModel, state: ClusterState, process: Process) -> ClusterState:
+def start_process(rt: Runtime, state: ClusterState, process: Process) -> ClusterState:
     """The process's host recovered: the kubelet starts the static pod again; its elector starts
     fresh (LIST at head) under the incarnation ``stop_process`` set; its controllers stay
     stopped until it leads (``on_elector_step``)."""
     incarnation = state.components[process.elector].local.incarnation
-    comps = state.components.set(process.elector, restarted_elector(model, state, process, incarnation))
+    comps = state.components.set(process.elector, restarted_elector(rt, state, process, incarnation))
     return attrs.evolve(state, components=comps)
 
 
@@ -473,7 +487,7 @@ def fence_rejection(store: Store, process: Process, req: Request) -> Result | No
     )
 
 
-def election_pending(model: ClusterModel, state: ClusterState, processes: dict[str, Process]) -> int:
+def election_pending(rt: Runtime, state: ClusterState, processes: dict[str, Process]) -> int:
     """For the settle phase: while a group has no leader, the (true) time by which some running
     candidate's next try is due, so settling does not stop before an election."""
     until = state.clock
@@ -491,7 +505,7 @@ def election_pending(model: ClusterModel, state: ClusterState, processes: dict[s
             if p.name in state.paused:
                 tries.append(state.paused[p.name])
                 continue
-            comp = model.components[p.elector]
+            comp = rt.components[p.elector]
             assert isinstance(comp, LeaderElector)
             tries.append(comp.due(cs.local) - state.offsets.get(p.elector, 0))
         if tries:

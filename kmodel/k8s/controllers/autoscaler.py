@@ -51,7 +51,8 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.controllers.kubelet import Kubelet
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import POD_SCHEDULED, Node, Pod, Taint, condition
 from kmodel.k8s.store import Request, Result
 
@@ -230,3 +231,19 @@ def _tainted(node: Node) -> bool:
 def _update_taints(node: Node, taints: tuple[Taint, ...]) -> Request:
     new = attrs.evolve(node, spec=attrs.evolve(node.spec, taints=taints))
     return Request("update", node.key, new, precondition_rv=node.meta.resource_version)
+
+
+def _build(config: Any) -> list[Component]:
+    """Node groups (spec.nodeGroups): the cluster autoscaler, and one dormant kubelet per node a
+    group may add; it starts when its Node is created (``kmodel.k8s.steps.reconcile.join_nodes``)."""
+    if not config.node_groups:
+        return []
+    lease = config.control_plane.node_lease_duration_seconds
+    nodes = [n for g in config.node_groups for n in g.node_names()]
+    return [
+        ClusterAutoscaler(groups=config.node_groups),
+        *(Kubelet(node=n, lease_duration_seconds=lease) for n in nodes),
+    ]
+
+
+SPEC = ComponentSpec("cluster-autoscaler", build=_build)

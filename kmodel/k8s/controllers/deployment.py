@@ -77,7 +77,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.labels import LabelSelector
 from kmodel.k8s.objects import (
     Deployment,
@@ -1170,3 +1170,10 @@ __all__ = [
     "new_rs_new_replicas",
     "resolve_fenceposts",
 ]
+
+
+# only where a Deployment exists (users cannot create one mid-run)
+SPEC = ComponentSpec(
+    "deployment-controller",
+    build=lambda config: [DeploymentController()] if any(o.KIND == "Deployment" for o in config.objects) else [],
+)

@@ -46,7 +46,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import (
     Deployment,
     Key,
@@ -304,3 +304,15 @@ __all__ = [
     "needs_scale",
     "scaled_value",
 ]
+
+
+def _build(config: Any) -> list[Component]:
+    """Only where a PodDisruptionBudget exists (users cannot create one mid-run)."""
+    pdbs = [o for o in config.objects if o.KIND == "PodDisruptionBudget"]
+    if not pdbs:
+        return []
+    track = config.variants.disruption_controller_track_disrupted
+    return [DisruptionController(track_disrupted=track, watch_workloads=any(needs_scale(b) for b in pdbs))]
+
+
+SPEC = ComponentSpec("disruption-controller", build=_build)

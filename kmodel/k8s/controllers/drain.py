@@ -30,7 +30,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import Node, Pod
 from kmodel.k8s.store import Request, Result
 
@@ -118,3 +118,9 @@ class Drainer(Component):
 
 
 __all__ = ["DRAIN_ANNOTATION", "DRAIN_REQUESTED", "Drainer", "draining", "must_evict", "pods_to_drain"]
+
+
+# kubectl drain: only where the scenario drains a node
+SPEC = ComponentSpec(
+    "kubectl-drain", build=lambda config: [Drainer()] if any(op.op == "drain" for op in config.user) else []
+)

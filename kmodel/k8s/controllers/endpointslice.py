@@ -217,6 +217,7 @@ def _stale(tracked: Tracked | None, svc: Service, slices: list[EndpointSlice]) -
 @attrs.frozen
 class EndpointSliceController(Component):
     name: str = NAME
+    prompt = True
 
     def watches(self, obj: Any) -> bool:
         if isinstance(obj, EndpointSlice):

@@ -82,7 +82,7 @@ from typing import Any
 
 import attrs
 
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import KINDS, Deployment, Key, OwnerReference
 from kmodel.k8s.store import FINALIZER_FOREGROUND, FINALIZER_ORPHAN, MetaPatch, Propagation, Request, Result
 
@@ -419,3 +419,14 @@ def collector_needed(user_ops: Iterable[Any], objects: Iterable[Any]) -> bool:
 
 
 __all__ = ["GCLocal", "GarbageCollector", "Item", "classify_references", "collector_needed", "owner_key"]
+
+
+# only where an owner can be deleted: elsewhere it would only add steps
+SPEC = ComponentSpec(
+    "garbage-collector",
+    build=lambda config: (
+        [GarbageCollector()]
+        if config.variants.garbage_collector and collector_needed(config.user, config.objects)
+        else []
+    ),
+)

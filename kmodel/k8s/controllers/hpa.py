@@ -47,7 +47,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import (
     HorizontalPodAutoscaler,
     HorizontalPodAutoscalerStatus,
@@ -557,3 +557,13 @@ class HorizontalPodAutoscalerController(Component):
             nxt = self.next_deadline(local, view)
             times.append(nxt if nxt is not None else view.now)
         return max(times) if times else None
+
+
+def _build(config: Any) -> list[Component]:
+    """Only where an HorizontalPodAutoscaler exists (users cannot create one mid-run), watching
+    the kinds the scenario's HPAs scale (sorted)."""
+    targets = tuple(sorted({o.spec.target_kind for o in config.objects if o.KIND == "HorizontalPodAutoscaler"}))
+    return [HorizontalPodAutoscalerController(target_kinds=targets)] if targets else []
+
+
+SPEC = ComponentSpec("horizontal-pod-autoscaler", build=_build)

@@ -35,7 +35,8 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.abstraction import READY as READY_TIMES
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import READY, Condition, Lease, Node, ObjectMeta, Pod, ResourceList, set_condition
 from kmodel.k8s.store import Request
 
@@ -141,6 +142,15 @@ def node_lease(node: str, now: int | None, duration: int) -> Lease:
 class Kubelet(Component):
     node: str
     lease_duration_seconds: int = 40
+    node_side = True
+
+    def host(self) -> str:
+        return self.node
+
+    def settle_until(self, local: KubeletLocal, truth: Any, offset: int) -> int | None:
+        """Pending container restarts (CrashLoopBackOff), readiness and ends of termination."""
+        times = [t - offset for rt in local.pods.values() if (t := rt.last_timer()) is not None]
+        return max(times, default=None)
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -406,3 +416,14 @@ def pod_status(pod: Pod, rt: PodRuntime, now: int) -> Any:
         reason="",
         message="back-off restarting failed container (CrashLoopBackOff)" if waiting else "",
     )
+
+
+SPEC = ComponentSpec(
+    "kubelet",
+    build=lambda config: [
+        Kubelet(node=n.meta.name, lease_duration_seconds=config.control_plane.node_lease_duration_seconds)
+        for n in config.nodes
+    ],
+    durations=lambda config: (BACKOFF_RESET + BACKOFF_MAX, config.control_plane.node_lease_duration_seconds),
+    horizons=lambda config: ((READY_TIMES, 0),),
+)

@@ -56,7 +56,7 @@ import attrs
 
 from kmodel.core.fmap import FMap
 from kmodel.k8s.controllers.endpointslice import LABEL_HEADLESS, LABEL_SERVICE_NAME, EndpointSliceController
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import Endpoint, EndpointSlice, Service
 from kmodel.k8s.store import Request
 
@@ -121,12 +121,17 @@ class ProxyLocal:
 class KubeProxy(Component):
     node: str
     min_sync_period: int = MIN_SYNC_PERIOD
+    node_side = True
+    prompt = True
     # the table last computed and the cache it came from (a cache outside the model state)
     _memo: list[Any] = attrs.field(factory=list, init=False, eq=False, repr=False, hash=False)
 
     @property
     def name(self) -> str:  # type: ignore[override]
         return f"kube-proxy/{self.node}"
+
+    def host(self) -> str:
+        return self.node
 
     def watches(self, obj: Any) -> bool:
         if isinstance(obj, Service | EndpointSlice):
@@ -172,6 +177,7 @@ class CoreDNS(Component):
     """CoreDNS's ``kubernetes`` plugin: a cache of Services and EndpointSlices, nothing to sync."""
 
     name: str = COREDNS
+    node_side = True
 
     def watches(self, obj: Any) -> bool:
         return isinstance(obj, Service | EndpointSlice)
@@ -285,3 +291,10 @@ __all__ = [
     "service_components",
     "usable_endpoints",
 ]
+
+
+# Service discovery only where a Service exists: elsewhere it would only add steps
+SPEC = ComponentSpec(
+    "service-discovery",
+    build=lambda config: service_components(config.objects, [n.meta.name for n in config.nodes]),
+)

@@ -34,8 +34,9 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s.abstraction import PROBE
 from kmodel.k8s.controllers.kubelet import NODE_LEASE_NAMESPACE, lease_key
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import (
     READY,
     TAINT_NOT_READY,
@@ -185,8 +186,31 @@ class NodeLifecycleController(Component):
         evict_at = {r: t for r, t in evict_at.items() if r in live_refs}
         return NodeLifecycleLocal(FMap(health), FMap(evict_at)), reqs
 
+    def settle_until(self, local: NodeLifecycleLocal, truth: Any, offset: int) -> int | None:
+        """Scheduled evictions, and, for a crashed or partitioned node not yet marked Unknown,
+        the end of its grace period (when ``monitorNodeHealth`` will mark it)."""
+        times = [t - offset for t in local.evict_at.values()]
+        for node, up in truth.nodes_up.items():
+            stored = truth.store.get(("Node", "", node))
+            silent = not up or truth.partitioned.get(node, False)
+            if silent and stored is not None and stored.ready_status() != "Unknown":
+                h = local.health.get(node)
+                probe = h.probe - offset if h is not None else truth.clock
+                times.append(probe + self.node_monitor_grace_period + 1)
+        return max(times, default=None)
+
     def next_deadline(self, local: NodeLifecycleLocal, view: View) -> int | None:
         times = [h.probe + self.node_monitor_grace_period + 1 for h in local.health.values()]
         times.extend(local.evict_at.values())
         future = [t for t in times if t > view.now]
         return min(future) if future else None
+
+
+SPEC = ComponentSpec(
+    "node-lifecycle-controller",
+    build=lambda config: [
+        NodeLifecycleController(node_monitor_grace_period=config.control_plane.node_monitor_grace_period)
+    ],
+    durations=lambda config: (config.control_plane.node_monitor_grace_period,),
+    horizons=lambda config: ((PROBE, config.control_plane.node_monitor_grace_period),),
+)

@@ -76,7 +76,8 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.abstraction import EXPECT
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import (
     READY,
     ObjectMeta,
@@ -453,3 +454,17 @@ def calculate_status(rs: ReplicaSet, pods: list[Pod]) -> Any:
 
 
 __all__ = ["READY", "ReplicaSetController", "condition"]
+
+
+SPEC = ComponentSpec(
+    "replicaset-controller",
+    build=lambda config: [
+        ReplicaSetController(
+            expectations=config.variants.replica_set_expectations,
+            edge_triggered_deletes=config.variants.replica_set_edge_triggered_deletes,
+            trust_status=config.variants.replica_set_trusts_status,
+        )
+    ],
+    durations=lambda config: (EXPECTATIONS_TIMEOUT,),
+    horizons=lambda config: ((EXPECT, EXPECTATIONS_TIMEOUT),),
+)

@@ -78,7 +78,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.labels import LabelSelector
 from kmodel.k8s.objects import (
     POD_SCHEDULED,
@@ -623,6 +623,7 @@ def top_hosts(totals: Mapping[str, int]) -> tuple[str, ...]:
 class Scheduler(Component):
     name: str = NAME
     assume_cache: bool = True
+    has_choices = True
 
     def watches(self, obj: Any) -> bool:
         return isinstance(obj, Pod | Node)
@@ -656,10 +657,17 @@ class Scheduler(Component):
         out.sort(key=lambda p: (p.meta.creation_timestamp, p.meta.name))
         return out
 
-    def tied_hosts(self, local: SchedulerLocal, view: View) -> tuple[str, ...]:
+    def choices(self, local: SchedulerLocal, view: View) -> tuple[str, ...]:
         """The top-scoring nodes of this reconcile's scheduling cycle when there are at least two
-        (upstream picks one at random), else ()."""
+        (upstream picks one at random: ``pkg/scheduler/schedule_one.go: selectHost``), the lowest
+        named first (kmodel's default choice), else ()."""
         return self._cycle(local, view)[1]
+
+    def reconcile_choosing(
+        self, local: SchedulerLocal, view: View, choice: str
+    ) -> tuple[SchedulerLocal, list[Request]]:
+        """``reconcile`` binding to the tied node ``choice`` (see ``reconcile``'s ``host``)."""
+        return self.reconcile(local, view, host=choice)
 
     def reconcile(
         self, local: SchedulerLocal, view: View, host: str | None = None
@@ -717,3 +725,6 @@ class Scheduler(Component):
             # handleBindingCycleError → ForgetPod
             return attrs.evolve(local, assumed=local.assumed.delete(req.tag[1]))
         return local
+
+
+SPEC = ComponentSpec("scheduler", build=lambda config: [Scheduler(assume_cache=config.variants.scheduler_assume_cache)])

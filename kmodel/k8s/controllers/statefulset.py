@@ -60,7 +60,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.k8s.informers import Component, View
+from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import ObjectMeta, OwnerReference, Pod, StatefulSet, StatefulSetStatus
 from kmodel.k8s.store import Event, Request, Result
 
@@ -303,3 +303,10 @@ __all__ = [
     "set_pods",
     "update_stateful_set",
 ]
+
+
+# only where a StatefulSet exists: elsewhere it would only add steps
+SPEC = ComponentSpec(
+    "statefulset-controller",
+    build=lambda config: [StatefulSetController()] if any(o.KIND == "StatefulSet" for o in config.objects) else [],
+)
