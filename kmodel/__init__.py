@@ -22,8 +22,7 @@ Your own controllers and invariants (named in a scenario's ``spec.controllers`` 
         ...
 """
 
-__version__ = "0.1.0"
-
+from kmodel._version import __version__
 from kmodel.api import CheckResult, ReplayResult, check, explore, load_trace, replay, save_trace
 from kmodel.errors import InputError
 from kmodel.k8s.objects import GenericObject, freeze, thaw

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from kmodel import __version__
+from kmodel._version import __version__
 from kmodel.core.explore import ExploreProgress, ExploreResult, lasso_violation
 from kmodel.core.explore import explore as explore_model
 from kmodel.core.machine import CheckOutcome, check_model

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kmodel import __version__
+from kmodel._version import __version__
 from kmodel.errors import InputError
 from kmodel.k8s.usercontrollers import UserCodeError
 
