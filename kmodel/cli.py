@@ -16,13 +16,15 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kmodel._version import __version__
 from kmodel.errors import InputError
 from kmodel.k8s.usercontrollers import UserCodeError
+
+_T = TypeVar("_T")
 
 EXIT_HELD, EXIT_VIOLATED, EXIT_INPUT = 0, 1, 2
 EXIT_BOUND = 3  # explore: a bound was reached before the state space was exhausted
@@ -292,25 +294,34 @@ def _paint(text: str, colour: str, stream: object = None) -> str:
     return f"\033[{code}m{text}\033[0m"
 
 
-class _StatusLine:
-    """A progress line on stderr that overwrites itself, only on a terminal; ``show`` at most
-    every 0.2 s unless ``now``; ``clear`` before the result is printed."""
+class _Progress(Generic[_T]):
+    """``with _Progress(render) as on_progress:`` a progress line on stderr that overwrites
+    itself, showing ``render(counters, seconds since the start)`` at most every ``every``
+    seconds; only on a terminal (``on_progress`` is None elsewhere, so the run does not even
+    call it), and cleared on the way out, also when the run raises."""
 
-    def __init__(self) -> None:
+    def __init__(self, render: Callable[[_T, float], str], every: float = 0.2) -> None:
+        self.render, self.every = render, every
         self.on = sys.stderr.isatty()
-        self.t0 = time.perf_counter()
-        self._last = 0.0
+        self.t0 = self.last = time.perf_counter()
+        self.last -= every
 
-    def show(self, text: str, now: bool = False) -> None:
-        t = time.perf_counter()
-        if not now and t - self._last < 0.2:
-            return
-        self._last = t
-        print(f"\r{text}", end="", file=sys.stderr, flush=True)
+    def _show(self, counters: _T) -> None:
+        now = time.perf_counter()
+        if now - self.last >= self.every:
+            self.last = now
+            print(f"\r{self.render(counters, now - self.t0)}", end="", file=sys.stderr, flush=True)
 
-    def clear(self) -> None:
+    def __enter__(self) -> Callable[[_T], None] | None:
+        return self._show if self.on else None
+
+    def __exit__(self, *exc: object) -> None:
         if self.on:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def _bench_phase(name: str, spent: float) -> str:
+    return f"\033[Kbench: {name}…"
 
 
 def _print_violation(head: str, verdict: str, trace: Any, faults: Any, length: str, trace_file: Path | None) -> None:
@@ -341,22 +352,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     with Staging(out) as staged:
         for sc in scenarios:
             budget = args.examples or sc.budget.examples
-            status = _StatusLine()
 
-            def progress(runs: int, name: str = sc.name, budget: int = budget, status: _StatusLine = status) -> None:
-                spent = time.perf_counter() - status.t0
+            def line(runs: int, spent: float, name: str = sc.name, budget: int = budget) -> str:
                 left = spent / runs * max(budget - runs, 0) if runs else 0.0
-                status.show(f"{name}: run {runs}/{budget}, ~{left:.0f}s left ")
+                return f"{name}: run {runs}/{budget}, ~{left:.0f}s left "
 
-            result = check(
-                sc,
-                seed=args.seed,
-                examples=args.examples,
-                steps=args.steps,
-                hypothesis_shrink=args.hypothesis_shrink,
-                on_run=progress if status.on else None,
-            )
-            status.clear()
+            with _Progress(line) as on_run:
+                result = check(
+                    sc,
+                    seed=args.seed,
+                    examples=args.examples,
+                    steps=args.steps,
+                    hypothesis_shrink=args.hypothesis_shrink,
+                    on_run=on_run,
+                )
             o = result.outcome
             trace_file = None
             if result.trace is not None:
@@ -430,22 +439,20 @@ def cmd_explore(args: argparse.Namespace) -> int:
     from kmodel.staging import Staging
 
     sc = load_scenario(args.scenario)  # validate before any output
-    status = _StatusLine()
 
-    def progress(p: ExploreProgress) -> None:
-        spent = time.perf_counter() - status.t0
+    def line(p: ExploreProgress, spent: float) -> str:
         rate = p.states / spent if spent > 0 else 0.0
-        status.show(f"{sc.name}: {p.states:,} states, {p.distinct:,} distinct, depth {p.depth}, {rate:,.0f} states/s ")
+        return f"{sc.name}: {p.states:,} states, {p.distinct:,} distinct, depth {p.depth}, {rate:,.0f} states/s "
 
-    run = explore(
-        sc,
-        max_states=args.max_states,
-        max_depth=args.max_depth,
-        symmetry=args.symmetry,
-        por=args.por,
-        on_progress=progress if status.on else None,
-    )
-    status.clear()
+    with _Progress(line) as on_progress:
+        run = explore(
+            sc,
+            max_states=args.max_states,
+            max_depth=args.max_depth,
+            symmetry=args.symmetry,
+            por=args.por,
+            on_progress=on_progress,
+        )
     r = run.result
     out: Path = args.out
     trace_file = None
@@ -552,18 +559,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from kmodel.bench import run_bench
 
-    status = _StatusLine()
-
-    def phase(name: str) -> None:
-        status.show(f"\033[Kbench: {name}…", now=True)
-
     if args.suite:
-        return cmd_bench_suite(args, phase if status.on else None)
+        return cmd_bench_suite(args)
     if len(args.scenarios) > 1:
         raise InputError("bench takes one scenario (several only with --suite)")
     scenario = args.scenarios[0] if args.scenarios else None
-    figures = run_bench(scenario, examples=args.examples, steps=args.steps, progress=phase if status.on else None)
-    status.clear()
+    with _Progress(_bench_phase, every=0.0) as phase:
+        figures = run_bench(scenario, examples=args.examples, steps=args.steps, progress=phase)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
@@ -572,7 +574,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench_suite(args: argparse.Namespace, phase: Any) -> int:
+def cmd_bench_suite(args: argparse.Namespace) -> int:
     """``kmodel bench --suite``: figures per scenario into ``benchmarks.md`` and ``.json``."""
     from kmodel.bench import render_suite_markdown, run_suite
     from kmodel.staging import Staging
@@ -580,9 +582,8 @@ def cmd_bench_suite(args: argparse.Namespace, phase: Any) -> int:
     paths: list[str | None] = list(args.scenarios)
     if not paths:
         paths = [None, *(str(p) for p in sorted(Path("properties/scenarios").glob("*.yaml")))]
-    doc = run_suite(paths, seeds=args.seeds, explore_states=args.explore_states, progress=phase)
-    if phase is not None:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    with _Progress(_bench_phase, every=0.0) as phase:
+        doc = run_suite(paths, seeds=args.seeds, explore_states=args.explore_states, progress=phase)
     out: Path = args.out
     md, js = out / "benchmarks.md", out / "benchmarks.json"
     with Staging(out) as staged:
