@@ -12,6 +12,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 _PACKAGE = Path(__file__).resolve().parent  # kmodel/
 
@@ -88,6 +89,17 @@ class KmodelInternalError(Exception):
         self.kind = type(cause).__name__
         self.where = kmodel_frame(cause)
         super().__init__(f"internal error (a kmodel bug): {self.kind} at {self.where}: {cause}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable (multiprocessing, pytest-xdist): the cause travels as its text."""
+        return _rebuild_internal_error, (str(self), self.kind, self.where)
+
+
+def _rebuild_internal_error(message: str, kind: str, where: str) -> KmodelInternalError:
+    err = KmodelInternalError.__new__(KmodelInternalError)
+    Exception.__init__(err, message)
+    err.cause, err.kind, err.where = RuntimeError(message), kind, where
+    return err
 
 
 def kmodel_frame(exc: BaseException) -> str:

@@ -194,6 +194,17 @@ def test_api_raises_kmodel_internal_error_chained_to_the_cause(monkeypatch: pyte
     assert str(err).startswith("internal error (a kmodel bug): TypeError at kmodel/api.py:")
 
 
+def test_kmodel_internal_error_pickles(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    monkeypatch.setattr(kmodel.api, "check_model", boom)
+    with pytest.raises(kmodel.KmodelInternalError) as exc:
+        kmodel.check(TIGHT)
+    copy = pickle.loads(pickle.dumps(exc.value))
+    assert isinstance(copy, kmodel.KmodelInternalError)
+    assert (str(copy), copy.kind, copy.where) == (str(exc.value), "TypeError", exc.value.where)
+
+
 def test_api_input_errors_stay_input_errors(tmp_path: Path) -> None:
     with pytest.raises(kmodel.InputError) as exc:
         kmodel.check(tmp_path / "missing.yaml")
