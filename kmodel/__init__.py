@@ -7,6 +7,10 @@ Public API::
     if not result.held:
         kmodel.replay(result.trace)
 
+Errors: ``kmodel.InputError`` for bad input (a scenario, manifest or trace; an output path that
+cannot be written); ``kmodel.KmodelInternalError``, chained to its cause, when kmodel itself
+fails: a bug in kmodel, never a verdict. A violation is no exception but a result.
+
 Your own controllers and invariants (named in a scenario's ``spec.controllers`` and
 ``spec.invariants`` as ``"MODULE:NAME"``; see ``kmodel.k8s.usercontrollers``)::
 
@@ -22,10 +26,9 @@ Your own controllers and invariants (named in a scenario's ``spec.controllers`` 
         ...
 """
 
-__version__ = "0.1.0"
-
-from kmodel.api import CheckResult, ReplayResult, check, explore, load_trace, replay, save_trace
-from kmodel.errors import InputError
+from kmodel._version import __version__
+from kmodel.api import CheckResult, ReplayResult, check, explore, load_scenario, load_trace, replay, save_trace
+from kmodel.errors import InputError, KmodelInternalError
 from kmodel.k8s.objects import GenericObject, freeze, thaw
 from kmodel.k8s.usercontrollers import (
     ClusterView,
@@ -38,7 +41,7 @@ from kmodel.k8s.usercontrollers import (
     update,
     update_status,
 )
-from kmodel.scenario import Scenario, load_scenario
+from kmodel.scenario import Scenario
 
 __all__ = [
     "CheckResult",
@@ -47,6 +50,7 @@ __all__ = [
     "ControllerView",
     "GenericObject",
     "InputError",
+    "KmodelInternalError",
     "ReplayResult",
     "Scenario",
     "__version__",

@@ -1,29 +1,68 @@
 """The public API: check a scenario, save and load traces, replay them.
 
 This is an edge module: it may time runs and touch files; the model underneath stays pure.
+
+Every public function here raises ``InputError`` for bad input, ``UserCodeError`` when a user
+controller or invariant fails, and ``KmodelInternalError`` (chained to the cause) for anything
+else: a bug in kmodel is never passed off as a verdict or as bad input.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import attrs
 
-from kmodel import __version__
+from kmodel._version import __version__
 from kmodel.core.explore import ExploreProgress, ExploreResult, lasso_violation
 from kmodel.core.explore import explore as explore_model
 from kmodel.core.machine import CheckOutcome, check_model
 from kmodel.core.model import Action, expand
 from kmodel.core.run import SETTLE, Violation, minimize, run_steps
 from kmodel.core.trace import Trace
-from kmodel.errors import InputError
+from kmodel.errors import InputError, KmodelInternalError, OutputError
 from kmodel.k8s.explore_view import ExploreView
 from kmodel.k8s.symmetry import PodScopeError
-from kmodel.scenario import Scenario, load_scenario, scenario_from_data
+from kmodel.k8s.usercontrollers import UserCodeError
+from kmodel.scenario import Scenario, scenario_from_data
+from kmodel.scenario import load_scenario as _load_scenario
 from kmodel.yamlio import dump, load_documents, read_text, write_atomic
+
+if TYPE_CHECKING:
+    from kmodel.staging import Staging
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+# Not kmodel bugs: passed through unwrapped. BrokenPipeError: the reader of a progress line left.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (InputError, UserCodeError, KmodelInternalError, BrokenPipeError)
+
+
+def internal_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``fn``, raising ``KmodelInternalError`` from any exception but ``EXPECTED_ERRORS`` (and
+    ``KeyboardInterrupt``, which is no ``Exception``)."""
+
+    @functools.wraps(fn)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return fn(*args, **kwargs)
+        except EXPECTED_ERRORS:
+            raise
+        except Exception as exc:
+            raise KmodelInternalError(exc) from exc
+
+    return guarded
+
+
+@internal_errors
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Load a scenario file (the built-in default when ``path`` is None);
+    ``kmodel.scenario.load_scenario`` with internal errors raised as ``KmodelInternalError``."""
+    return _load_scenario(path)
 
 
 @attrs.frozen
@@ -47,6 +86,7 @@ def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
 
 
+@internal_errors
 def check(
     scenario: Scenario | str | Path | None = None,
     *,
@@ -84,14 +124,24 @@ def trace_path(out_dir: Path, trace: Trace, scenario_name: str) -> Path:
     return out_dir / "traces" / f"{scenario_name}-{trace.violation.invariant}-seed{trace.seed}.yaml"
 
 
-def save_trace(trace: Trace, path: Path) -> None:
+@internal_errors
+def save_trace(trace: Trace, path: Path, *, staging: Staging | None = None) -> None:
+    """Write ``trace`` to ``path`` atomically, or into ``staging`` (committed by the caller)."""
     header = (
         f"# kmodel trace: {trace.violation.invariant} violated after {len(trace.steps)} steps.\n"
         f"# Replay it with: kmodel replay {path}\n"
     )
-    write_atomic(path, header + dump(trace.to_data()))
+    text = header + dump(trace.to_data())
+    if staging is None:
+        try:
+            write_atomic(path, text)
+        except OSError as err:
+            raise OutputError(f"cannot write: {err.strerror or err}", file=str(path)) from None
+    else:
+        staging.write(path, text)
 
 
+@internal_errors
 def load_trace(path: str | Path) -> Trace:
     p = Path(path)
     label = str(path)
@@ -130,6 +180,7 @@ class ReplayResult:
         return self.violation is not None and self.violation.invariant == self.expected.invariant
 
 
+@internal_errors
 def replay(trace: Trace | str | Path, sample: Callable[[Any], dict[str, int]] | None = None) -> ReplayResult:
     """Re-execute a trace step by step, describing what each step changed. ``sample``, if
     given, measures the state after each step (e.g. ``kmodel.k8s.metrics.workload_metrics``)
@@ -204,6 +255,7 @@ class ExploreRun:
         return self.result.verdict == "held"
 
 
+@internal_errors
 def explore(
     scenario: Scenario | str | Path | None = None,
     *,
@@ -249,6 +301,7 @@ def explore_trace_path(out_dir: Path, trace: Trace, scenario_name: str) -> Path:
     return out_dir / "traces" / f"{scenario_name}-{trace.violation.invariant}-explore.yaml"
 
 
+@internal_errors
 def describe_explore(run: ExploreRun) -> dict[str, Any]:
     """Plain data about an exploration, for reports and JSON (no timings: it must be reproducible)."""
     r = run.result
@@ -274,6 +327,7 @@ def describe_explore(run: ExploreRun) -> dict[str, Any]:
     }
 
 
+@internal_errors
 def state_after(trace: Trace | str | Path, step: int) -> dict[str, list[str]]:
     """The full cluster state after ``step`` steps of a trace (0: the initial state), as
     sections of readable lines (``kmodel replay --step N``)."""

@@ -1,8 +1,12 @@
 """The ``kmodel`` command line.
 
-Exit codes: ``check`` 0 held, 1 violated, 2 bad input; ``replay`` 1 the violation reproduces,
-0 it no longer does, 2 bad input; ``bench`` 0, or 2 on bad input. Errors are one line
-(``kmodel: error: FILE: document N: field.path: ...``); ``--debug`` shows the traceback.
+Exit codes (``EXIT_CODES``; each command's ``--help`` lists its own): 0 held, 1 violated, 2 bad
+input, 3 explore reached a bound first, 70 internal error (a kmodel bug, with a crash report),
+130 interrupted. ``replay``: 1 the violation reproduces, 0 it no longer does. Errors are one
+line (``kmodel: error: FILE: document N: field.path: ...``); ``--debug`` shows the traceback.
+
+Every command writes its files under ``--out`` together at the end, or none of them
+(``kmodel.staging``); the only file a crash leaves is its crash report (``kmodel.crash``).
 """
 
 from __future__ import annotations
@@ -11,23 +15,45 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from kmodel import __version__
+from kmodel._version import __version__
 from kmodel.errors import InputError
 from kmodel.k8s.usercontrollers import UserCodeError
 
+_T = TypeVar("_T")
+
 EXIT_HELD, EXIT_VIOLATED, EXIT_INPUT = 0, 1, 2
-EXIT_INTERRUPTED = 130
 EXIT_BOUND = 3  # explore: a bound was reached before the state space was exhausted
+EXIT_INTERNAL = 70  # EX_SOFTWARE (sysexits.h): a kmodel bug, never a verdict
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = {
+    EXIT_HELD: "every invariant held",
+    EXIT_VIOLATED: "an invariant was violated",
+    EXIT_INPUT: "bad input: a scenario, manifest or trace file, an option, or an --out that cannot be written",
+    EXIT_BOUND: "explore: a bound was reached before every state was explored",
+    EXIT_INTERNAL: "internal error: a bug in kmodel, not a verdict (EX_SOFTWARE); see the crash report",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+
+def _exit_codes(**meaning: str) -> str:
+    """The ``exit codes:`` block of a ``--help``: every code, with a command's own meanings
+    (``meaning["c0"]`` for 0, ...) where it has them."""
+    rows = [f"  {code:<4} {meaning.get(f'c{code}', text)}" for code, text in EXIT_CODES.items()]
+    return "exit codes:\n" + "\n".join(rows) + "\n"
+
 
 EPILOG_CHECK = """examples:
   kmodel check                                   the built-in default scenario
   kmodel check properties/scenarios/web-no-expectations.yaml --seed 3
   kmodel check a.yaml b.yaml --examples 500 --steps 80 --out /tmp/kmodel
-"""
+
+""" + _exit_codes(c3="(not used by check)", c130="interrupted (Ctrl-C); the report covers the runs done so far")
 
 
 EPILOG_REPLAY = """examples:
@@ -36,13 +62,17 @@ EPILOG_REPLAY = """examples:
   kmodel replay TRACE --format json         machine-readable steps
   kmodel replay TRACE --step 3              the whole cluster state after step 3
 
-exit codes: 1 the violation reproduces, 0 it no longer does, 2 bad input
-"""
+""" + _exit_codes(
+    c0="the violation no longer reproduces (--step: the state was printed)",
+    c1="the violation reproduces",
+    c3="(not used by replay)",
+)
 
 EPILOG_REPORT = """examples:
   kmodel report                                   the built-in default scenario
   kmodel report properties/scenarios/*.yaml --out /tmp/reports --explore-states 50000
-"""
+
+""" + _exit_codes(c0="every invariant held (in the random search)", c3="(not used by report)")
 
 EPILOG_BENCH = """examples:
   kmodel bench                                    the built-in default scenario, 50 runs
@@ -54,7 +84,8 @@ EPILOG_BENCH = """examples:
 to the first violation (median and worst over seeds 0..N-1), the runs it took, the shrunk
 trace's length, and for safety violations a bounded explore's shortest trace and the ratio.
 Times are wall clock: these files are not golden results.
-"""
+
+""" + _exit_codes(c0="the figures were measured", c1="(not used by bench)", c3="(not used by bench)")
 
 
 def _subcommand(sub: Any, name: str, help: str, epilog: str) -> argparse.ArgumentParser:
@@ -77,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kmodel",
         description="Property-based model checker of Kubernetes orchestration behaviour.",
+        epilog=_exit_codes(
+            c0="held: every invariant held (replay: the violation no longer reproduces)",
+            c1="violated: an invariant was violated (replay: the violation reproduces)",
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"kmodel {__version__}")
@@ -170,7 +205,13 @@ def _positive(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(raw)
+    except Exception as exc:  # a bug in the parser itself (argparse's own errors exit 2)
+        if "--debug" in raw:
+            raise
+        return _internal_error(exc, None, raw)
     try:
         if args.command == "check":
             return cmd_check(args)
@@ -193,10 +234,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("kmodel: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `kmodel replay T | head`: the reader left; not an error
         sys.stderr.close()
         return 0
+    except Exception as exc:  # anything else is a kmodel bug: never let it pass for a verdict
+        if args.debug:
+            raise
+        return _internal_error(exc, args, raw)
+
+
+def _internal_error(exc: BaseException, args: argparse.Namespace | None, argv: Sequence[str]) -> int:
+    """One line on stderr naming the crash report, which holds what a bug report needs. Never
+    raises: the handler of a bug must not have one of its own."""
+    from kmodel import crash
+
+    try:
+        seed, inputs = _crash_context(args)
+    except Exception:
+        seed, inputs = "unknown", []
+    path: Path | None = None
+    failure: Exception | None = None
+    try:
+        path = crash.write(exc, argv=argv, seed=seed, inputs=inputs, out=getattr(args, "out", None))
+    except Exception as err:
+        failure = err
+    print(crash.report_line(exc, path, failure), file=sys.stderr)
+    return EXIT_INTERNAL
+
+
+def _crash_context(args: argparse.Namespace | None) -> tuple[str, list[tuple[str, Path]]]:
+    """The seed (as text) and the input files of a command, for its crash report."""
+    from kmodel import crash
+    from kmodel.scenario import default_scenario_path
+
+    if args is None:
+        return "unknown (the command line was not parsed)", []
+    if args.command == "replay":
+        return f"{crash.seed_of_trace(args.trace)} (the trace's)", [("trace", args.trace)]
+    names = args.scenarios if hasattr(args, "scenarios") else [args.scenario]
+    paths = [Path(n) for n in names if n is not None] or [default_scenario_path()]
+    if args.command == "bench" and args.suite and not args.scenarios:
+        paths = [default_scenario_path(), *sorted(Path("properties/scenarios").glob("*.yaml"))]
+    inputs = [("scenario", path) for path in paths]
+    if args.command == "explore":
+        return "none (explore is deterministic)", inputs
+    if args.command == "bench":
+        return (f"0..{args.seeds - 1} (--seeds {args.seeds})" if args.suite else "0"), inputs
+    return str(args.seed), inputs
 
 
 def _paint(text: str, colour: str, stream: object = None) -> str:
@@ -209,78 +294,106 @@ def _paint(text: str, colour: str, stream: object = None) -> str:
     return f"\033[{code}m{text}\033[0m"
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    import time
+class _Progress(Generic[_T]):
+    """``with _Progress(render) as on_progress:`` a progress line on stderr that overwrites
+    itself, showing ``render(counters, seconds since the start)`` at most every ``every``
+    seconds; only on a terminal (``on_progress`` is None elsewhere, so the run does not even
+    call it), and cleared on the way out, also when the run raises."""
 
-    from kmodel.api import check, save_trace, trace_path
+    def __init__(self, render: Callable[[_T, float], str], every: float = 0.2) -> None:
+        self.render, self.every = render, every
+        self.on = sys.stderr.isatty()
+        self.t0 = self.last = time.perf_counter()
+        self.last -= every
+
+    def _show(self, counters: _T) -> None:
+        now = time.perf_counter()
+        if now - self.last >= self.every:
+            self.last = now
+            print(f"\r{self.render(counters, now - self.t0)}", end="", file=sys.stderr, flush=True)
+
+    def __enter__(self) -> Callable[[_T], None] | None:
+        return self._show if self.on else None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.on:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def _bench_phase(name: str, spent: float) -> str:
+    return f"\033[Kbench: {name}…"
+
+
+def _print_violation(head: str, verdict: str, trace: Any, faults: Any, length: str, trace_file: Path | None) -> None:
+    """The lines of a violation, as ``check`` and ``explore`` print them."""
     from kmodel.k8s.invariants import caveat
+
+    v = trace.violation
+    print(f"{head}: {v.invariant} {verdict}")
+    print(f"  {v.message}")
+    note = caveat(v.invariant, faults, (step.op for step in trace.steps))
+    if note is not None:
+        print(f"  {note}")
+    print(f"  counterexample: {length}")
+    print(f"  trace:  {trace_file}")
+    print(f"  replay: kmodel replay {trace_file}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from kmodel.api import check, describe_explore, explore, save_trace, trace_path
     from kmodel.report.write import write_reports
     from kmodel.scenario import load_scenario
+    from kmodel.staging import Staging
 
     paths: list[str | None] = list(args.scenarios) or [None]
     scenarios = [load_scenario(p) for p in paths]  # validate every input before any output
     out: Path = args.out
-    worst = EXIT_HELD
-    tty = sys.stderr.isatty()
-    for sc in scenarios:
-        budget = args.examples or sc.budget.examples
-        t0 = time.perf_counter()
-        last = [0.0]
+    code = EXIT_HELD
+    with Staging(out) as staged:
+        for sc in scenarios:
+            budget = args.examples or sc.budget.examples
 
-        def progress(
-            runs: int, name: str = sc.name, budget: int = budget, t0: float = t0, last: list[float] = last
-        ) -> None:
-            now = time.perf_counter()
-            if now - last[0] < 0.2:
-                return
-            last[0] = now
-            left = (now - t0) / runs * max(budget - runs, 0) if runs else 0.0
-            print(f"\r{name}: run {runs}/{budget}, ~{left:.0f}s left ", end="", file=sys.stderr, flush=True)
+            def line(runs: int, spent: float, name: str = sc.name, budget: int = budget) -> str:
+                left = spent / runs * max(budget - runs, 0) if runs else 0.0
+                return f"{name}: run {runs}/{budget}, ~{left:.0f}s left "
 
-        result = check(
-            sc,
-            seed=args.seed,
-            examples=args.examples,
-            steps=args.steps,
-            hypothesis_shrink=args.hypothesis_shrink,
-            on_run=progress if tty else None,
-        )
-        if tty:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
-        o = result.outcome
-        trace_file = None
-        if result.trace is not None:
-            trace_file = trace_path(out, result.trace, sc.name)
-            save_trace(result.trace, trace_file)
-        exhaustive = None
-        if args.report:
-            from kmodel.api import describe_explore, explore
-
-            exhaustive = describe_explore(explore(sc, max_states=20_000, symmetry=False))
-        report_file = write_reports(result, trace_file, out, exhaustive)
-        rate = (o.model_steps + o.settle_steps) / result.seconds if result.seconds > 0 else 0.0
-        total = o.model_steps + o.settle_steps
-        head = f"{sc.name}: {o.runs} runs, {total} steps in {result.seconds:.1f}s ({rate:,.0f} steps/s)"
-        if result.trace is None and o.interrupted:
-            print(f"{head}: {_paint('INTERRUPTED', 'yellow')}, no violation found so far")
-        elif result.trace is None:
-            print(f"{head}: {_paint('all invariants held', 'green')}")
-        else:
-            v = result.trace.violation
-            worst = EXIT_VIOLATED
-            print(f"{head}: {v.invariant} {_paint('VIOLATED', 'red')}")
-            print(f"  {v.message}")
-            note = caveat(v.invariant, sc.config.faults, (step.op for step in result.trace.steps))
-            if note is not None:
-                print(f"  {note}")
-            print(f"  counterexample: {len(result.trace.steps)} steps (found in a run of {result.found_steps})")
-            print(f"  trace:  {trace_file}")
-            print(f"  replay: kmodel replay {trace_file}")
-        print(f"  report: {report_file}")
-        if o.interrupted:
-            print("kmodel: interrupted; the report covers the runs done so far", file=sys.stderr)
-            return EXIT_INTERRUPTED
-    return worst
+            with _Progress(line) as on_run:
+                result = check(
+                    sc,
+                    seed=args.seed,
+                    examples=args.examples,
+                    steps=args.steps,
+                    hypothesis_shrink=args.hypothesis_shrink,
+                    on_run=on_run,
+                )
+            o = result.outcome
+            trace_file = None
+            if result.trace is not None:
+                trace_file = trace_path(out, result.trace, sc.name)
+                save_trace(result.trace, trace_file, staging=staged)
+            exhaustive = None
+            if args.report:
+                exhaustive = describe_explore(explore(sc, max_states=20_000, symmetry=False))
+            report_file = write_reports(result, trace_file, out, exhaustive, staging=staged)
+            rate = (o.model_steps + o.settle_steps) / result.seconds if result.seconds > 0 else 0.0
+            total = o.model_steps + o.settle_steps
+            head = f"{sc.name}: {o.runs} runs, {total} steps in {result.seconds:.1f}s ({rate:,.0f} steps/s)"
+            if result.trace is None and o.interrupted:
+                print(f"{head}: {_paint('INTERRUPTED', 'yellow')}, no violation found so far")
+            elif result.trace is None:
+                print(f"{head}: {_paint('all invariants held', 'green')}")
+            else:
+                code = EXIT_VIOLATED
+                length = f"{len(result.trace.steps)} steps (found in a run of {result.found_steps})"
+                faults = sc.config.faults
+                _print_violation(head, _paint("VIOLATED", "red"), result.trace, faults, length, trace_file)
+            print(f"  report: {report_file}")
+            if o.interrupted:
+                print("kmodel: interrupted; the report covers the runs done so far", file=sys.stderr)
+                code = EXIT_INTERRUPTED
+                break
+        staged.commit()
+    return code
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -288,23 +401,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     from kmodel.api import check, describe_explore, explore, save_trace, trace_path
     from kmodel.report.write import write_reports
     from kmodel.scenario import load_scenario
+    from kmodel.staging import Staging
 
     paths: list[str | None] = list(args.scenarios) or [None]
     scenarios = [load_scenario(p) for p in paths]
     out: Path = args.out
     worst = EXIT_HELD
-    for sc in scenarios:
-        result = check(sc, seed=args.seed)
-        trace_file = None
-        if result.trace is not None:
-            worst = EXIT_VIOLATED
-            trace_file = trace_path(out, result.trace, sc.name)
-            save_trace(result.trace, trace_file)
-        exhaustive = describe_explore(explore(sc, max_states=args.explore_states, symmetry=False))
-        report = write_reports(result, trace_file, out, exhaustive)
-        verdict = "held" if result.held else f"{result.trace.violation.invariant} VIOLATED"  # type: ignore[union-attr]
-        print(f"{sc.name}: {verdict}; exhaustive search: {exhaustive['verdict']} ({exhaustive['distinct']} states)")
-        print(f"  report: {report} (and .html, .json)")
+    with Staging(out) as staged:
+        for sc in scenarios:
+            result = check(sc, seed=args.seed)
+            trace_file = None
+            if result.trace is not None:
+                worst = EXIT_VIOLATED
+                trace_file = trace_path(out, result.trace, sc.name)
+                save_trace(result.trace, trace_file, staging=staged)
+            exhaustive = describe_explore(explore(sc, max_states=args.explore_states, symmetry=False))
+            report = write_reports(result, trace_file, out, exhaustive, staging=staged)
+            verdict = "held" if result.held else f"{result.trace.violation.invariant} VIOLATED"  # type: ignore[union-attr]
+            print(f"{sc.name}: {verdict}; exhaustive search: {exhaustive['verdict']} ({exhaustive['distinct']} states)")
+            print(f"  report: {report} (and .html, .json)")
+        staged.commit()
     print(f"index: {out / 'index.html'}")
     return worst
 
@@ -313,55 +429,40 @@ EPILOG_EXPLORE = """examples:
   kmodel explore properties/scenarios/web-no-expectations.yaml --max-depth 6
   kmodel explore small.yaml --max-states 200000 --symmetry --out /tmp/kmodel
 
-exit codes: 0 every state held, 1 violation, 2 bad input, 3 a bound was reached first
-"""
+""" + _exit_codes(c0="every state was explored and every invariant held", c3="a bound was reached first")
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
-    import time
-
     from kmodel.api import describe_explore, explore, explore_trace_path, save_trace
     from kmodel.core.explore import ExploreProgress
-    from kmodel.k8s.invariants import caveat
     from kmodel.scenario import load_scenario
-    from kmodel.yamlio import write_atomic
+    from kmodel.staging import Staging
 
     sc = load_scenario(args.scenario)  # validate before any output
-    tty = sys.stderr.isatty()
-    t0 = time.perf_counter()
-    last = [0.0]
 
-    def progress(p: ExploreProgress) -> None:
-        now = time.perf_counter()
-        if now - last[0] < 0.2:
-            return
-        last[0] = now
-        rate = p.states / (now - t0) if now > t0 else 0.0
-        print(
-            f"\r{sc.name}: {p.states:,} states, {p.distinct:,} distinct, depth {p.depth}, {rate:,.0f} states/s ",
-            end="",
-            file=sys.stderr,
-            flush=True,
+    def line(p: ExploreProgress, spent: float) -> str:
+        rate = p.states / spent if spent > 0 else 0.0
+        return f"{sc.name}: {p.states:,} states, {p.distinct:,} distinct, depth {p.depth}, {rate:,.0f} states/s "
+
+    with _Progress(line) as on_progress:
+        run = explore(
+            sc,
+            max_states=args.max_states,
+            max_depth=args.max_depth,
+            symmetry=args.symmetry,
+            por=args.por,
+            on_progress=on_progress,
         )
-
-    run = explore(
-        sc,
-        max_states=args.max_states,
-        max_depth=args.max_depth,
-        symmetry=args.symmetry,
-        por=args.por,
-        on_progress=progress if tty else None,
-    )
-    if tty:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
     r = run.result
     out: Path = args.out
     trace_file = None
-    if run.trace is not None:
-        trace_file = explore_trace_path(out, run.trace, sc.name)
-        save_trace(run.trace, trace_file)
     summary = out / f"{sc.name}.explore.json"
-    write_atomic(summary, json.dumps(describe_explore(run), indent=2) + "\n")
+    with Staging(out) as staged:
+        if run.trace is not None:
+            trace_file = explore_trace_path(out, run.trace, sc.name)
+            save_trace(run.trace, trace_file, staging=staged)
+        staged.write(summary, json.dumps(describe_explore(run), indent=2) + "\n")
+        staged.commit()
     rate = r.states / run.seconds if run.seconds > 0 else 0.0
     head = (
         f"{sc.name}: {r.states:,} states, {r.distinct:,} distinct, depth {r.depth} in {run.seconds:.1f}s "
@@ -369,20 +470,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
     )
     code = EXIT_HELD
     if run.trace is not None:
-        v = run.trace.violation
         code = EXIT_VIOLATED
-        print(f"{head}: {v.invariant} VIOLATED")
-        print(f"  {v.message}")
-        note = caveat(v.invariant, sc.config.faults, (step.op for step in run.trace.steps))
-        if note is not None:
-            print(f"  {note}")
         if run.trace.loop_start is None:
-            print(f"  counterexample: {len(run.trace.steps)} steps (shortest)")
+            length = f"{len(run.trace.steps)} steps (shortest)"
         else:
             cycle = len(run.trace.steps) - run.trace.loop_start
-            print(f"  counterexample: a lasso of {run.trace.loop_start} steps, then a cycle of {cycle} repeating")
-        print(f"  trace:  {trace_file}")
-        print(f"  replay: kmodel replay {trace_file}")
+            length = f"a lasso of {run.trace.loop_start} steps, then a cycle of {cycle} repeating"
+        _print_violation(head, "VIOLATED", run.trace, sc.config.faults, length, trace_file)
     elif r.verdict == "bound":
         code = EXIT_BOUND
         if r.bound == "max_states":
@@ -465,18 +559,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from kmodel.bench import run_bench
 
-    def phase(name: str) -> None:
-        print(f"\r\033[Kbench: {name}…", end="", file=sys.stderr, flush=True)
-
-    tty = sys.stderr.isatty()
     if args.suite:
-        return cmd_bench_suite(args, phase if tty else None)
+        return cmd_bench_suite(args)
     if len(args.scenarios) > 1:
         raise InputError("bench takes one scenario (several only with --suite)")
     scenario = args.scenarios[0] if args.scenarios else None
-    figures = run_bench(scenario, examples=args.examples, steps=args.steps, progress=phase if tty else None)
-    if tty:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    with _Progress(_bench_phase, every=0.0) as phase:
+        figures = run_bench(scenario, examples=args.examples, steps=args.steps, progress=phase)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
@@ -485,21 +574,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench_suite(args: argparse.Namespace, phase: Any) -> int:
+def cmd_bench_suite(args: argparse.Namespace) -> int:
     """``kmodel bench --suite``: figures per scenario into ``benchmarks.md`` and ``.json``."""
     from kmodel.bench import render_suite_markdown, run_suite
-    from kmodel.yamlio import write_atomic
+    from kmodel.staging import Staging
 
     paths: list[str | None] = list(args.scenarios)
     if not paths:
         paths = [None, *(str(p) for p in sorted(Path("properties/scenarios").glob("*.yaml")))]
-    doc = run_suite(paths, seeds=args.seeds, explore_states=args.explore_states, progress=phase)
-    if phase is not None:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    with _Progress(_bench_phase, every=0.0) as phase:
+        doc = run_suite(paths, seeds=args.seeds, explore_states=args.explore_states, progress=phase)
     out: Path = args.out
     md, js = out / "benchmarks.md", out / "benchmarks.json"
-    write_atomic(js, json.dumps(doc, indent=2) + "\n")
-    write_atomic(md, render_suite_markdown(doc))
+    with Staging(out) as staged:
+        staged.write(js, json.dumps(doc, indent=2) + "\n")
+        staged.write(md, render_suite_markdown(doc))
+        staged.commit()
     s = doc["summary"]
     if args.json:
         print(json.dumps(doc, indent=2))

@@ -18,11 +18,17 @@ Options (and ini keys): ``--kmodel-seed`` (``kmodel_seed``, default 0), ``--kmod
 (``-m kmodel`` selects them). At the end the terminal summary lists every violation found with
 its trace and replay command; under pytest-xdist the workers' findings are sent to the
 controller and listed there.
+
+A bug in kmodel itself (``kmodel.KmodelInternalError``, from ``kmodel_check`` or from any
+``kmodel`` call in a test) is no verdict about the scenario: the test is reported as an error
+(``E``, counted in "errors"), never as a failed property, and the summary lists it apart from
+the violations.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,11 +87,9 @@ def _report_dir(config: pytest.Config, factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def kmodel_check(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
     """Check a scenario file and assert its verdict (see the module docstring)."""
-    import kmodel
-    from kmodel.api import save_trace, trace_path
-    from kmodel.report.write import write_reports
+    from kmodel.api import EXPECTED_ERRORS
+    from kmodel.errors import KmodelInternalError
 
-    config = request.config
     request.node.add_marker("kmodel")
 
     def run(
@@ -96,50 +100,103 @@ def kmodel_check(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         examples: int | None = None,
         steps: int | None = None,
     ) -> Any:
-        sc = kmodel.load_scenario(scenario)
-        result = cached_check(
-            None if scenario is None else str(scenario),
-            seed if seed is not None else (_option(config, "seed") or 0),
-            examples if examples is not None else _option(config, "examples"),
-            steps if steps is not None else _option(config, "steps"),
-        )
-        out = _report_dir(config, tmp_path_factory)
-        trace_file = None
-        if result.trace is not None:
-            trace_file = trace_path(out, result.trace, sc.name)
-            save_trace(result.trace, trace_file)
-            v = result.trace.violation
-            config.stash[_findings].append(
-                {
-                    "test": request.node.nodeid,
-                    "scenario": sc.name,
-                    "invariant": v.invariant,
-                    "message": v.message,
-                    "trace": str(trace_file),
-                    "expected": expect == v.invariant,
-                }
-            )
-        write_reports(result, trace_file, out)
-        if expect == "held":
-            if result.trace is not None:
-                v = result.trace.violation
-                pytest.fail(
-                    f"{sc.name}: {v.invariant} violated: {v.message}\n"
-                    f"  trace:  {trace_file}\n  replay: kmodel replay {trace_file}",
-                    pytrace=False,
-                )
-        elif result.trace is None:
-            pytest.fail(f"{sc.name}: expected {expect} to be violated, but every invariant held", pytrace=False)
-        elif result.trace.violation.invariant != expect:
-            v = result.trace.violation
-            pytest.fail(
-                f"{sc.name}: expected {expect} to be violated, but {v.invariant} was: {v.message}\n"
-                f"  replay: kmodel replay {trace_file}",
-                pytrace=False,
-            )
-        return result
+        try:
+            return _check(request, tmp_path_factory, scenario, expect, seed, examples, steps)
+        except EXPECTED_ERRORS:
+            raise
+        except Exception as exc:  # e.g. in writing the reports: a kmodel bug all the same
+            raise KmodelInternalError(exc) from exc
 
     return run
+
+
+def _check(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    scenario: str | Path | None,
+    expect: str,
+    seed: int | None,
+    examples: int | None,
+    steps: int | None,
+) -> Any:
+    """``kmodel_check``'s body: check, write the trace and reports together, assert the verdict."""
+    import kmodel
+    from kmodel.api import save_trace, trace_path
+    from kmodel.report.write import write_reports
+    from kmodel.staging import Staging
+
+    config = request.config
+    sc = kmodel.load_scenario(scenario)
+    result = cached_check(
+        None if scenario is None else str(scenario),
+        seed if seed is not None else (_option(config, "seed") or 0),
+        examples if examples is not None else _option(config, "examples"),
+        steps if steps is not None else _option(config, "steps"),
+    )
+    out = _report_dir(config, tmp_path_factory)
+    trace_file = None
+    with Staging(out) as staged:
+        if result.trace is not None:
+            trace_file = trace_path(out, result.trace, sc.name)
+            save_trace(result.trace, trace_file, staging=staged)
+        write_reports(result, trace_file, out, staging=staged)
+        staged.commit()
+    if result.trace is not None:
+        v = result.trace.violation
+        config.stash[_findings].append(
+            {
+                "test": request.node.nodeid,
+                "scenario": sc.name,
+                "invariant": v.invariant,
+                "message": v.message,
+                "trace": str(trace_file),
+                "expected": expect == v.invariant,
+            }
+        )
+    if expect == "held":
+        if result.trace is not None:
+            v = result.trace.violation
+            pytest.fail(
+                f"{sc.name}: {v.invariant} violated: {v.message}\n"
+                f"  trace:  {trace_file}\n  replay: kmodel replay {trace_file}",
+                pytrace=False,
+            )
+    elif result.trace is None:
+        pytest.fail(f"{sc.name}: expected {expect} to be violated, but every invariant held", pytrace=False)
+    elif result.trace.violation.invariant != expect:
+        v = result.trace.violation
+        pytest.fail(
+            f"{sc.name}: expected {expect} to be violated, but {v.invariant} was: {v.message}\n"
+            f"  replay: kmodel replay {trace_file}",
+            pytrace=False,
+        )
+    return result
+
+
+def _internal_error_class() -> type[BaseException] | None:
+    """``KmodelInternalError`` if kmodel was imported (else no test can have raised it); the
+    plugin itself must not import kmodel into every pytest session."""
+    errors = sys.modules.get("kmodel.errors")
+    return getattr(errors, "KmodelInternalError", None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Mark a test that raised ``KmodelInternalError`` (the mark travels to an xdist
+    controller with the report) and list it among the findings."""
+    report = yield
+    internal = _internal_error_class()
+    if internal is not None and call.excinfo is not None and call.excinfo.errisinstance(internal):
+        report.kmodel_internal_error = True
+        item.config.stash[_findings].append({"test": item.nodeid, "internal": str(call.excinfo.value)})
+    return report
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """A kmodel bug is an error (``E``), not a failed property (``F``)."""
+    if report.failed and getattr(report, "kmodel_internal_error", False):
+        return "error", "E", "ERROR"
+    return None
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -159,8 +216,9 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     stashed: list[dict[str, Any]] = config.stash.get(_findings, [])
-    findings = sorted(stashed, key=lambda f: (f["test"], f["trace"]))
-    if not findings:
+    findings = sorted((f for f in stashed if "internal" not in f), key=lambda f: (f["test"], f["trace"]))
+    internal = sorted((f for f in stashed if "internal" in f), key=lambda f: f["test"])
+    if not findings and not internal:
         return
     terminalreporter.section("kmodel violations")
     for f in findings:
@@ -168,3 +226,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"{tag}: {f['scenario']}: {f['invariant']}: {f['message']}")
         terminalreporter.write_line(f"    trace:  {f['trace']}")
         terminalreporter.write_line(f"    replay: kmodel replay {f['trace']}")
+    if internal:
+        terminalreporter.write_line(f"kmodel internal errors (bugs in kmodel, not verdicts): {len(internal)}")
+        for f in internal:
+            terminalreporter.write_line(f"INTERNAL ERROR: {f['test']}: {f['internal']}")
