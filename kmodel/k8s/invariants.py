@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from kmodel.core.fmap import FMap
 from kmodel.core.model import Property
-from kmodel.k8s.controllers.replicaset import owned_active_pods
+from kmodel.k8s.controllers.replicaset import CreateIntent, owned_active_pods
 from kmodel.k8s.controllers.scheduler import fit_failures, node_usage
 from kmodel.k8s.faults import FAULT_OPS
 from kmodel.k8s.leaderelection import leader_missing, split_brain_write, unfenced_write
@@ -53,13 +53,14 @@ def no_overcommit(state: ClusterState) -> str | None:
 
 
 def excess_replicas_create(before: Store, req: Request, res: Result, who: str) -> str | None:
-    """Observer for NoExcessReplicas: a ReplicaSet controller's create (request tag
-    ``rs-create``) that takes its ReplicaSet above both the current ``spec.replicas`` and the
+    """Observer for NoExcessReplicas: a ReplicaSet controller's create (its request tag is a
+    ``CreateIntent``) that takes its ReplicaSet above both the current ``spec.replicas`` and the
     replicas the controller acted on — the promise ControllerExpectations exist to keep
     (``pkg/controller/replicaset/replica_set.go``, comment on expectations)."""
-    if not req.tag or req.tag[0] != "rs-create":
+    intent = req.tag
+    if not isinstance(intent, CreateIntent):
         return None
-    _, rs_key, acting = req.tag
+    rs_key, acting = intent.replica_set, intent.acting
     rs = before.get(("ReplicaSet", *rs_key))
     if rs is None:
         return None
@@ -455,16 +456,20 @@ def pdb_holds_evict(before: Store, req: Request, res: Result, who: str) -> str |
 
 
 def hpa_flap_tracker(before: Store, req: Request, res: Result, who: str, monitor: FMap[str, str]) -> FMap[str, str]:
-    """History for HPASettles: each successful HPA scale write (request tag ``hpa-scale``) is
+    """History for HPASettles: each successful HPA scale write (its request tag is a ``ScaleIntent``) is
     remembered per target with its direction and the target's load (the ``WorkloadLoad``
     resourceVersion). A write that reverses the direction of the previous one under the same
     load counts as a reversal; the second reversal in a row is recorded as the violation. Under
     a constant load one HPA's recommendation does not depend on the replica count (the demand is
     spread over the ready pods), so repeated reversals mean HPAs that fight (two HPAs on one
     workload: kubernetes/kubernetes#101648), which never settles."""
-    if not res.ok or not req.tag or req.tag[0] != "hpa-scale":
+    from kmodel.k8s.controllers.hpa import ScaleIntent
+
+    intent = req.tag
+    if not res.ok or not isinstance(intent, ScaleIntent):
         return monitor
-    _, (ns, hpa_name), (kind, _, name), current, desired, _ = req.tag
+    (ns, hpa_name), (kind, _, name) = intent.hpa, intent.target
+    current, desired = intent.current, intent.desired
     if current == desired:
         return monitor
     from kmodel.k8s.objects import load_name
