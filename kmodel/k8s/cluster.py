@@ -42,6 +42,7 @@ from kmodel.core.evolve import evolve
 from kmodel.core.fmap import FMap
 from kmodel.core.model import Action, ActionSpec, Property, expand
 from kmodel.core.run import settle_steps
+from kmodel.k8s import invariants
 from kmodel.k8s import leaderelection as le
 from kmodel.k8s.abstraction import EXPECT, PROBE, READY, TimeAbstraction, time_abstraction
 from kmodel.k8s.controllers.deployment import DeploymentController
@@ -90,8 +91,6 @@ class ClusterModel:
     """The Kubernetes control plane and nodes as a deterministic transition system."""
 
     def __init__(self, config: ClusterConfig) -> None:
-        from kmodel.k8s import invariants  # local import: invariants need the model's types
-
         self.config: ClusterConfig = config
         cp = config.control_plane
         self.api = APIConfig(cp.default_not_ready_toleration_seconds, cp.default_unreachable_toleration_seconds)
@@ -186,7 +185,7 @@ class ClusterModel:
         self._properties = [*invariants.select(self, config.invariants), *config.user_invariants]
         self._observers = invariants.observers(p.name for p in self._properties)
         self._trackers = invariants.trackers(p.name for p in self._properties)
-        self._stops = tuple(p.name for p in self._properties if p.name in invariants.NEVER_SETTLES)
+        self._stops = invariants.never_settles(p.name for p in self._properties)
         self._user_ops = {spec.op for spec in user_specs(config.user)}
         self._budgeted = frozenset(op.op for op in config.user if "times" in dict(op.params))
         self._history = dict(config.faults).get("staleRelist", 0) > 0
@@ -476,7 +475,7 @@ class ClusterModel:
         return out
 
     def _never_settles(self, state: ClusterState) -> bool:
-        """A recorded violation of an invariant in ``invariants.NEVER_SETTLES`` (an HPA flapping
+        """A recorded violation of a ``never_settles`` invariant (an HPA flapping
         under constant load) proves the cluster cannot become quiescent, so the settle phase
         stops there instead of running its full step budget; the invariant reports it."""
         return bool(self._stops) and any(n in state.monitor for n in self._stops)
@@ -892,7 +891,7 @@ class ClusterModel:
 
     def _observe(self, before: Store, req: Request, res: Result, who: str, monitor: FMap[str, str]) -> FMap[str, str]:
         """Run the selected history invariants' observers on one applied request
-        (``kmodel.k8s.invariants.OBSERVERS``); the first violation of each is kept."""
+        (``Invariant.observer``, ``Invariant.tracker``); the first violation of each is kept."""
         for inv, observe in self._observers:
             if inv not in monitor:
                 msg = observe(before, req, res, who)
