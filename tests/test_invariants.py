@@ -106,3 +106,13 @@ def test_invariants_does_not_import_the_cluster_model() -> None:
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not any(m and m.startswith("kmodel.k8s.cluster") for m in imported), imported
+
+
+def test_flap_history_keeps_its_monitor_string() -> None:
+    """HPASettles' memory is stored in the monitor as this string (state reprs and explore
+    fingerprints read it), and read back unchanged."""
+    from kmodel.k8s.invariants import FlapHistory
+
+    history = FlapHistory("down", 7, 1, ("HPA a 2 → 4", "HPA b 4 → 2"))
+    assert history.encode() == "down|7|1|HPA a 2 → 4; HPA b 4 → 2"
+    assert FlapHistory.decode(history.encode()) == history

@@ -704,14 +704,39 @@ def hpa_settles(state: ClusterState) -> str | None:
     return None
 
 
+@attrs.frozen
+class FlapHistory:
+    """What ``hpa_flap_tracker`` remembers of one scale target: the direction and load (the
+    ``WorkloadLoad`` resourceVersion) of the last scale write, the reversals in a row so far,
+    and the last (at most 3) moves, oldest first.
+
+    The monitor keeps it as the string ``encode`` gives, ``direction|load_rv|reversals|moves``
+    with the moves joined by ``"; "``, not as this record: ``ClusterState.monitor`` maps names to
+    strings, and the state's repr (which explore fingerprints and the symmetry reduction read)
+    and ``kmodel show`` stay exactly what they were. ``decode`` reads it back."""
+
+    direction: str  # "up" or "down"
+    load_rv: int
+    reversals: int
+    moves: tuple[str, ...]
+
+    def encode(self) -> str:
+        return f"{self.direction}|{self.load_rv}|{self.reversals}|{'; '.join(self.moves)}"
+
+    @classmethod
+    def decode(cls, text: str) -> FlapHistory:
+        direction, load_rv, reversals, moves = text.split("|", 3)
+        return cls(direction, int(load_rv), int(reversals), tuple(moves.split("; ")))
+
+
 def hpa_flap_tracker(before: Store, req: Request, res: Result, who: str, monitor: FMap[str, str]) -> FMap[str, str]:
-    """History for HPASettles: each successful HPA scale write (its request tag is a ``ScaleIntent``) is
-    remembered per target with its direction and the target's load (the ``WorkloadLoad``
-    resourceVersion). A write that reverses the direction of the previous one under the same
-    load counts as a reversal; the second reversal in a row is recorded as the violation. Under
-    a constant load one HPA's recommendation does not depend on the replica count (the demand is
-    spread over the ready pods), so repeated reversals mean HPAs that fight (two HPAs on one
-    workload: kubernetes/kubernetes#101648), which never settles."""
+    """History for HPASettles: each successful HPA scale write (its request tag is a
+    ``ScaleIntent``) is remembered per target with its direction and the target's load (the
+    ``WorkloadLoad`` resourceVersion), as a ``FlapHistory``. A write that reverses the direction
+    of the previous one under the same load counts as a reversal; the second reversal in a row
+    is recorded as the violation. Under a constant load one HPA's recommendation does not depend
+    on the replica count (the demand is spread over the ready pods), so repeated reversals mean
+    HPAs that fight (two HPAs on one workload: kubernetes/kubernetes#101648), which never settles."""
     from kmodel.k8s.controllers.hpa import ScaleIntent
 
     intent = req.tag
@@ -728,21 +753,18 @@ def hpa_flap_tracker(before: Store, req: Request, res: Result, who: str, monitor
     direction = "up" if desired > current else "down"
     slot = f"HPASettles/last/{ns}/{kind}/{name}"
     move = f"HPA {hpa_name} {current} → {desired}"
-    reversals = 0
-    history = move
+    history = FlapHistory(direction, load_rv, 0, (move,))
     prev = monitor.get(slot)
     if prev is not None:
-        p_dir, p_rv, p_rev, p_hist = prev.split("|", 3)
-        if p_rv == str(load_rv) and p_dir != direction:
-            reversals = int(p_rev) + 1
-            history = "; ".join([*p_hist.split("; "), move][-3:])
-    if reversals >= 2:
+        last = FlapHistory.decode(prev)
+        if last.load_rv == load_rv and last.direction != direction:
+            history = FlapHistory(direction, load_rv, last.reversals + 1, (*last.moves, move)[-3:])
+    if history.reversals >= 2:
         cpu = f"{load.cpu}m CPU demand" if load is not None else "no load"
-        msg = (
-            f"{kind} {ns}/{name} flaps under constant load ({cpu}) and never settles: {history} (each undoes the last)"
-        )
+        moves = "; ".join(history.moves)
+        msg = f"{kind} {ns}/{name} flaps under constant load ({cpu}) and never settles: {moves} (each undoes the last)"
         return monitor.set("HPASettles", msg).delete(slot)
-    return monitor.set(slot, f"{direction}|{load_rv}|{reversals}|{history}")
+    return monitor.set(slot, history.encode())
 
 
 HPA_SETTLES = declare(
