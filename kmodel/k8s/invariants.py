@@ -5,10 +5,11 @@ runtimes), not over any component's view. ``always`` ones are safety properties 
 every step; ``eventually`` ones are convergence properties checked after the fair settle phase.
 
 Everything the rest of kmodel asks about a built-in invariant is derived from its declaration:
-``BUILTIN`` (name → declaration, in declaration order, which is the order of every report's
-invariant list), ``select`` (the properties a model checks), ``observers``, ``trackers`` and
-``never_settles`` (what the cluster runs on each applied request, and when its settle phase may
-stop), ``describe``, ``caveat`` and ``caveat_faults``. None of them keeps a table of its own.
+``BUILTIN`` (name → declaration, in declaration order, which is the order of the default
+selection and so of most reports' invariant lists), ``select`` (the properties a model
+checks), ``observers``, ``trackers`` and ``never_settles`` (what the cluster runs on each
+applied request, and when its settle phase may stop), ``describe``, ``caveat`` and
+``caveat_faults``. None of them keeps a table of its own.
 
 Adding an invariant
 -------------------
@@ -28,8 +29,8 @@ Write its check next to the others, and declare it right below with ``declare(In
     )
 
 That one declaration is the whole registration: ``select`` checks it by default, scenarios may
-name it, and reports list it in declaration order (so add new ones at the end unless the
-golden reports are regenerated on purpose). Optional fields, for when the check needs more:
+name it, and the default selection lists it in declaration order (so add new ones at the end
+unless the golden reports are regenerated on purpose). Optional fields, for when the check needs more:
 
 - ``observer``: ``(before: Store, req, res, who) -> str | None`` sees every applied API request
   (the store just before it); the first message it returns is recorded in
@@ -144,7 +145,8 @@ class Invariant:
 
     Raises:
         ValueError: the kind is unknown, or the declaration has no way to check (no ``check``,
-            ``factory`` or ``observer``), or two, or ``never_settles`` without a history.
+            ``factory`` or ``observer``), or both ``check`` and ``factory``, or ``never_settles``
+            without an observer or tracker to record the violation.
     """
 
     name: str
