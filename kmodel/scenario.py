@@ -266,13 +266,11 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
         for i, n in enumerate(names):
             if ":" in n:  # MODULE:NAME, a user invariant (kmodel.usercode)
                 ui = loader.invariant(n, ("spec", "invariants", i))
-                if ui.name in catalogue.CATALOGUE or (
-                    ui.name in user_invariants and user_invariants[ui.name] is not ui
-                ):
+                if ui.name in catalogue.BUILTIN or (ui.name in user_invariants and user_invariants[ui.name] is not ui):
                     raise InputError(f"invariant name {ui.name!r} is already taken", path=("spec", "invariants", i))
                 user_invariants[ui.name] = ui
-            elif n not in catalogue.CATALOGUE:
-                hint = suggest(n, catalogue.CATALOGUE, "known")
+            elif n not in catalogue.BUILTIN:
+                hint = suggest(n, catalogue.BUILTIN, "known")
                 raise InputError(
                     f"unknown invariant {n!r}{hint} (a user invariant is 'MODULE:NAME')", path=("spec", "invariants", i)
                 )

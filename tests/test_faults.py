@@ -485,7 +485,7 @@ def test_default_scenario_holds_with_each_fault_added(fault: str, budget: int) -
     (clockSkew and watchDelay are in seconds: 30 and 20) still holds every invariant, all three,
     under the seeded search. nodePartition and nodeLoss hold since the default's nodes fit 5 replicas on any
     one of them (test_default_scenario_is_n_plus_2_provisioned). A stale relist or a lost
-    response can make the upstream controller overshoot (NoExcessReplicas; ``CAVEATS`` in
+    response can make the upstream controller overshoot (NoExcessReplicas; its ``caveats`` in
     kmodel/k8s/invariants.py), which this short random search happens not to hit;
     test_default_scenario_holds_with_every_fault drops that invariant instead."""
     import kmodel
@@ -521,7 +521,7 @@ def test_default_scenario_holds_with_every_fault() -> None:
     ``controlPlane.replicas`` is rejected). nodeLoss is left out too: with nodeCrash and
     nodePartition it could silence all three nodes at once, beyond the default's N+2
     provisioning (test_default_scenario_is_n_plus_2_provisioned). Invariants upstream itself does not keep under an
-    enabled fault (``CAVEATS``) are dropped: exactly NoExcessReplicas, which a stale relist
+    enabled fault (``Invariant.caveats``) are dropped: exactly NoExcessReplicas, which a stale relist
     (kubernetes#59848, rs-stale-relist) or a lost create response makes the upstream ReplicaSet
     controller overshoot transiently; a new caveat must be added here on purpose."""
     import kmodel

@@ -1,5 +1,5 @@
 """Upstream caveats in reports: a violation of an invariant that upstream itself does not keep
-under a fault the scenario enables (``kmodel.k8s.invariants.CAVEATS``) says so in one sentence;
+under a fault the scenario enables (its declaration's ``caveats`` in ``kmodel.k8s.invariants``) says so in one sentence;
 any other violation does not."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 import kmodel
 from kmodel.api import CheckResult, describe_explore
-from kmodel.k8s.invariants import CAVEATS, caveat
+from kmodel.k8s.invariants import BUILTIN, caveat
 from kmodel.report.document import build
 from kmodel.report.html import render_html
 from kmodel.report.markdown import render_document
@@ -79,10 +79,8 @@ def test_caveat_needs_the_fault_enabled_and_used() -> None:
 
 def test_every_caveat_names_a_known_fault_and_invariant_and_cites_upstream() -> None:
     from kmodel.k8s.faults import FAULTS
-    from kmodel.k8s.invariants import CATALOGUE
 
-    for invariant, entries in CAVEATS.items():
-        assert invariant in CATALOGUE
-        for fault, reason in entries:
+    for invariant in BUILTIN.values():
+        for fault, reason in invariant.caveats:
             assert fault in FAULTS
             assert "pkg/" in reason or "kubernetes#" in reason, reason

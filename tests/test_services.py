@@ -526,4 +526,4 @@ def test_no_traffic_to_dead_pods_is_optional() -> None:
     }
     names = [p.name for p in scenario_from_data(data, "t").model().properties()]
     assert "EndpointsConverge" in names and "NoTrafficToDeadPods" not in names
-    assert "NoTrafficToDeadPods" in invariants.CATALOGUE
+    assert invariants.BUILTIN["NoTrafficToDeadPods"].optional

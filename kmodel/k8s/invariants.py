@@ -1,37 +1,202 @@
-"""The built-in invariant catalogue.
+"""The built-in invariant catalogue: one ``Invariant`` declaration per invariant, beside its check.
 
 Each invariant is a ``Property`` over the *true* cluster state (the store and the node
 runtimes), not over any component's view. ``always`` ones are safety properties checked after
 every step; ``eventually`` ones are convergence properties checked after the fair settle phase.
+
+Everything the rest of kmodel asks about a built-in invariant is derived from its declaration:
+``BUILTIN`` (name → declaration, in declaration order, which is the order of the default
+selection and so of most reports' invariant lists), ``select`` (the properties a model
+checks), ``observers``, ``trackers`` and ``never_settles`` (what the cluster runs on each
+applied request, and when its settle phase may stop), ``describe``, ``caveat`` and
+``caveat_faults``. None of them keeps a table of its own.
+
+Adding an invariant
+-------------------
+Write its check next to the others, and declare it right below with ``declare(Invariant(...))``::
+
+    def no_orphan_pods(state: ClusterState) -> str | None:
+        # docstring: the promise in full, and the upstream source it mirrors
+        ...  # None when it holds, else one line saying why not
+
+    NO_ORPHAN_PODS = declare(
+        Invariant(
+            name="NoOrphanPods",
+            kind="eventually",  # "always": after every step; "eventually": once settled
+            text="Once the cluster settles, ...",  # the promise, as reports print it
+            check=no_orphan_pods,
+        )
+    )
+
+That one declaration is the whole registration: ``select`` checks it by default, scenarios may
+name it, and the default selection lists it in declaration order (so add new ones at the end
+unless the golden reports are regenerated on purpose). Optional fields, for when the check needs more:
+
+- ``observer``: ``(before: Store, req, res, who) -> str | None`` sees every applied API request
+  (the store just before it); the first message it returns is recorded in
+  ``ClusterState.monitor`` under the invariant's name, and the check defaults to reading it
+  back (``recorded``). For promises about transitions, not states.
+- ``tracker``: an observer with memory, ``(before, req, res, who, monitor) -> monitor``; it may
+  keep private entries under ``"<name>/..."`` and sets ``"<name>"`` to the violation.
+- ``never_settles``: a recorded violation proves the settle phase cannot end, so it stops there.
+- ``optional``: checked only when a scenario names it.
+- ``applies``: ``(model) -> bool`` on the ``ModelLike`` (config and HA processes); by default the
+  invariant is checked only where it returns True, so other scenarios' reports stay unchanged.
+- ``factory``: ``(model) -> check``, for a check that needs the model's configuration
+  (``with_node_groups``), instead of ``check``.
+- ``caveats``: ``((fault, reason), ...)``, faults under which upstream itself does not keep the
+  promise (each reason cites upstream; each needs a scripted test in tests/test_faults.py).
+
+A user invariant (``@kmodel.invariant`` in ``kmodel.k8s.usercontrollers``) is the same idea for
+scenario authors: a name, a kind, a description and a check, turned into a ``Property``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from types import MappingProxyType
+from typing import Any, Protocol
+
+import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.core.model import Property
-from kmodel.k8s.controllers.replicaset import owned_active_pods
+from kmodel.core.model import Property, PropertyKind
+from kmodel.k8s.controllers.replicaset import CreateIntent, owned_active_pods
 from kmodel.k8s.controllers.scheduler import fit_failures, node_usage
 from kmodel.k8s.faults import FAULT_OPS
 from kmodel.k8s.leaderelection import leader_missing, split_brain_write, unfenced_write
 from kmodel.k8s.objects import Node, Pod, ReplicaSet, condition
 from kmodel.k8s.quantity import format_amount
+from kmodel.k8s.state import ClusterConfig, ClusterState
 from kmodel.k8s.store import Request, Result, Store
 
-if TYPE_CHECKING:
-    from kmodel.k8s.state import ClusterConfig, ClusterState
+# -- the declaration ---------------------------------------------------------------------------
+
+Check = Callable[[ClusterState], str | None]
+# An observer sees every request a component sends, with the store just before it is applied,
+# and returns a violation message or None. The cluster records the first message per invariant
+# in ``ClusterState.monitor``; the invariant's check reads it back (``recorded``). Only the
+# observers of selected invariants run.
+Observer = Callable[[Store, Request, Result, str], str | None]
+# A tracker is an observer with memory: it sees each request like an observer and returns the
+# monitor, where it may keep private entries (keys "<invariant>/...") and set "<invariant>" to a
+# violation message.
+Tracker = Callable[[Store, Request, Result, str, FMap[str, str]], FMap[str, str]]
 
 
-class ClusterModel(Protocol):
-    """What selecting invariants reads of a model: its configuration and HA processes."""
+class ModelLike(Protocol):
+    """What ``select`` and an invariant's ``applies`` and ``factory`` read of the model: its
+    configuration and its HA processes (empty without HA). ``ClusterModel`` is one."""
 
     @property
     def config(self) -> ClusterConfig: ...
 
     @property
     def processes(self) -> Mapping[str, Any]: ...
+
+
+def recorded(name: str) -> Check:
+    """The check of a history invariant: the violation its observer recorded, if any."""
+
+    def check(state: ClusterState) -> str | None:
+        return state.monitor.get(name)
+
+    check.__name__ = f"recorded_{name}"
+    return check
+
+
+def with_node_groups(check: Callable[[ClusterState, tuple[Any, ...]], str | None]) -> Callable[[ModelLike], Check]:
+    """A factory for an invariant that also reads the model's node groups (``spec.nodeGroups``)."""
+
+    def factory(model: ModelLike) -> Check:
+        groups = model.config.node_groups
+
+        def bound(state: ClusterState) -> str | None:
+            return check(state, groups)
+
+        bound.__name__ = check.__name__
+        return bound
+
+    return factory
+
+
+def _kind(inv: Invariant, _: attrs.Attribute[str], kind: str) -> None:
+    if kind not in ("always", "eventually"):
+        raise ValueError(f"invariant {inv.name}: kind must be 'always' or 'eventually', got {kind!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Invariant:
+    """One built-in invariant, declared once beside its check (see the module docstring).
+
+    Args:
+        name: the name scenarios and reports use.
+        kind: ``"always"`` (checked after every step) or ``"eventually"`` (once settled).
+        text: the promise, one sentence or two, as reports print it.
+        check: ``state -> str | None``; None for a history invariant (its observer's record is
+            read back) or one built per model by ``factory``.
+        observer, tracker: see ``Observer`` and ``Tracker``.
+        never_settles: a recorded violation proves the settle phase cannot end.
+        optional: checked only when a scenario names it.
+        applies: whether the invariant can apply to a model; None: everywhere.
+        factory: builds the check from the model (its configuration), instead of ``check``.
+        caveats: ``(fault, reason)`` pairs: upstream itself does not keep the promise under the
+            fault, for the reason (with its upstream citation).
+
+    Raises:
+        ValueError: the kind is unknown, or the declaration has no way to check (no ``check``,
+            ``factory`` or ``observer``), or both ``check`` and ``factory``, or ``never_settles``
+            without an observer or tracker to record the violation.
+    """
+
+    name: str
+    kind: PropertyKind = attrs.field(validator=_kind)
+    text: str
+    check: Check | None = attrs.field(default=None, eq=False, repr=False)
+    observer: Observer | None = attrs.field(default=None, eq=False, repr=False)
+    tracker: Tracker | None = attrs.field(default=None, eq=False, repr=False)
+    never_settles: bool = False
+    optional: bool = False
+    applies: Callable[[ModelLike], bool] | None = attrs.field(default=None, eq=False, repr=False)
+    factory: Callable[[ModelLike], Check] | None = attrs.field(default=None, eq=False, repr=False)
+    caveats: tuple[tuple[str, str], ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        if self.check is not None and self.factory is not None:
+            raise ValueError(f"invariant {self.name}: give check or factory, not both")
+        if self.check is None and self.factory is None and self.observer is None:
+            raise ValueError(f"invariant {self.name}: no check, factory or observer")
+        if self.never_settles and self.observer is None and self.tracker is None:
+            raise ValueError(f"invariant {self.name}: never_settles needs an observer or tracker to record it")
+
+    def applies_to(self, model: ModelLike) -> bool:
+        """Whether ``select`` checks it by default for ``model``."""
+        return not self.optional and (self.applies is None or self.applies(model))
+
+    def property(self, model: ModelLike) -> Property[ClusterState]:
+        """The property ``model`` checks: the check, or the factory's, or the observer's record."""
+        if self.factory is not None:
+            check = self.factory(model)
+        elif self.check is not None:
+            check = self.check
+        else:
+            check = recorded(self.name)
+        return Property(self.name, self.kind, self.text, check)
+
+
+_DECLARED: dict[str, Invariant] = {}
+BUILTIN: Mapping[str, Invariant] = MappingProxyType(_DECLARED)  # name → declaration, in order
+
+
+def declare(inv: Invariant) -> Invariant:
+    """Register a built-in invariant (once per name); reports list them in this order."""
+    if inv.name in _DECLARED:
+        raise ValueError(f"invariant {inv.name} is declared twice")
+    _DECLARED[inv.name] = inv
+    return inv
+
+
+# -- the invariants, each declared below its check ---------------------------------------------
 
 
 def no_overcommit(state: ClusterState) -> str | None:
@@ -61,14 +226,28 @@ def no_overcommit(state: ClusterState) -> str | None:
     return None
 
 
+NO_OVERCOMMIT = declare(
+    Invariant(
+        name="NoOvercommit",
+        kind="always",
+        text=(
+            "Requests of the pods bound to a node never exceed its allocatable resources or pod count "
+            "(NodeResourcesFit and kubelet admission)."
+        ),
+        check=no_overcommit,
+    )
+)
+
+
 def excess_replicas_create(before: Store, req: Request, res: Result, who: str) -> str | None:
-    """Observer for NoExcessReplicas: a ReplicaSet controller's create (request tag
-    ``rs-create``) that takes its ReplicaSet above both the current ``spec.replicas`` and the
+    """Observer for NoExcessReplicas: a ReplicaSet controller's create (its request tag is a
+    ``CreateIntent``) that takes its ReplicaSet above both the current ``spec.replicas`` and the
     replicas the controller acted on — the promise ControllerExpectations exist to keep
     (``pkg/controller/replicaset/replica_set.go``, comment on expectations)."""
-    if not req.tag or req.tag[0] != "rs-create":
+    intent = req.tag
+    if not isinstance(intent, CreateIntent):
         return None
-    _, rs_key, acting = req.tag
+    rs_key, acting = intent.replica_set, intent.acting
     rs = before.get(("ReplicaSet", *rs_key))
     if rs is None:
         return None
@@ -79,6 +258,42 @@ def excess_replicas_create(before: Store, req: Request, res: Result, who: str) -
         f"ReplicaSet {rs_key[0]}/{rs_key[1]}: the controller created a pod while {active} active pods "
         f"already existed (spec.replicas {rs.spec.replicas}, acting on {acting})"
     )
+
+
+NO_EXCESS_REPLICAS = declare(
+    Invariant(
+        name="NoExcessReplicas",
+        kind="always",
+        text="The ReplicaSet controller never creates a pod beyond spec.replicas (ControllerExpectations).",
+        observer=excess_replicas_create,
+        caveats=(
+            # kubernetes#59848 (PR #60478: a watch cache in an HA setup "can be arbitrarily delayed",
+            # so a list at resourceVersion=0 may return stale data), and
+            # pkg/controller/replicaset/replica_set.go: ReplicaSetController.expectations, "A TTLCache
+            # of pod creates/deletes each rc expects to see", held in memory. Reproduced by
+            # properties/scenarios/rs-stale-relist.yaml and
+            # test_stale_relist_makes_upstream_replicaset_overshoot_then_heal.
+            (
+                "staleRelist",
+                "a restarted ReplicaSet controller has lost its in-memory expectations "
+                "(pkg/controller/replicaset/replica_set.go), and a relist served by a lagging watch cache shows it "
+                "fewer pods than exist, so it creates more (kubernetes#59848)",
+            ),
+            # pkg/controller/replicaset/replica_set.go: manageReplicas lowers the expectations for every
+            # create that returned an error ("Decrement the expected number of creates because the
+            # informer won't observe this pod"); creates are counted, not tracked by UID (its "TODO:
+            # Track UIDs of creates"). A create applied with its response lost is then observed too,
+            # and the controller syncs with one pod missing from its view. Reproduced by
+            # test_lost_create_response_can_make_upstream_overshoot.
+            (
+                "requestLoss",
+                "a pod create that was applied but whose response was lost counts as failed, so the ReplicaSet "
+                "controller stops expecting that pod and, syncing before its informer shows it, creates another "
+                "(pkg/controller/replicaset/replica_set.go: manageReplicas)",
+            ),
+        ),
+    )
+)
 
 
 def _down(state: ClusterState, node: str) -> str:
@@ -104,6 +319,16 @@ def replicas_converge(state: ClusterState) -> str | None:
             return f"{where}: {len(active)} active pods for spec.replicas {want}"
         return f"{where}: {len(ready)}/{want} ready: {_why_not_ready(rs, active, pods, nodes, state)}"
     return None
+
+
+REPLICAS_CONVERGE = declare(
+    Invariant(
+        name="ReplicasConverge",
+        kind="eventually",
+        text="Once the cluster settles, every ReplicaSet has spec.replicas ready pods.",
+        check=replicas_converge,
+    )
+)
 
 
 def _why_not_ready(rs: ReplicaSet, active: list[Pod], pods: list[Pod], nodes: list[Node], state: ClusterState) -> str:
@@ -187,6 +412,19 @@ def deployment_complete(state: ClusterState) -> str | None:
     return None
 
 
+DEPLOYMENT_COMPLETE = declare(
+    Invariant(
+        name="DeploymentComplete",
+        kind="eventually",
+        text=(
+            "Once the cluster settles, every Deployment is fully rolled out: all replicas updated and "
+            "available, no old ReplicaSet running pods."
+        ),
+        check=deployment_complete,
+    )
+)
+
+
 def no_dangling_owner_references(state: ClusterState) -> str | None:
     """After settling, no object that is not being deleted has an ownerReference to an owner that
     no longer exists (no object of that kind and name, or one with another uid) — the garbage
@@ -211,6 +449,19 @@ def no_dangling_owner_references(state: ClusterState) -> str | None:
                     f"(uid {ref.uid}), which {what}, and nothing is deleting it"
                 )
     return None
+
+
+NO_DANGLING_OWNER_REFERENCES = declare(
+    Invariant(
+        name="NoDanglingOwnerReferences",
+        kind="eventually",
+        text=(
+            "Once the cluster settles, no object (unless it is being deleted) refers to an owner that no longer "
+            "exists: the garbage collector deleted it or, next to a live owner, removed the reference."
+        ),
+        check=no_dangling_owner_references,
+    )
+)
 
 
 def at_most_one_pod_per_ordinal(state: ClusterState) -> str | None:
@@ -245,6 +496,19 @@ def at_most_one_pod_per_ordinal(state: ClusterState) -> str | None:
             f"on {' and '.join(copies)}"
         )
     return None
+
+
+AT_MOST_ONE_POD_PER_ORDINAL = declare(
+    Invariant(
+        name="AtMostOnePodPerOrdinal",
+        kind="always",
+        text=(
+            "No two pods with running containers ever claim the same StatefulSet identity <set>-<ordinal> "
+            "(the StatefulSet's at-most-one semantics)."
+        ),
+        check=at_most_one_pod_per_ordinal,
+    )
+)
 
 
 def statefulset_converges(state: ClusterState) -> str | None:
@@ -303,6 +567,19 @@ def statefulset_converges(state: ClusterState) -> str | None:
     return None
 
 
+STATEFULSET_CONVERGES = declare(
+    Invariant(
+        name="StatefulSetConverges",
+        kind="eventually",
+        text=(
+            "Once the cluster settles, every StatefulSet has pods for ordinals 0..replicas-1, each Running and "
+            "Ready, and none beyond."
+        ),
+        check=statefulset_converges,
+    )
+)
+
+
 def endpoints_converge(state: ClusterState) -> str | None:
     """After settling, every Service with a selector (unless being deleted) has exactly one
     EndpointSlice, listing the pods it selects with the conditions the EndpointSlice controller
@@ -348,6 +625,20 @@ def endpoints_converge(state: ClusterState) -> str | None:
     return None
 
 
+ENDPOINTS_CONVERGE = declare(
+    Invariant(
+        name="EndpointsConverge",
+        kind="eventually",
+        text=(
+            "Once the cluster settles, each Service's EndpointSlice lists the pods it selects with their current "
+            "conditions, and every running kube-proxy routes to its ready endpoints (else the serving terminating "
+            "ones)."
+        ),
+        check=endpoints_converge,
+    )
+)
+
+
 def _fmt_endpoints(endpoints: Any) -> str:
     parts = []
     for ep in endpoints:
@@ -366,13 +657,27 @@ def no_traffic_to_dead_pods(state: ClusterState) -> str | None:  # recorded by C
     return state.monitor.get("NoTrafficToDeadPods")
 
 
+NO_TRAFFIC_TO_DEAD_PODS = declare(
+    Invariant(
+        name="NoTrafficToDeadPods",
+        kind="always",
+        text=(
+            "No request to a Service reaches a pod whose container is not running (optional: upstream does not "
+            "promise it)."
+        ),
+        check=no_traffic_to_dead_pods,
+        optional=True,
+    )
+)
+
+
 def hpa_settles(state: ClusterState) -> str | None:
     """After settling, every HPA's target has the replica count the HPA recommends, computed
     from the true store with the controller's own formula (``kmodel.k8s.controllers.hpa``:
     ``GetResourceReplicas``, then minReplicas/maxReplicas); the load is held constant while
     settling (no user steps). A flap recorded by ``hpa_flap_tracker`` (the scale direction
     reversed twice under the same load) is reported instead: such a cluster never settles, and
-    the settle phase stops once it is recorded (``NEVER_SETTLES``)."""
+    the settle phase stops once it is recorded (its declaration says ``never_settles``)."""
     from kmodel.k8s.controllers.hpa import Proposal, load_key, recommend, target_of
 
     flap = state.monitor.get("HPASettles")
@@ -399,6 +704,161 @@ def hpa_settles(state: ClusterState) -> str | None:
                 f"the HPA recommends {want}"
             )
     return None
+
+
+@attrs.frozen
+class FlapHistory:
+    """What ``hpa_flap_tracker`` remembers of one scale target: the direction and load (the
+    ``WorkloadLoad`` resourceVersion) of the last scale write, the reversals in a row so far,
+    and the last (at most 3) moves, oldest first.
+
+    The monitor keeps it as the string ``encode`` gives, ``direction|load_rv|reversals|moves``
+    with the moves joined by ``"; "``, not as this record: ``ClusterState.monitor`` maps names to
+    strings, and the state's repr (which explore fingerprints and the symmetry reduction read)
+    and ``kmodel show`` stay exactly what they were. ``decode`` reads it back."""
+
+    direction: str  # "up" or "down"
+    load_rv: int
+    reversals: int
+    moves: tuple[str, ...]
+
+    def encode(self) -> str:
+        return f"{self.direction}|{self.load_rv}|{self.reversals}|{'; '.join(self.moves)}"
+
+    @classmethod
+    def decode(cls, text: str) -> FlapHistory:
+        direction, load_rv, reversals, moves = text.split("|", 3)
+        return cls(direction, int(load_rv), int(reversals), tuple(moves.split("; ")))
+
+
+def hpa_flap_tracker(before: Store, req: Request, res: Result, who: str, monitor: FMap[str, str]) -> FMap[str, str]:
+    """History for HPASettles: each successful HPA scale write (its request tag is a
+    ``ScaleIntent``) is remembered per target with its direction and the target's load (the
+    ``WorkloadLoad`` resourceVersion), as a ``FlapHistory``. A write that reverses the direction
+    of the previous one under the same load counts as a reversal; the second reversal in a row
+    is recorded as the violation. Under a constant load one HPA's recommendation does not depend
+    on the replica count (the demand is spread over the ready pods), so repeated reversals mean
+    HPAs that fight (two HPAs on one workload: kubernetes/kubernetes#101648), which never settles."""
+    from kmodel.k8s.controllers.hpa import ScaleIntent
+
+    intent = req.tag
+    if not res.ok or not isinstance(intent, ScaleIntent):
+        return monitor
+    (ns, hpa_name), (kind, _, name) = intent.hpa, intent.target
+    current, desired = intent.current, intent.desired
+    if current == desired:
+        return monitor
+    from kmodel.k8s.objects import load_name
+
+    load = before.get(("WorkloadLoad", ns, load_name(kind, name)))
+    load_rv = load.meta.resource_version if load is not None else 0
+    direction = "up" if desired > current else "down"
+    slot = f"HPASettles/last/{ns}/{kind}/{name}"
+    move = f"HPA {hpa_name} {current} → {desired}"
+    history = FlapHistory(direction, load_rv, 0, (move,))
+    prev = monitor.get(slot)
+    if prev is not None:
+        last = FlapHistory.decode(prev)
+        if last.load_rv == load_rv and last.direction != direction:
+            history = FlapHistory(direction, load_rv, last.reversals + 1, (*last.moves, move)[-3:])
+    if history.reversals >= 2:
+        cpu = f"{load.cpu}m CPU demand" if load is not None else "no load"
+        moves = "; ".join(history.moves)
+        msg = f"{kind} {ns}/{name} flaps under constant load ({cpu}) and never settles: {moves} (each undoes the last)"
+        return monitor.set("HPASettles", msg).delete(slot)
+    return monitor.set(slot, history.encode())
+
+
+HPA_SETTLES = declare(
+    Invariant(
+        name="HPASettles",
+        kind="eventually",
+        text=(
+            "Once the cluster settles under a constant load, every HorizontalPodAutoscaler's target has the replica "
+            "count the HPA recommends, and no HPA flaps (reverses its scaling direction again and again under the "
+            "same load)."
+        ),
+        check=hpa_settles,
+        tracker=hpa_flap_tracker,
+        never_settles=True,
+        applies=lambda model: any(o.KIND == "HorizontalPodAutoscaler" for o in model.config.objects),
+    )
+)
+
+
+def all_pods_scheduled(state: ClusterState, groups: tuple[Any, ...] = ()) -> str | None:
+    """After settling, every active pod is bound to a node, unless it could run nowhere: it fits
+    no node as the cluster is and no node group's template (``spec.nodeGroups``) either. A pod
+    that fits a group's template stays pending only when the group is at its max size or the
+    cluster autoscaler failed to add a node; the message says which."""
+    from kmodel.k8s.controllers.autoscaler import GROUP_LABEL, fits_existing, fits_template
+
+    store = state.store
+    pods = store.list("Pod")
+    nodes: list[Node] = store.list("Node")
+    for p in sorted(pods, key=lambda p: (p.meta.namespace, p.meta.name)):
+        if p.spec.node_name or not p.is_active():
+            continue
+        where = f"pod {p.meta.namespace}/{p.meta.name}"
+        if fits_existing(p, pods, nodes):
+            return f"{where} fits a node but is not bound"
+        room = [g for g in groups if fits_template(p, g)]
+        if not room:
+            continue  # no node of any group could run it: not the autoscaler's promise
+        notes = []
+        for g in room:
+            size = sum(1 for n in nodes if n.meta.labels.get(GROUP_LABEL) == g.name)
+            notes.append(
+                f"node group {g.name} is at its max size {g.max_size}"
+                if size >= g.max_size
+                else f"node group {g.name} has {size}/{g.max_size} nodes"
+            )
+        return f"{where} is pending: it fits no node, and {'; '.join(notes)}"
+    return None
+
+
+ALL_PODS_SCHEDULED = declare(
+    Invariant(
+        name="AllPodsScheduled",
+        kind="eventually",
+        text=(
+            "Once the cluster settles, every pod is bound to a node unless no node and no node group's template could "
+            "run it (the cluster autoscaler adds nodes for the others)."
+        ),
+        factory=with_node_groups(all_pods_scheduled),
+        applies=lambda model: bool(model.config.node_groups),
+    )
+)
+
+
+def node_groups_scale_down(state: ClusterState, groups: tuple[Any, ...] = ()) -> str | None:
+    """After settling, no node group has an empty node (no pod but DaemonSet or terminal pods)
+    while it is above its ``min`` size: the cluster autoscaler removes such a node after
+    ``--scale-down-unneeded-time`` (``kmodel.k8s.controllers.autoscaler``)."""
+    from kmodel.k8s.controllers.autoscaler import GROUP_LABEL, blocks_scale_down
+
+    pods = state.store.list("Pod")
+    nodes: list[Node] = state.store.list("Node")
+    for g in groups:
+        mine = sorted(n.meta.name for n in nodes if n.meta.labels.get(GROUP_LABEL) == g.name)
+        empty = [n for n in mine if not any(blocks_scale_down(p, n) for p in pods)]
+        if empty and len(mine) > g.min_size:
+            return f"node {empty[0]} of node group {g.name} is empty but stays ({len(mine)} nodes, min {g.min_size})"
+    return None
+
+
+NODE_GROUPS_SCALE_DOWN = declare(
+    Invariant(
+        name="NodeGroupsScaleDown",
+        kind="eventually",
+        text=(
+            "Once the cluster settles, no node group has an empty node while it is above its min size (the cluster "
+            "autoscaler removes nodes unneeded for 10 minutes; optional: checked only when a scenario names it)."
+        ),
+        factory=with_node_groups(node_groups_scale_down),
+        optional=True,
+    )
+)
 
 
 def involuntarily_unready(pod: Pod) -> bool:
@@ -463,108 +923,18 @@ def pdb_holds_evict(before: Store, req: Request, res: Result, who: str) -> str |
     return None
 
 
-def hpa_flap_tracker(before: Store, req: Request, res: Result, who: str, monitor: FMap[str, str]) -> FMap[str, str]:
-    """History for HPASettles: each successful HPA scale write (request tag ``hpa-scale``) is
-    remembered per target with its direction and the target's load (the ``WorkloadLoad``
-    resourceVersion). A write that reverses the direction of the previous one under the same
-    load counts as a reversal; the second reversal in a row is recorded as the violation. Under
-    a constant load one HPA's recommendation does not depend on the replica count (the demand is
-    spread over the ready pods), so repeated reversals mean HPAs that fight (two HPAs on one
-    workload: kubernetes/kubernetes#101648), which never settles."""
-    if not res.ok or not req.tag or req.tag[0] != "hpa-scale":
-        return monitor
-    _, (ns, hpa_name), (kind, _, name), current, desired, _ = req.tag
-    if current == desired:
-        return monitor
-    from kmodel.k8s.objects import load_name
-
-    load = before.get(("WorkloadLoad", ns, load_name(kind, name)))
-    load_rv = load.meta.resource_version if load is not None else 0
-    direction = "up" if desired > current else "down"
-    slot = f"HPASettles/last/{ns}/{kind}/{name}"
-    move = f"HPA {hpa_name} {current} → {desired}"
-    reversals = 0
-    history = move
-    prev = monitor.get(slot)
-    if prev is not None:
-        p_dir, p_rv, p_rev, p_hist = prev.split("|", 3)
-        if p_rv == str(load_rv) and p_dir != direction:
-            reversals = int(p_rev) + 1
-            history = "; ".join([*p_hist.split("; "), move][-3:])
-    if reversals >= 2:
-        cpu = f"{load.cpu}m CPU demand" if load is not None else "no load"
-        msg = (
-            f"{kind} {ns}/{name} flaps under constant load ({cpu}) and never settles: {history} (each undoes the last)"
-        )
-        return monitor.set("HPASettles", msg).delete(slot)
-    return monitor.set(slot, f"{direction}|{load_rv}|{reversals}|{history}")
-
-
-def all_pods_scheduled(state: ClusterState, groups: tuple[Any, ...] = ()) -> str | None:
-    """After settling, every active pod is bound to a node, unless it could run nowhere: it fits
-    no node as the cluster is and no node group's template (``spec.nodeGroups``) either. A pod
-    that fits a group's template stays pending only when the group is at its max size or the
-    cluster autoscaler failed to add a node; the message says which."""
-    from kmodel.k8s.controllers.autoscaler import GROUP_LABEL, fits_existing, fits_template
-
-    store = state.store
-    pods = store.list("Pod")
-    nodes: list[Node] = store.list("Node")
-    for p in sorted(pods, key=lambda p: (p.meta.namespace, p.meta.name)):
-        if p.spec.node_name or not p.is_active():
-            continue
-        where = f"pod {p.meta.namespace}/{p.meta.name}"
-        if fits_existing(p, pods, nodes):
-            return f"{where} fits a node but is not bound"
-        room = [g for g in groups if fits_template(p, g)]
-        if not room:
-            continue  # no node of any group could run it: not the autoscaler's promise
-        notes = []
-        for g in room:
-            size = sum(1 for n in nodes if n.meta.labels.get(GROUP_LABEL) == g.name)
-            notes.append(
-                f"node group {g.name} is at its max size {g.max_size}"
-                if size >= g.max_size
-                else f"node group {g.name} has {size}/{g.max_size} nodes"
-            )
-        return f"{where} is pending: it fits no node, and {'; '.join(notes)}"
-    return None
-
-
-def node_groups_scale_down(state: ClusterState, groups: tuple[Any, ...] = ()) -> str | None:
-    """After settling, no node group has an empty node (no pod but DaemonSet or terminal pods)
-    while it is above its ``min`` size: the cluster autoscaler removes such a node after
-    ``--scale-down-unneeded-time`` (``kmodel.k8s.controllers.autoscaler``)."""
-    from kmodel.k8s.controllers.autoscaler import GROUP_LABEL, blocks_scale_down
-
-    pods = state.store.list("Pod")
-    nodes: list[Node] = state.store.list("Node")
-    for g in groups:
-        mine = sorted(n.meta.name for n in nodes if n.meta.labels.get(GROUP_LABEL) == g.name)
-        empty = [n for n in mine if not any(blocks_scale_down(p, n) for p in pods)]
-        if empty and len(mine) > g.min_size:
-            return f"node {empty[0]} of node group {g.name} is empty but stays ({len(mine)} nodes, min {g.min_size})"
-    return None
-
-
-def _with_node_groups(
-    check: Callable[[ClusterState, tuple[Any, ...]], str | None],
-) -> Callable[[ClusterModel], _CheckFn]:
-    """A factory for an invariant that also reads the model's node groups (``spec.nodeGroups``)."""
-
-    def factory(model: ClusterModel) -> _CheckFn:
-        groups = model.config.node_groups
-
-        def bound(state: ClusterState) -> str | None:
-            return check(state, groups)
-
-        bound.__name__ = check.__name__
-        return bound
-
-    return factory
-
-
-_CheckFn = Callable[[Any], str | None]
+PDB_HOLDS = declare(
+    Invariant(
+        name="PDBHolds",
+        kind="always",
+        text=(
+            "A voluntary eviction never takes the healthy pods of a PodDisruptionBudget below its desired healthy "
+            "count, computed from the true cluster (not the PDB's status); pods unready through a crash or node "
+            "failure are not held against it."
+        ),
+        observer=pdb_holds_evict,
+    )
+)
 
 
 def drain_completes(state: ClusterState) -> str | None:
@@ -614,214 +984,120 @@ def drain_completes(state: ClusterState) -> str | None:
     return None
 
 
-_Check = Callable[[Any], str | None]
-
-# History invariants: an observer sees every request a component sends, with the store just
-# before it is applied, and returns a violation message or None. The cluster records the first
-# message per invariant in ``ClusterState.monitor``; the invariant's check reads it back
-# (``recorded``). Only the observers of selected invariants run.
-Observer = Callable[[Store, Request, Result, str], str | None]
-OBSERVERS: dict[str, Observer] = {
-    "NoExcessReplicas": excess_replicas_create,
-    "PDBHolds": pdb_holds_evict,
-    "SingleLeader": split_brain_write,
-    "FencedWrites": unfenced_write,
-}
+DRAIN_COMPLETES = declare(
+    Invariant(
+        name="DrainCompletes",
+        kind="eventually",
+        text="Once the cluster settles, every node being drained has no pods left that kubectl drain must evict.",
+        check=drain_completes,
+    )
+)
 
 
-def recorded(name: str) -> _Check:
-    """The check of a history invariant: the violation its observer recorded, if any."""
-
-    def check(state: ClusterState) -> str | None:
-        return state.monitor.get(name)
-
-    check.__name__ = f"recorded_{name}"
-    return check
+# Leader election (kmodel.k8s.leaderelection holds the observers and the check): vacuous
+# without HA replicas, so checked by default only where there are some.
 
 
-# Trackers: observers with memory. A tracker sees each request like an observer and returns the
-# monitor, where it may keep private entries (keys "<invariant>/...") and set "<invariant>" to a
-# violation message.
-Tracker = Callable[[Store, Request, Result, str, FMap[str, str]], FMap[str, str]]
-TRACKERS: dict[str, Tracker] = {"HPASettles": hpa_flap_tracker}
-NEVER_SETTLES = frozenset({"HPASettles"})  # a recorded violation proves the settle phase cannot end
+def _has_ha(model: ModelLike) -> bool:
+    return bool(model.processes)
 
 
-def trackers(names: Iterable[str]) -> tuple[tuple[str, Tracker], ...]:
-    """The trackers of the invariants ``names``, in their order."""
-    return tuple((n, TRACKERS[n]) for n in names if n in TRACKERS)
+SINGLE_LEADER = declare(
+    Invariant(
+        name="SingleLeader",
+        kind="always",
+        text=(
+            "No write by an HA replica's controllers (a control-plane replica or a user controller's) lands "
+            "while another replica holds the leader-election Lease (no split brain; client-go does not "
+            "promise it). Vacuous without HA."
+        ),
+        observer=split_brain_write,
+        applies=_has_ha,
+    )
+)
+
+
+FENCED_WRITES = declare(
+    Invariant(
+        name="FencedWrites",
+        kind="always",
+        text=(
+            "Every write by an HA replica's controllers that lands carries the Lease's current epoch "
+            "(leaseTransitions): what the kmodel variant fencedLeaderElection enforces. Vacuous without HA."
+        ),
+        observer=unfenced_write,
+        applies=_has_ha,
+    )
+)
+
+
+LEADER_EVENTUALLY_ELECTED = declare(
+    Invariant(
+        name="LeaderEventuallyElected",
+        kind="eventually",
+        text=(
+            "Once the cluster settles, each HA leader-election Lease has a holder whose replica runs and "
+            "believes it leads. Vacuous without HA."
+        ),
+        check=leader_missing,
+        applies=_has_ha,
+    )
+)
+
+
+# -- lookups, all derived from the declarations -------------------------------------------------
+
+
+def select(model: ModelLike, names: tuple[str, ...] | None) -> list[Property[ClusterState]]:
+    """The built-in properties ``model`` checks: those named (in that order), or with ``names``
+    None every declared one that applies to it (``Invariant.applies_to``), in declaration order."""
+    chosen = (
+        [inv for inv in BUILTIN.values() if inv.applies_to(model)] if names is None else [BUILTIN[n] for n in names]
+    )
+    return [inv.property(model) for inv in chosen]
 
 
 def observers(names: Iterable[str]) -> tuple[tuple[str, Observer], ...]:
-    """The observers of the invariants ``names``, in their order."""
-    return tuple((n, OBSERVERS[n]) for n in names if n in OBSERVERS)
+    """The observers of the invariants ``names``, in their order (names not built in: none)."""
+    return tuple((n, obs) for n in names if (inv := BUILTIN.get(n)) is not None and (obs := inv.observer) is not None)
 
 
-CATALOGUE: dict[str, tuple[str, str, _Check]] = {
-    "NoOvercommit": (
-        "always",
-        "Requests of the pods bound to a node never exceed its allocatable resources or pod count "
-        "(NodeResourcesFit and kubelet admission).",
-        no_overcommit,
-    ),
-    "NoExcessReplicas": (
-        "always",
-        "The ReplicaSet controller never creates a pod beyond spec.replicas (ControllerExpectations).",
-        recorded("NoExcessReplicas"),
-    ),
-    "ReplicasConverge": (
-        "eventually",
-        "Once the cluster settles, every ReplicaSet has spec.replicas ready pods.",
-        replicas_converge,
-    ),
-    "DeploymentComplete": (
-        "eventually",
-        "Once the cluster settles, every Deployment is fully rolled out: all replicas updated and "
-        "available, no old ReplicaSet running pods.",
-        deployment_complete,
-    ),
-    "NoDanglingOwnerReferences": (
-        "eventually",
-        "Once the cluster settles, no object (unless it is being deleted) refers to an owner that no longer "
-        "exists: the garbage collector deleted it or, next to a live owner, removed the reference.",
-        no_dangling_owner_references,
-    ),
-    "AtMostOnePodPerOrdinal": (
-        "always",
-        "No two pods with running containers ever claim the same StatefulSet identity <set>-<ordinal> "
-        "(the StatefulSet's at-most-one semantics).",
-        at_most_one_pod_per_ordinal,
-    ),
-    "StatefulSetConverges": (
-        "eventually",
-        "Once the cluster settles, every StatefulSet has pods for ordinals 0..replicas-1, each Running and "
-        "Ready, and none beyond.",
-        statefulset_converges,
-    ),
-}
+def trackers(names: Iterable[str]) -> tuple[tuple[str, Tracker], ...]:
+    """The trackers of the invariants ``names``, in their order (names not built in: none)."""
+    return tuple((n, t) for n in names if (inv := BUILTIN.get(n)) is not None and (t := inv.tracker) is not None)
 
 
-CATALOGUE["EndpointsConverge"] = (
-    "eventually",
-    "Once the cluster settles, each Service's EndpointSlice lists the pods it selects with their current "
-    "conditions, and every running kube-proxy routes to its ready endpoints (else the serving terminating ones).",
-    endpoints_converge,
-)
-CATALOGUE["NoTrafficToDeadPods"] = (
-    "always",
-    "No request to a Service reaches a pod whose container is not running (optional: upstream does not promise it).",
-    no_traffic_to_dead_pods,
-)
-CATALOGUE["HPASettles"] = (
-    "eventually",
-    "Once the cluster settles under a constant load, every HorizontalPodAutoscaler's target has the replica count "
-    "the HPA recommends, and no HPA flaps (reverses its scaling direction again and again under the same load).",
-    hpa_settles,
-)
-CATALOGUE["AllPodsScheduled"] = (
-    "eventually",
-    "Once the cluster settles, every pod is bound to a node unless no node and no node group's template could "
-    "run it (the cluster autoscaler adds nodes for the others).",
-    all_pods_scheduled,
-)
-# Invariants whose check needs the model's configuration (built per model by ``select``).
-CATALOGUE["NodeGroupsScaleDown"] = (
-    "eventually",
-    "Once the cluster settles, no node group has an empty node while it is above its min size (the cluster "
-    "autoscaler removes nodes unneeded for 10 minutes; optional: checked only when a scenario names it).",
-    node_groups_scale_down,
-)
-FACTORIES: dict[str, Callable[[ClusterModel], _CheckFn]] = {
-    "AllPodsScheduled": _with_node_groups(all_pods_scheduled),
-    "NodeGroupsScaleDown": _with_node_groups(node_groups_scale_down),
-}
-CATALOGUE["PDBHolds"] = (
-    "always",
-    "A voluntary eviction never takes the healthy pods of a PodDisruptionBudget below its desired healthy count, "
-    "computed from the true cluster (not the PDB's status); pods unready through a crash or node failure are not "
-    "held against it.",
-    recorded("PDBHolds"),
-)
-CATALOGUE["DrainCompletes"] = (
-    "eventually",
-    "Once the cluster settles, every node being drained has no pods left that kubectl drain must evict.",
-    drain_completes,
-)
-CATALOGUE["SingleLeader"] = (
-    "always",
-    "No write by an HA replica's controllers (a control-plane replica or a user controller's) lands "
-    "while another replica holds the leader-election Lease (no split brain; client-go does not "
-    "promise it). Vacuous without HA.",
-    recorded("SingleLeader"),
-)
-CATALOGUE["FencedWrites"] = (
-    "always",
-    "Every write by an HA replica's controllers that lands carries the Lease's current epoch "
-    "(leaseTransitions): what the kmodel variant fencedLeaderElection enforces. Vacuous without HA.",
-    recorded("FencedWrites"),
-)
-CATALOGUE["LeaderEventuallyElected"] = (
-    "eventually",
-    "Once the cluster settles, each HA leader-election Lease has a holder whose replica runs and "
-    "believes it leads. Vacuous without HA.",
-    leader_missing,
-)
-OPTIONAL = frozenset({"NoTrafficToDeadPods", "NodeGroupsScaleDown"})  # checked only when a scenario names them
+def never_settles(names: Iterable[str]) -> tuple[str, ...]:
+    """Those of the invariants ``names`` whose recorded violation proves the settle phase
+    cannot end (``Invariant.never_settles``), in their order."""
+    return tuple(n for n in names if (inv := BUILTIN.get(n)) is not None and inv.never_settles)
 
 
 def describe(name: str) -> str:
-    return CATALOGUE[name][1]
+    return BUILTIN[name].text
 
 
-# Upstream caveats: invariants that upstream Kubernetes itself does not keep under a fault, so a
-# violation under that fault is faithful modelling, not a kmodel bug and not by itself a bug in
-# the user's setup. invariant -> ((fault, reason with its upstream citation), ...). Used by the
-# reports (a violation of the invariant in a scenario that enables one of its faults says so, in
-# one sentence) and by tests/test_faults.py::test_default_scenario_holds_with_every_fault, which
-# drops exactly these invariants and asserts which ones they are, so the table cannot grow
-# silently. Each entry has a scripted test in tests/test_faults.py that reproduces it.
-CAVEATS: dict[str, tuple[tuple[str, str], ...]] = {
-    "NoExcessReplicas": (
-        # kubernetes#59848 (PR #60478: a watch cache in an HA setup "can be arbitrarily delayed",
-        # so a list at resourceVersion=0 may return stale data), and
-        # pkg/controller/replicaset/replica_set.go: ReplicaSetController.expectations, "A TTLCache
-        # of pod creates/deletes each rc expects to see", held in memory. Reproduced by
-        # properties/scenarios/rs-stale-relist.yaml and
-        # test_stale_relist_makes_upstream_replicaset_overshoot_then_heal.
-        (
-            "staleRelist",
-            "a restarted ReplicaSet controller has lost its in-memory expectations "
-            "(pkg/controller/replicaset/replica_set.go), and a relist served by a lagging watch cache shows it "
-            "fewer pods than exist, so it creates more (kubernetes#59848)",
-        ),
-        # pkg/controller/replicaset/replica_set.go: manageReplicas lowers the expectations for every
-        # create that returned an error ("Decrement the expected number of creates because the
-        # informer won't observe this pod"); creates are counted, not tracked by UID (its "TODO:
-        # Track UIDs of creates"). A create applied with its response lost is then observed too,
-        # and the controller syncs with one pod missing from its view. Reproduced by
-        # test_lost_create_response_can_make_upstream_overshoot.
-        (
-            "requestLoss",
-            "a pod create that was applied but whose response was lost counts as failed, so the ReplicaSet "
-            "controller stops expecting that pod and, syncing before its informer shows it, creates another "
-            "(pkg/controller/replicaset/replica_set.go: manageReplicas)",
-        ),
-    ),
-}
+# Upstream caveats (``Invariant.caveats``): invariants that upstream Kubernetes itself does not
+# keep under a fault, so a violation under that fault is faithful modelling, not a kmodel bug and
+# not by itself a bug in the user's setup. Used by the reports (a violation of the invariant in a
+# scenario that enables one of its faults says so, in one sentence) and by
+# tests/test_faults.py::test_default_scenario_holds_with_every_fault, which drops exactly these
+# invariants and asserts which ones they are, so the caveats cannot grow silently. Each caveat
+# has a scripted test in tests/test_faults.py that reproduces it.
 
 
 def caveat(invariant: str, faults: Iterable[tuple[str, int]], ops: Iterable[str] | None = None) -> str | None:
     """One sentence for a report of a violation of ``invariant`` when the scenario's fault budgets
     ``faults`` (``ClusterConfig.faults``: ``(fault, budget)`` pairs) enable a fault of one of its
-    upstream caveats (``CAVEATS``); None otherwise. Given ``ops``, the step ops of the
+    upstream caveats (``Invariant.caveats``); None otherwise. Given ``ops``, the step ops of the
     counterexample, a fault counts only if the counterexample took its step (``FAULT_OPS``): a
     violation that never used the fault is not explained by it. With several, each is named, in
-    the table's order."""
+    the declaration's order."""
     budgets = dict(faults)
     used = None if ops is None else set(ops)
     reasons = [
         f"under {fault}, {reason}"
-        for fault, reason in CAVEATS.get(invariant, ())
+        for fault, reason in _caveats(invariant)
         if budgets.get(fault, 0) > 0 and (used is None or fault not in FAULT_OPS or FAULT_OPS[fault] in used)
     ]
     if not reasons:
@@ -830,31 +1106,10 @@ def caveat(invariant: str, faults: Iterable[tuple[str, int]], ops: Iterable[str]
 
 
 def caveat_faults(invariant: str) -> tuple[str, ...]:
-    """The faults under which upstream itself does not keep ``invariant`` (``CAVEATS``)."""
-    return tuple(fault for fault, _ in CAVEATS.get(invariant, ()))
+    """The faults under which upstream itself does not keep ``invariant`` (``Invariant.caveats``)."""
+    return tuple(fault for fault, _ in _caveats(invariant))
 
 
-# Checked by default only where they can apply, so scenarios without those objects keep their
-# invariant list (and reports) unchanged.
-APPLIES: dict[str, Callable[[ClusterModel], bool]] = {
-    "HPASettles": lambda model: any(o.KIND == "HorizontalPodAutoscaler" for o in model.config.objects),
-    "AllPodsScheduled": lambda model: bool(model.config.node_groups),
-    # vacuous without HA replicas
-    "SingleLeader": lambda model: bool(model.processes),
-    "FencedWrites": lambda model: bool(model.processes),
-    "LeaderEventuallyElected": lambda model: bool(model.processes),
-}
-
-
-def select(model: ClusterModel, names: tuple[str, ...] | None) -> list[Property[ClusterState]]:
-    if names is None:
-        chosen = [n for n in CATALOGUE if n not in OPTIONAL and APPLIES.get(n, lambda m: True)(model)]
-    else:
-        chosen = list(names)
-    props: list[Property[ClusterState]] = []
-    for name in chosen:
-        kind, text, check = CATALOGUE[name]
-        if name in FACTORIES:
-            check = FACTORIES[name](model)
-        props.append(Property(name, kind, text, check))  # type: ignore[arg-type]
-    return props
+def _caveats(invariant: str) -> tuple[tuple[str, str], ...]:
+    inv = BUILTIN.get(invariant)  # a user invariant has none
+    return inv.caveats if inv is not None else ()

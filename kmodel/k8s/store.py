@@ -119,7 +119,9 @@ class Event:
 @attrs.frozen
 class Request:
     """One API call. ``precondition_rv``/``precondition_uid`` are the optimistic-concurrency
-    preconditions; ``tag`` is the caller's note, handed back with the result."""
+    preconditions; ``tag`` is the caller's note, handed back with the result: a tuple, or a typed
+    intent an invariant's observer reads off every applied request (``replicaset.CreateIntent``,
+    ``hpa.ScaleIntent``). It is never part of the cluster state."""
 
     verb: Verb
     key: Key
@@ -128,7 +130,7 @@ class Request:
     precondition_uid: str | None = None
     grace: int | None = None
     node_name: str = ""
-    tag: tuple[Any, ...] = ()
+    tag: Any = ()
     propagation: Propagation | None = None  # DeleteOptions.propagationPolicy (delete only)
     # The leader-election epoch (Lease leaseTransitions) the sending replica believes it holds;
     # stamped by the cluster on writes of HA replicas' controllers (kmodel.k8s.leaderelection).

@@ -56,7 +56,7 @@ class Wiring:
         names = [p.name for p in self.properties]
         self.observers = invariants.observers(names)
         self.trackers = invariants.trackers(names)
-        self.stops = tuple(n for n in names if n in invariants.NEVER_SETTLES)
+        self.stops = invariants.never_settles(names)
         self.user_ops = {spec.op for spec in user_specs(config.user)}
         self.budgeted = frozenset(op.op for op in config.user if "times" in dict(op.params))
         faults = dict(config.faults)

@@ -71,6 +71,20 @@ MIN_INT32 = -(2**31)
 HPAKey = tuple[str, str]
 
 
+@attrs.frozen
+class ScaleIntent:
+    """The tag of a scale write this controller sends (``Request.tag``): the HPA, its target
+    (kind, namespace, name), the replica counts from and to, and the HPA's clock. ``on_result``
+    reads it back, and the HPASettles tracker (``kmodel.k8s.invariants``) reads it off every
+    applied request."""
+
+    hpa: HPAKey
+    target: tuple[str, str, str]
+    current: int
+    desired: int
+    now: int
+
+
 # -- replica_calculator.go ----------------------------------------------------------------------
 
 
@@ -514,13 +528,13 @@ class HorizontalPodAutoscalerController(Component):
             status = HorizontalPodAutoscalerStatus(current, current, hpa.status.last_scale_time)
             return attrs.evolve(local, pending_status=local.pending_status.set(key, status)), []
         new = attrs.evolve(target, spec=attrs.evolve(target.spec, replicas=desired))
-        tag = ("hpa-scale", key, target_of(hpa), current, desired, now)
+        tag = ScaleIntent(hpa=key, target=target_of(hpa), current=current, desired=desired, now=now)
         return local, [Request("update", target.key, new, precondition_rv=target.meta.resource_version, tag=tag)]
 
     def on_result(self, local: HPALocal, req: Request, result: Result, view: View) -> HPALocal:
-        if not req.tag or req.tag[0] != "hpa-scale":
+        if not isinstance(req.tag, ScaleIntent):
             return local
-        _, key, _, current, desired, now = req.tag
+        key, current, desired, now = req.tag.hpa, req.tag.current, req.tag.desired, req.tag.now
         hpa = view.get(("HorizontalPodAutoscaler", *key))
         if hpa is None:
             return local

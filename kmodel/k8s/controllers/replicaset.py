@@ -100,6 +100,16 @@ RSKey = tuple[str, str]  # (namespace, name)
 
 
 @attrs.frozen
+class CreateIntent:
+    """The tag of a pod create this controller sends (``Request.tag``): the ReplicaSet it
+    creates for and the ``spec.replicas`` it acted on. ``on_result`` reads it back, and the
+    NoExcessReplicas observer (``kmodel.k8s.invariants``) reads it off every applied request."""
+
+    replica_set: RSKey
+    acting: int
+
+
+@attrs.frozen
 class Expectation:
     add: int
     dels: tuple[str, ...]  # pod keys "ns/name" still expected to be deleted
@@ -383,7 +393,7 @@ class ReplicaSetController(Component):
                     "create",
                     ("Pod", rs.meta.namespace, ""),
                     template,
-                    tag=("rs-create", rs_key, rs.spec.replicas),
+                    tag=CreateIntent(replica_set=rs_key, acting=rs.spec.replicas),
                     batch=BATCH_MANAGE + b,
                 )
                 for b, size in enumerate(slow_start_batches(n))
@@ -409,16 +419,18 @@ class ReplicaSetController(Component):
         if result.ok:
             return local
         tag = req.tag
-        if tag[0] in ("rs-status", "rs-recheck", "rs-adopt", "rs-release"):
-            return _enqueue(local, tag[1])
-        if not self.expectations:
-            return local
-        if tag[0] == "rs-create":
+        if isinstance(tag, CreateIntent):
+            if not self.expectations:
+                return local
             # slowStartBatch's createFn counts every error as a failed create (current upstream
             # ignores only a NamespaceTerminatingCause, which kmodel does not model; the old
             # IsTimeout exception is gone, kubernetes PR #86140), lost requests and lost
             # responses included: each skipped or failed create lowers the expectations.
-            return _enqueue(self._creation_observed(local, tag[1]), tag[1])
+            return _enqueue(self._creation_observed(local, tag.replica_set), tag.replica_set)
+        if tag[0] in ("rs-status", "rs-recheck", "rs-adopt", "rs-release"):
+            return _enqueue(local, tag[1])
+        if not self.expectations:
+            return local
         if tag[0] == "rs-delete":
             return _enqueue(self._deletion_observed(local, tag[1], tag[2]), tag[1])
         return local

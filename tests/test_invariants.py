@@ -1,0 +1,118 @@
+"""The built-in invariant declarations (``kmodel.k8s.invariants``): one ``Invariant`` per
+invariant, and every lookup derived from them."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from kmodel.k8s import invariants
+from kmodel.k8s.invariants import BUILTIN, Invariant, declare, never_settles, observers, select, trackers
+from kmodel.k8s.state import ClusterConfig
+
+# The order every report lists the built-in invariants in: changing it changes golden reports.
+ORDER = [
+    "NoOvercommit",
+    "NoExcessReplicas",
+    "ReplicasConverge",
+    "DeploymentComplete",
+    "NoDanglingOwnerReferences",
+    "AtMostOnePodPerOrdinal",
+    "StatefulSetConverges",
+    "EndpointsConverge",
+    "NoTrafficToDeadPods",
+    "HPASettles",
+    "AllPodsScheduled",
+    "NodeGroupsScaleDown",
+    "PDBHolds",
+    "DrainCompletes",
+    "SingleLeader",
+    "FencedWrites",
+    "LeaderEventuallyElected",
+]
+
+
+@attrs.frozen
+class _Model:
+    """The least a model must offer ``select`` (``invariants.ModelLike``)."""
+
+    config: ClusterConfig
+    processes: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+def test_registry_is_in_declaration_order() -> None:
+    assert list(BUILTIN) == ORDER
+    assert all(name == inv.name for name, inv in BUILTIN.items())
+
+
+def test_select_defaults_to_what_applies() -> None:
+    """By default: not the optional ones, and the conditional ones only where they apply."""
+    plain = _Model(ClusterConfig(nodes=()))
+    default = [p.name for p in select(plain, None)]
+    optional = {n for n, inv in BUILTIN.items() if inv.optional}
+    assert optional == {"NoTrafficToDeadPods", "NodeGroupsScaleDown"}
+    leader = {"SingleLeader", "FencedWrites", "LeaderEventuallyElected"}
+    conditional = {"HPASettles", "AllPodsScheduled", *leader}
+    assert default == [n for n in ORDER if n not in optional | conditional]
+    ha = [p.name for p in select(attrs.evolve(plain, processes={"kcm-1": object()}), None)]
+    assert ha == [n for n in ORDER if n not in optional | (conditional - leader)]
+    named = select(plain, ("NodeGroupsScaleDown", "NoExcessReplicas"))
+    assert [p.name for p in named] == ["NodeGroupsScaleDown", "NoExcessReplicas"]
+    assert named[1].check.__name__ == "recorded_NoExcessReplicas"  # an observer's record
+
+
+def test_hooks_are_derived_from_the_declarations() -> None:
+    names = [*ORDER, "SomeUserInvariant"]  # a name not built in has no hooks
+    assert [n for n, _ in observers(names)] == ["NoExcessReplicas", "PDBHolds", "SingleLeader", "FencedWrites"]
+    assert [n for n, _ in trackers(names)] == ["HPASettles"]
+    assert never_settles(names) == ("HPASettles",)
+    assert invariants.caveat_faults("NoExcessReplicas") == ("staleRelist", "requestLoss")
+    assert invariants.caveat_faults("SomeUserInvariant") == ()
+    assert invariants.describe("ReplicasConverge") == BUILTIN["ReplicasConverge"].text
+
+
+def _holds(state: Any) -> str | None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"kind": "sometimes", "check": _holds}, "kind must be"),
+        ({"kind": "always"}, "no check, factory or observer"),
+        ({"kind": "always", "check": _holds, "factory": lambda model: _holds}, "not both"),
+        ({"kind": "always", "check": _holds, "never_settles": True}, "never_settles needs"),
+    ],
+)
+def test_a_bad_declaration_is_refused(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Invariant(name="Bad", text="bad", **fields)
+
+
+def test_a_name_is_declared_once() -> None:
+    with pytest.raises(ValueError, match="declared twice"):
+        declare(Invariant(name="NoOvercommit", kind="always", text="again", check=_holds))
+    assert BUILTIN["NoOvercommit"].check is invariants.no_overcommit
+
+
+def test_invariants_does_not_import_the_cluster_model() -> None:
+    """Not even for type checking: ``ModelLike`` and ``kmodel.k8s.state`` name what it reads."""
+    tree = ast.parse(Path(invariants.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(m and m.startswith("kmodel.k8s.cluster") for m in imported), imported
+
+
+def test_flap_history_keeps_its_monitor_string() -> None:
+    """HPASettles' memory is stored in the monitor as this string (state reprs and explore
+    fingerprints read it), and read back unchanged."""
+    from kmodel.k8s.invariants import FlapHistory
+
+    history = FlapHistory("down", 7, 1, ("HPA a 2 → 4", "HPA b 4 → 2"))
+    assert history.encode() == "down|7|1|HPA a 2 → 4; HPA b 4 → 2"
+    assert FlapHistory.decode(history.encode()) == history
