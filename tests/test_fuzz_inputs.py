@@ -5,7 +5,8 @@ a shipped trace (``reports/traces/*.yaml``), picks a field path at random and mu
 there: another type, a huge or out-of-range integer, a lone surrogate, a long name, a deletion,
 an unknown key. The loader then runs in process (``kmodel.load_scenario``; for a trace
 ``load_trace`` and the step validation ``replay`` does before it runs anything), and the only
-exception allowed is ``InputError``. Each example has a hard time limit (``SIGALRM``), so a
+exceptions allowed are ``InputError`` and, for mutated embedded user code, ``UserCodeError``
+(both exit 2 with one line). Each example has a hard time limit (``SIGALRM``), so a
 hang fails the test instead of stalling it.
 
 Budget: a few dozen examples under the ``ci``/``dev`` profiles; ``--hypothesis-profile=deep``
@@ -30,6 +31,7 @@ from hypothesis import strategies as st
 import kmodel
 from kmodel.api import check_steps, load_trace
 from kmodel.errors import InputError
+from kmodel.k8s.usercontrollers import UserCodeError
 from kmodel.scenario import scenario_from_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,7 +157,9 @@ def _run(load: Any) -> None:
     start = time.perf_counter()
     try:
         load()
-    except InputError as err:
+    except (InputError, UserCodeError) as err:
+        # UserCodeError: embedded user code that now fails (a mutated line of spec.modules) when
+        # the initial state runs it; the CLI reports it as one line with exit 2, like bad input.
         message = str(err)
         assert "\n" not in message
         message.encode("utf-8")  # printable
