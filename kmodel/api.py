@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -21,12 +21,13 @@ from kmodel._version import __version__
 from kmodel.core.explore import ExploreProgress, ExploreResult, lasso_violation
 from kmodel.core.explore import explore as explore_model
 from kmodel.core.machine import CheckOutcome, check_model
-from kmodel.core.model import Action, expand
+from kmodel.core.model import Action, ActionSpec, Scalar, expand
 from kmodel.core.run import SETTLE, Violation, minimize, run_steps
 from kmodel.core.trace import Trace
 from kmodel.errors import InputError, KmodelInternalError, OutputError
+from kmodel.fields import _type_name, suggest
 from kmodel.k8s.explore_view import ExploreView
-from kmodel.k8s.symmetry import PodScopeError
+from kmodel.k8s.symmetry import PodScopeError, decode_frame
 from kmodel.k8s.usercontrollers import UserCodeError
 from kmodel.scenario import Scenario, scenario_from_data
 from kmodel.scenario import load_scenario as _load_scenario
@@ -155,6 +156,81 @@ def load_trace(path: str | Path) -> Trace:
     return trace
 
 
+def check_steps(model: ExploreView, steps: Sequence[Action], label: str) -> None:
+    """Check every step of a trace against the operations ``model`` declares, before any runs.
+
+    A trace is input: a step must name an op of ``model.action_space()`` and give exactly the
+    parameters one of its specs declares, each of the declared type and one of its allowed
+    values. The explorer's variants are steps too: a scheduler tie (``model.tie_actions()``,
+    ``reconcile`` with a ``node``) and a pod ``frame`` on any step (which ``plain_action``
+    strips; it must be a renaming ``a:b,b:a``, and one this state does not allow is skipped
+    as not enabled). Raises ``InputError`` naming ``steps[i]`` and the argument."""
+    specs: dict[str, list[ActionSpec]] = {}
+    for spec in model.action_space():
+        specs.setdefault(spec.op, []).append(spec)
+    ties = model.tie_actions()
+    known = {a for spec in model.action_space() for a in expand(spec)} | set(ties)
+    params: dict[str, dict[str, list[Scalar]]] = {}
+    for op, op_specs in specs.items():
+        for spec in op_specs:
+            for name, values in spec.params:
+                params.setdefault(op, {}).setdefault(name, []).extend(values)
+    for tie in ties:
+        for name, value in tie.args:
+            params.setdefault(tie.op, {}).setdefault(name, []).append(value)
+
+    for i, action in enumerate(steps):
+
+        def error(detail: str, arg: str | None = None, i: int = i, action: Action = action) -> InputError:
+            text = str(action) if len(str(action)) <= 80 else str(action)[:77] + "..."
+            message = f"does not replay on this model: {text} is not an action of this scenario: {detail}"
+            return InputError(message, file=label, document=1, path=("steps", i, *((arg,) if arg else ())))
+
+        if action.op == SETTLE.op:
+            if action.args:
+                raise error("unknown argument (settle takes none)", action.args[0][0])
+            continue
+        allowed = params.get(action.op)
+        if allowed is None and action.op not in specs:
+            raise error(f"unknown op {action.op!r} for this scenario{suggest(action.op, sorted(specs), 'known')}", "op")
+        allowed = allowed or {}
+        for name, value in action.args:
+            if name == "frame":
+                if decode_frame(value) is None:
+                    raise error(
+                        f"expected a pod renaming like 'web-a:web-b,web-b:web-a', got {_type_name(value)}", name
+                    )
+                continue
+            if name not in allowed:
+                if not allowed:
+                    raise error(f"unknown argument ({action.op} takes none)", name)
+                raise error(f"unknown argument of {action.op}{suggest(name, [*allowed, 'frame'], 'expected')}", name)
+            choices = allowed[name]
+            if not any(type(value) is type(v) for v in choices):
+                raise error(f"expected {_kind(choices[0])}, got {_type_name(value)}", name)
+            if not any(type(value) is type(v) and value == v for v in choices):
+                shown = ", ".join(str(v) for v in dict.fromkeys(choices[:10]))
+                more = ", ..." if len(choices) > 10 else ""
+                raise error(f"{value!r} is not a value this scenario allows ({shown}{more})", name)
+        plain = model.plain_action(action)
+        if plain not in known:
+            given = {k for k, _ in plain.args}
+            for spec in specs.get(action.op, ()):
+                missing = [k for k, _ in spec.params if k not in given]
+                if missing and given <= {k for k, _ in spec.params}:
+                    raise error(f"{action.op} needs the argument {missing[0]!r}")
+            raise InputError(
+                f"does not replay on this model: {action} is not an action of this scenario",
+                file=label,
+                document=1,
+                path=("steps", i),
+            )
+
+
+def _kind(value: Scalar) -> str:
+    return "a boolean" if isinstance(value, bool) else "an integer" if isinstance(value, int) else "a string"
+
+
 @attrs.frozen
 class ReplayRow:
     index: int
@@ -197,15 +273,7 @@ def replay(trace: Trace | str | Path, sample: Callable[[Any], dict[str, int]] | 
         raise InputError(err.message, file=label, document=1, path=("scenario", *err.path)) from None
     # the explorer's view steps every trace: check's, and explore's with choices and pod frames
     model = ExploreView(sc.model())
-    known = {a for spec in model.action_space() for a in expand(spec)} | set(model.tie_actions())
-    for i, action in enumerate(tr.steps, start=1):
-        if action != SETTLE and model.plain_action(action) not in known:
-            raise InputError(
-                f"does not replay on this model: {action} is not an action of this scenario",
-                file=label,
-                document=1,
-                path=("steps", i - 1),
-            )
+    check_steps(model, tr.steps, label)
     rows: list[ReplayRow] = []
     found: Violation | None = None
     try:
@@ -337,8 +405,12 @@ def state_after(trace: Trace | str | Path, step: int) -> dict[str, list[str]]:
     label = "<trace>" if isinstance(trace, Trace) else str(trace)
     if not 0 <= step <= len(tr.steps):
         raise InputError(f"--step must be between 0 and {len(tr.steps)}, got {step}", file=label)
-    sc = scenario_from_data(tr.scenario, label)
+    try:
+        sc = scenario_from_data(tr.scenario, label)
+    except InputError as err:
+        raise InputError(err.message, file=label, document=1, path=("scenario", *err.path)) from None
     model = ExploreView(sc.model())
+    check_steps(model, tr.steps, label)
     state = model.initial()
     try:
         for _, _, _, after, _, _ in run_steps(model, tr.steps[:step], skip_disabled=True):

@@ -204,6 +204,34 @@ def _positive(text: str) -> int:
     return n
 
 
+_INT_FLAGS = {
+    "seed": ("--seed", 0),
+    "examples": ("--examples", 1),
+    "steps": ("--steps", 1),
+    "step": ("--step", None),
+    "explore_states": ("--explore-states", 1),
+    "max_states": ("--max-states", 1),
+    "max_depth": ("--max-depth", 1),
+    "seeds": ("--seeds", 1),
+}
+
+
+def check_flags(args: argparse.Namespace) -> None:
+    """Integer flags hold integers, whatever argparse handed over: for ``--steps=--`` Python
+    3.11's argparse gives ``[]`` without calling the flag's type. ``--seed`` must fit in int64,
+    as every integer a trace holds must (``kmodel.yamlio``); ``--step``'s range is the trace's."""
+    for attr, (flag, minimum) in _INT_FLAGS.items():
+        value = getattr(args, attr, None)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"{flag}: expected an integer, got {value!r}")
+        if attr == "seed" and not -(2**63) <= value < 2**63:
+            raise InputError(f"{flag}: must fit in 64 bits (-2^63 to 2^63-1), got {value}")
+        if minimum is not None and value < minimum:
+            raise InputError(f"{flag}: expected a positive integer, got {value}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -213,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return _internal_error(exc, None, raw)
     try:
+        check_flags(args)
         if args.command == "check":
             return cmd_check(args)
         if args.command == "replay":

@@ -16,6 +16,17 @@ from kmodel.errors import InputError
 
 _MISSING: Any = object()
 
+# Bounds shared by the readers. The first two are the API's integer types (a larger number in
+# an int32 field is refused by the API server's decoding: "cannot unmarshal number ... of type
+# int32"); the others are kmodel's scope, where upstream has no bound but the model would take
+# hours: a 1000-replica ReplicaSet took 25 s to load, and a wait longer than the settle phase's
+# 20,000 steps ends every run in a false "never settled" violation (an unreachable toleration of
+# 1,000,000 s did; 3600 s settles).
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+MAX_REPLICAS = 100
+MAX_WAIT_SECONDS = 3 * 3600
+
 
 def _type_name(value: Any) -> str:
     if value is None:
@@ -98,7 +109,8 @@ class Fields:
         if minimum is not None and value < minimum:
             raise self.error(key, f"must be ≥ {minimum}, got {value}")
         if maximum is not None and value > maximum:
-            raise self.error(key, f"must be ≤ {maximum}, got {value}")
+            why = {INT32_MAX: " (an int32)", MAX_WAIT_SECONDS: " seconds (kmodel's limit: longer waits do not settle)"}
+            raise self.error(key, f"must be ≤ {maximum}{why.get(maximum, '')}, got {value}")
         return value
 
     def bool(self, key: builtins.str, default: Any = _MISSING) -> builtins.bool:

@@ -14,6 +14,7 @@ Defaults applied (``pkg/apis/core/v1/defaults.go``, ``pkg/apis/apps/v1/defaults.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -21,7 +22,7 @@ import attrs
 
 from kmodel.core.fmap import FMap
 from kmodel.errors import InputError
-from kmodel.fields import Fields
+from kmodel.fields import INT32_MAX, MAX_REPLICAS, MAX_WAIT_SECONDS, Fields
 from kmodel.k8s.labels import OPERATORS, LabelSelector, Requirement
 from kmodel.k8s.objects import (
     HPA_POLICY_TYPES,
@@ -158,29 +159,142 @@ def parse_generic(f: Fields) -> GenericObject:
 
 
 def parse_meta(f: Fields, namespaced: bool = True) -> ObjectMeta:
+    """``metadata`` as ``ValidateObjectMeta`` checks it: ``name`` (or ``generateName``, whose
+    generated suffix adds 5 characters) a DNS-1123 subdomain, ``namespace`` a DNS-1123 label,
+    labels and annotation keys as ``ValidateLabels`` / ``ValidateAnnotations``."""
     m = f.map("metadata", required=True)
     name = m.str("name", "")
     generate_name = m.str("generateName", "")
     if not name and not generate_name:
         raise m.error("name", "is required")
     for key, value in (("name", name), ("generateName", generate_name)):
-        if value and not _dns_subdomain(value.rstrip("-") if key == "generateName" else value):
-            raise m.error(key, f"{value!r} is not a valid name (lowercase letters, digits, '-' and '.')")
+        if not value:
+            continue
+        # generateName: the API server appends 5 random characters (names.SimpleNameGenerator),
+        # so a prefix of at most 248 characters, and a trailing '-' is fine.
+        problem = dns1123_subdomain_error(value.rstrip("-") + "x" * 5 if key == "generateName" else value)
+        if problem:
+            raise m.error(key, f"{shown(value)} is not a valid name: {problem}")
     namespace = m.str("namespace", "default") if namespaced else ""
+    if namespaced:
+        problem = dns1123_label_error(namespace)
+        if problem:
+            raise m.error("namespace", f"{shown(namespace)} is not a valid namespace: {problem}")
     return ObjectMeta(
         name=name,
         namespace=namespace,
         generate_name=generate_name,
-        labels=FMap(m.str_map("labels")),
-        annotations=FMap(m.str_map("annotations")),
+        labels=FMap(label_map(m, "labels")),
+        annotations=FMap(label_map(m, "annotations", values=False)),
     )
 
 
-def _dns_subdomain(name: str) -> bool:
-    if not name or len(name) > 253:
-        return False
-    allowed = set("abcdefghijklmnopqrstuvwxyz0123456789-.")
-    return all(c in allowed for c in name) and name[0].isalnum() and name[-1].isalnum()
+# Kubernetes' own limits and messages, from ``staging/src/k8s.io/apimachinery/pkg/util/validation/
+# validation.go`` (IsDNS1123Subdomain, IsDNS1123Label, MaxLenError, RegexError) and
+# ``staging/src/k8s.io/apimachinery/pkg/api/validate/content/kube.go`` (IsLabelKey, IsLabelValue).
+_DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS1123_SUBDOMAIN = _DNS1123_LABEL + "(\\." + _DNS1123_LABEL + ")*"
+_LABEL_KEY_NAME = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_LABEL_VALUE = "(" + _LABEL_KEY_NAME + ")?"
+_DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL)
+_DNS1123_SUBDOMAIN_RE = re.compile(_DNS1123_SUBDOMAIN)
+_LABEL_KEY_NAME_RE = re.compile(_LABEL_KEY_NAME)
+DNS1123_SUBDOMAIN_MAX = 253
+DNS1123_LABEL_MAX = 63
+LABEL_VALUE_MAX = 63
+
+
+def _max_len(n: int) -> str:
+    return f"must be no more than {n} characters"
+
+
+def dns1123_subdomain_error(value: str) -> str | None:
+    """``IsDNS1123Subdomain``: the upstream message, or None for a valid name."""
+    if len(value) > DNS1123_SUBDOMAIN_MAX:
+        return _max_len(DNS1123_SUBDOMAIN_MAX)
+    if not _DNS1123_SUBDOMAIN_RE.fullmatch(value):
+        return (
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+            f"and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+            f"validation is '{_DNS1123_SUBDOMAIN}')"
+        )
+    return None
+
+
+def dns1123_label_error(value: str) -> str | None:
+    """``IsDNS1123Label``: the upstream message, or None for a valid label."""
+    if len(value) > DNS1123_LABEL_MAX:
+        return _max_len(DNS1123_LABEL_MAX)
+    if not _DNS1123_LABEL_RE.fullmatch(value):
+        if _DNS1123_SUBDOMAIN_RE.fullmatch(value):
+            return "must not contain dots"
+        return (
+            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+            f"start and end with an alphanumeric character (e.g. 'my-name' or '123-abc', regex used for "
+            f"validation is '{_DNS1123_LABEL}')"
+        )
+    return None
+
+
+def label_key_error(key: str) -> str | None:
+    """``IsLabelKey`` (also annotation keys): an optional DNS-1123 subdomain prefix and ``/``,
+    then a name of at most 63 characters."""
+    parts = key.split("/")
+    name_re = (
+        "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+        f"alphanumeric character (e.g. 'MyName' or 'my.name' or '123-abc', regex used for validation is "
+        f"'{_LABEL_KEY_NAME}')"
+    )
+    if len(parts) > 2:
+        return f"a valid label key {name_re} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+    name = parts[-1]
+    if len(parts) == 2:
+        if not parts[0]:
+            return "prefix part must be non-empty"
+        problem = dns1123_subdomain_error(parts[0])
+        if problem:
+            return f"prefix part {problem}"
+    if not name:
+        return "name part must be non-empty"
+    if len(name) > DNS1123_LABEL_MAX:
+        return f"name part {_max_len(DNS1123_LABEL_MAX)}"
+    if not _LABEL_KEY_NAME_RE.fullmatch(name):
+        return f"name part {name_re}"
+    return None
+
+
+def label_value_error(value: str) -> str | None:
+    """``IsLabelValue``: empty, or at most 63 characters of the label-name form."""
+    if len(value) > LABEL_VALUE_MAX:
+        return _max_len(LABEL_VALUE_MAX)
+    if value and not _LABEL_KEY_NAME_RE.fullmatch(value):
+        return (
+            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and "
+            "must start and end with an alphanumeric character (e.g. 'MyValue' or 'my_value' or '12345', regex "
+            f"used for validation is '{_LABEL_VALUE}')"
+        )
+    return None
+
+
+def label_map(f: Fields, key: str, values: bool = True) -> dict[str, str]:
+    """``f.str_map(key)`` with every key a valid label key and, when ``values``, every value a
+    valid label value (labels, selectors' ``matchLabels``, ``nodeSelector``); ``values=False``
+    for annotations, whose values are free text."""
+    out = f.str_map(key)
+    sub = (*f.path, key)
+    for k, v in out.items():
+        problem = label_key_error(k)
+        if problem:
+            raise InputError(f"{shown(k)} is not a valid label key: {problem}", path=sub)
+        if values:
+            problem = label_value_error(v)
+            if problem:
+                raise InputError(f"{shown(v)} is not a valid label value: {problem}", path=(*sub, k))
+    return out
+
+
+def shown(value: str) -> str:
+    return repr(value) if len(value) <= 64 else repr(value[:60] + "...") + f" ({len(value)} characters)"
 
 
 def parse_resources(f: Fields, key: str) -> FMap[str, int]:
@@ -213,9 +327,9 @@ def parse_container(f: Fields) -> Container:
         container = attrs.evolve(
             container,
             # SetDefaults_Probe: an unset (0) periodSeconds is 10 and successThreshold is 1.
-            readiness_initial_delay=probe.int("initialDelaySeconds", 0, minimum=0),
-            readiness_period=probe.int("periodSeconds", 0, minimum=0) or 10,
-            readiness_success_threshold=probe.int("successThreshold", 0, minimum=0) or 1,
+            readiness_initial_delay=probe.int("initialDelaySeconds", 0, minimum=0, maximum=MAX_WAIT_SECONDS),
+            readiness_period=probe.int("periodSeconds", 0, minimum=0, maximum=MAX_WAIT_SECONDS) or 10,
+            readiness_success_threshold=probe.int("successThreshold", 0, minimum=0, maximum=INT32_MAX) or 1,
         )
     pre_stop = f.map("lifecycle").map("preStop")
     if pre_stop.data:
@@ -225,7 +339,7 @@ def parse_container(f: Fields) -> Container:
         if len(kinds) != 1:
             raise pre_stop.error(None, "must specify exactly one of exec, httpGet, sleep, tcpSocket")
         if kinds[0] == "sleep":
-            seconds = pre_stop.map("sleep").int("seconds", minimum=0)
+            seconds = pre_stop.map("sleep").int("seconds", minimum=0, maximum=MAX_WAIT_SECONDS)
             container = attrs.evolve(container, pre_stop="sleep", pre_stop_sleep=seconds)
         elif kinds[0] != "tcpSocket":
             container = attrs.evolve(container, pre_stop=kinds[0])
@@ -244,7 +358,7 @@ def parse_toleration(f: Fields) -> Toleration:
         operator=operator,
         value=f.str("value", ""),
         effect=effect,
-        toleration_seconds=f.int("tolerationSeconds", None),
+        toleration_seconds=f.int("tolerationSeconds", None, maximum=MAX_WAIT_SECONDS),
     )
 
 
@@ -317,14 +431,14 @@ def parse_topology_spread_constraints(f: Fields) -> tuple[TopologySpreadConstrai
     seen: dict[tuple[str, str], int] = {}
     for path, item in f.list("topologySpreadConstraints"):
         c = Fields(item, path)
-        max_skew = c.int("maxSkew", minimum=1)
+        max_skew = c.int("maxSkew", minimum=1, maximum=INT32_MAX)
         key = c.str("topologyKey")
         if not key:
             raise c.error("topologyKey", "is required")
         when = c.str("whenUnsatisfiable")
         if when not in WHEN_UNSATISFIABLE:
             raise c.error("whenUnsatisfiable", f"expected one of {', '.join(WHEN_UNSATISFIABLE)}, got {when!r}")
-        min_domains = c.int("minDomains", None, minimum=1)
+        min_domains = c.int("minDomains", None, minimum=1, maximum=INT32_MAX)
         if min_domains is not None and when != "DoNotSchedule":
             raise c.error("minDomains", f"can only be set when whenUnsatisfiable is DoNotSchedule, not {when}")
         policies = []
@@ -356,10 +470,12 @@ def parse_pod_spec(f: Fields) -> PodSpec:
         containers=containers,
         init_containers=init,
         node_name=f.str("nodeName", ""),
-        node_selector=FMap(f.str_map("nodeSelector")),
+        node_selector=FMap(label_map(f, "nodeSelector")),
         tolerations=tuple(parse_toleration(Fields(t, p)) for p, t in f.list("tolerations")),
         restart_policy=restart,
-        termination_grace_period_seconds=f.int("terminationGracePeriodSeconds", 30, minimum=0),
+        termination_grace_period_seconds=f.int(
+            "terminationGracePeriodSeconds", 30, minimum=0, maximum=MAX_WAIT_SECONDS
+        ),
         scheduler_name=f.str("schedulerName", "default-scheduler"),
         affinity_required=parse_node_affinity_required(f),
         topology_spread_constraints=parse_topology_spread_constraints(f),
@@ -371,7 +487,7 @@ def parse_pod(f: Fields) -> Pod:
 
 
 def parse_selector(f: Fields) -> LabelSelector:
-    match_labels = tuple(sorted(f.str_map("matchLabels").items()))
+    match_labels = tuple(sorted(label_map(f, "matchLabels").items()))
     exprs = []
     for path, item in f.list("matchExpressions"):
         e = Fields(item, path)
@@ -383,7 +499,15 @@ def parse_selector(f: Fields) -> LabelSelector:
             raise e.error("values", f"must be non-empty for operator {op}")
         if op in ("Exists", "DoesNotExist") and values:
             raise e.error("values", f"must be empty for operator {op}")
-        exprs.append(Requirement(e.str("key"), op, values))
+        key = e.str("key")
+        problem = label_key_error(key)
+        if problem:
+            raise e.error("key", f"{shown(key)} is not a valid label key: {problem}")
+        for i, value in enumerate(values):
+            problem = label_value_error(value)
+            if problem:
+                raise InputError(f"{shown(value)} is not a valid label value: {problem}", path=(*e.path, "values", i))
+        exprs.append(Requirement(key, op, values))
     return LabelSelector(match_labels, tuple(exprs))
 
 
@@ -396,13 +520,26 @@ def parse_workload_template(spec: Fields, kind: str) -> tuple[LabelSelector, FMa
     if not selector.match_labels and not selector.match_expressions:
         raise selector_f.error(None, "must not be empty (apps/v1 requires a non-empty selector)")
     template = spec.map("template", required=True)
-    labels = FMap(template.map("metadata").str_map("labels"))
+    labels = FMap(label_map(template.map("metadata"), "labels"))
     if not selector.matches(labels):
         raise template.error("metadata", f"labels {dict(labels)} do not match the selector {selector}")
     pod_spec = parse_pod_spec(template.map("spec", required=True))
     if pod_spec.restart_policy != "Always":
         raise template.map("spec").error("restartPolicy", f"a {kind}'s pods must use restartPolicy Always")
     return selector, labels, pod_spec
+
+
+def replicas(spec: Fields, key: str = "replicas", default: int | None = 1, minimum: int = 0) -> int:
+    """``spec.replicas`` (an ``*int32``; default 1), also bounded by kmodel's scope: at most
+    ``MAX_REPLICAS`` (a load with 1000 replicas took 25 s before any check began, and an int32's
+    2147483647 would never finish)."""
+    if default is None:  # required
+        value = spec.int(key, minimum=minimum, maximum=INT32_MAX)
+    else:
+        value = spec.int(key, default, minimum=minimum, maximum=INT32_MAX)
+    if value > MAX_REPLICAS:
+        raise spec.error(key, f"at most {MAX_REPLICAS} replicas (kmodel checks small scopes), got {value}")
+    return value
 
 
 def parse_replicaset(f: Fields) -> ReplicaSet:
@@ -414,8 +551,8 @@ def parse_replicaset(f: Fields) -> ReplicaSet:
         spec=ReplicaSetSpec(
             selector=selector,
             template=PodTemplateSpec(labels=labels, spec=pod_spec),
-            replicas=spec.int("replicas", 1, minimum=0),
-            min_ready_seconds=spec.int("minReadySeconds", 0, minimum=0),
+            replicas=replicas(spec),
+            min_ready_seconds=spec.int("minReadySeconds", 0, minimum=0, maximum=MAX_WAIT_SECONDS),
         ),
     )
 
@@ -444,19 +581,19 @@ def parse_statefulset(f: Fields) -> StatefulSet:
         raise strategy.error("type", f"expected RollingUpdate or OnDelete, got {stype!r}")
     if stype == "OnDelete" and strategy.has("rollingUpdate"):
         raise strategy.error("rollingUpdate", "only allowed for updateStrategy 'RollingUpdate'")
-    partition = strategy.map("rollingUpdate").int("partition", 0, minimum=0)
+    partition = strategy.map("rollingUpdate").int("partition", 0, minimum=0, maximum=INT32_MAX)
     return StatefulSet(
         meta=meta,
         spec=StatefulSetSpec(
             selector=selector,
             template=PodTemplateSpec(labels=labels, spec=pod_spec),
-            replicas=spec.int("replicas", 1, minimum=0),
+            replicas=replicas(spec),
             service_name=spec.str("serviceName", ""),
             pod_management_policy=policy,
             update_strategy_type=stype,
             partition=partition,
-            min_ready_seconds=spec.int("minReadySeconds", 0, minimum=0),
-            revision_history_limit=spec.int("revisionHistoryLimit", 10, minimum=0),
+            min_ready_seconds=spec.int("minReadySeconds", 0, minimum=0, maximum=MAX_WAIT_SECONDS),
+            revision_history_limit=spec.int("revisionHistoryLimit", 10, minimum=0, maximum=INT32_MAX),
         ),
     )
 
@@ -483,8 +620,8 @@ def parse_service(f: Fields) -> Service:
     cluster_ip = spec.str("clusterIP", "")
     if cluster_ip not in ("", "None"):
         octets = cluster_ip.split(".")
-        if len(octets) != 4 or not all(o.isdigit() and o.isascii() and int(o) <= 255 for o in octets):
-            raise spec.error("clusterIP", f"must be 'None', empty or an IPv4 address, got {cluster_ip!r}")
+        if len(octets) != 4 or not all(o.isdigit() and o.isascii() and len(o) <= 3 and int(o) <= 255 for o in octets):
+            raise spec.error("clusterIP", f"must be 'None', empty or an IPv4 address, got {shown(cluster_ip)}")
     ports = []
     for path, item in spec.list("ports"):
         pf = Fields(item, path)
@@ -502,7 +639,7 @@ def parse_service(f: Fields) -> Service:
         raise spec.error("ports", "is required (only a headless Service may have no ports)")
     if len(ports) > 1 and not all(p.name for p in ports):
         raise spec.error("ports", "every port must have a name when there is more than one")
-    selector = spec.str_map("selector")
+    selector = label_map(spec, "selector")
     return Service(
         meta=meta,
         spec=ServiceSpec(
@@ -578,8 +715,8 @@ def parse_deployment(f: Fields) -> Deployment:
             raise ru.error("maxUnavailable", "must not be greater than 100%")
         if _int_or_percent_value(surge) == 0 and _int_or_percent_value(unavailable) == 0:
             raise ru.error("maxUnavailable", "may not be 0 when `maxSurge` is 0")
-    min_ready = spec.int("minReadySeconds", 0, minimum=0)
-    deadline = spec.int("progressDeadlineSeconds", 600, minimum=0)
+    min_ready = spec.int("minReadySeconds", 0, minimum=0, maximum=MAX_WAIT_SECONDS)
+    deadline = spec.int("progressDeadlineSeconds", 600, minimum=0, maximum=INT32_MAX)
     if deadline <= min_ready:
         raise spec.error("progressDeadlineSeconds", "must be greater than minReadySeconds")
     return Deployment(
@@ -587,11 +724,11 @@ def parse_deployment(f: Fields) -> Deployment:
         spec=DeploymentSpec(
             selector=selector,
             template=PodTemplateSpec(labels=labels, spec=pod_spec),
-            replicas=spec.int("replicas", 1, minimum=0),
+            replicas=replicas(spec),
             strategy_type=stype,
             max_surge=surge,
             max_unavailable=unavailable,
-            revision_history_limit=spec.int("revisionHistoryLimit", 10, minimum=0),
+            revision_history_limit=spec.int("revisionHistoryLimit", 10, minimum=0, maximum=INT32_MAX),
             progress_deadline_seconds=deadline,
             min_ready_seconds=min_ready,
             paused=spec.bool("paused", False),
@@ -608,10 +745,15 @@ def _int_or_percent(f: Fields, key: str, default: int | str | None = "25%") -> i
     if isinstance(value, int):
         if value < 0:
             raise f.error(key, "must be greater than or equal to 0")
+        if value > INT32_MAX:  # IntOrString's IntVal is an int32
+            raise f.error(key, f"must be ≤ {INT32_MAX} (an int32), got {value}")
         return value
     digits = value[:-1]
     if not value.endswith("%") or not digits.isdigit() or not digits.isascii():
-        raise f.error(key, f"a string must be a percentage like '25%', got {value!r}")
+        raise f.error(key, f"a string must be a percentage like '25%', got {shown(value)}")
+    if len(digits.lstrip("0")) > 10 or int(digits) > INT32_MAX:
+        # intstr.GetScaledValueFromIntOrPercent: strconv.Atoi, then scaled as an int32 field
+        raise f.error(key, f"the percentage must be at most {INT32_MAX}%, got {shown(value)}")
     return value
 
 
@@ -714,7 +856,7 @@ def parse_hpa_rules(f: Fields, default: HPAScalingRules) -> HPAScalingRules:
             out.append(
                 HPAScalingPolicy(
                     ptype,
-                    pf.int("value", minimum=1),
+                    pf.int("value", minimum=1, maximum=INT32_MAX),
                     pf.int("periodSeconds", minimum=1, maximum=MAX_PERIOD_SECONDS),
                 )
             )
@@ -739,8 +881,8 @@ def parse_hpa(f: Fields) -> HorizontalPodAutoscaler:
     if kind not in HPA_TARGET_KINDS:
         raise ref.error("kind", f"expected one of {', '.join(HPA_TARGET_KINDS)}, got {kind!r}")
     name = ref.str("name")
-    min_replicas = spec.int("minReplicas", 1, minimum=1)
-    max_replicas = spec.int("maxReplicas", minimum=1)
+    min_replicas = replicas(spec, "minReplicas", 1, minimum=1)
+    max_replicas = replicas(spec, "maxReplicas", None, minimum=1)
     if max_replicas < min_replicas:
         raise spec.error("maxReplicas", f"must be greater than or equal to minReplicas ({min_replicas})")
     utilization = DEFAULT_CPU_UTILIZATION
@@ -758,7 +900,7 @@ def parse_hpa(f: Fields) -> HorizontalPodAutoscaler:
         target = res.map("target", required=True)
         if target.str("type") != "Utilization":
             raise target.error("type", f"only Utilization targets are modelled, got {target.raw('type')!r}")
-        utilization = target.int("averageUtilization", minimum=1)
+        utilization = target.int("averageUtilization", minimum=1, maximum=INT32_MAX)
     behavior = None
     if spec.has("behavior"):
         bf = spec.map("behavior")

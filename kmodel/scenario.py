@@ -49,14 +49,23 @@ import attrs
 
 from kmodel.core.fmap import FMap
 from kmodel.errors import InputError
-from kmodel.fields import Fields, suggest
+from kmodel.fields import MAX_WAIT_SECONDS, Fields, suggest
 from kmodel.k8s import invariants as catalogue
 from kmodel.k8s import leaderelection
 from kmodel.k8s.cluster import ClusterConfig, ClusterModel, ControlPlane, Variants
 from kmodel.k8s.faults import FAULTS, MAX_CLOCK_SKEW
 from kmodel.k8s.usercontrollers import Controller, UserInvariant, make_controller
 from kmodel.k8s.userops import parse_user_op
-from kmodel.manifests import make_node, parse_documents, parse_resources, parse_taint
+from kmodel.manifests import (
+    DNS1123_LABEL_MAX,
+    dns1123_subdomain_error,
+    label_map,
+    make_node,
+    parse_documents,
+    parse_resources,
+    parse_taint,
+    shown,
+)
 from kmodel.usercode import ModuleLoader, parse_inline_modules
 from kmodel.yamlio import load_documents, read_text
 
@@ -148,7 +157,9 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
     meta.only(("name", "description"))
     name = meta.str("name", DEFAULT_NAME)
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name):
-        raise meta.error("name", f"{name!r} must be lowercase letters, digits and '-' (it names report files)")
+        raise meta.error("name", f"{shown(name)} must be lowercase letters, digits and '-' (it names report files)")
+    if len(name) > DNS1123_LABEL_MAX:  # a DNS-1123 label, as a namespace: short enough for file names
+        raise meta.error("name", f"must be no more than {DNS1123_LABEL_MAX} characters (it names report files)")
     description = meta.str("description", "")
     spec = top.map("spec", required=True)
     spec.only(SPEC_KEYS)
@@ -157,15 +168,19 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
     for path, item in spec.list("nodes", required=True):
         nf = Fields(item, path)
         nf.only(("name", "capacity", "allocatable", "labels", "taints", "unschedulable"))
+        node_name = nf.str("name")
+        problem = dns1123_subdomain_error(node_name)  # a Node's name, as ValidateObjectMeta checks it
+        if problem:
+            raise nf.error("name", f"{shown(node_name)} is not a valid name: {problem}")
         capacity = parse_resources(nf, "capacity")
         if "cpu" not in capacity or "memory" not in capacity:
             raise nf.error("capacity", "must give cpu and memory")
         nodes.append(
             make_node(
-                nf.str("name"),
+                node_name,
                 capacity,
                 parse_resources(nf, "allocatable") if nf.has("allocatable") else None,
-                nf.str_map("labels"),
+                label_map(nf, "labels"),
                 tuple(parse_taint(Fields(t, p)) for p, t in nf.list("taints")),
                 nf.bool("unschedulable", False),
             )
@@ -217,7 +232,9 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
     cp_values: dict[str, Any] = {}
     for key, (attr, typ) in CONTROL_PLANE.items():
         if cp.has(key):
-            cp_values[attr] = _duration(cp, key) if typ == "duration" else cp.int(key, minimum=1)
+            cp_values[attr] = (
+                _duration(cp, key) if typ == "duration" else cp.int(key, minimum=1, maximum=MAX_WAIT_SECONDS)
+            )
     rf = cp.map("replicas")
     rf.only(leaderelection.GROUPS)
     replicas = tuple(
@@ -342,7 +359,9 @@ def _node_groups(spec: Fields, node_names: set[str]) -> tuple[Any, ...]:
         gf.only(("name", "min", "max", "template"))
         name = gf.str("name")
         if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name):
-            raise gf.error("name", f"{name!r} must be lowercase letters, digits and '-'")
+            raise gf.error("name", f"{shown(name)} must be lowercase letters, digits and '-'")
+        if len(name) > DNS1123_LABEL_MAX:  # its nodes are <name>-<i>
+            raise gf.error("name", f"must be no more than {DNS1123_LABEL_MAX} characters")
         lo = gf.int("min", 0, minimum=0)
         hi = gf.int("max", minimum=1, maximum=MAX_GROUP_SIZE)
         if lo > hi:
@@ -357,7 +376,7 @@ def _node_groups(spec: Fields, node_names: set[str]) -> tuple[Any, ...]:
             lo,
             hi,
             capacity,
-            FMap(tf.str_map("labels")),
+            FMap(label_map(tf, "labels")),
             tuple(parse_taint(Fields(t, p)) for p, t in tf.list("taints")),
         )
         clash = sorted(set(group.node_names()) & node_names)
@@ -429,6 +448,8 @@ def _duration(f: Fields, key: str) -> int:
     value = f.raw(key)
     if isinstance(value, int) and not isinstance(value, bool):
         seconds = value
+    elif isinstance(value, str) and len(value) > 40:
+        raise f.error(key, f"expected a duration like '50s' or '5m', got {shown(value)}")
     elif isinstance(value, str) and value and (m := _DURATION.match(value)) and any(m.groups()):
         h, mi, sec = (int(x) if x else 0 for x in m.groups())
         seconds = h * 3600 + mi * 60 + sec
@@ -436,4 +457,6 @@ def _duration(f: Fields, key: str) -> int:
         raise f.error(key, f"expected a duration like '50s' or '5m', got {value!r}")
     if seconds < 1:
         raise f.error(key, "must be at least 1s")
+    if seconds > MAX_WAIT_SECONDS:
+        raise f.error(key, f"must be at most {MAX_WAIT_SECONDS}s (kmodel's limit: longer waits do not settle)")
     return seconds

@@ -32,6 +32,7 @@ import attrs
 from kmodel.errors import InputError
 from kmodel.fields import _type_name
 from kmodel.k8s.usercontrollers import Controller, UserInvariant, check_controller
+from kmodel.yamlio import read_text
 
 Path_ = tuple[str | int, ...]
 _LOADED: dict[tuple[str, str], types.ModuleType] = {}  # (module key, source digest) → module
@@ -75,12 +76,14 @@ class ModuleLoader:
             if not file.is_file():
                 raise InputError(f"module {key!r} not found (looked for {file})", path=path)
             try:
-                source = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as err:
+                source = read_text(file)  # a regular file of at most yamlio.MAX_BYTES, UTF-8
+            except InputError as err:
                 raise InputError(f"cannot read module {key!r}: {err}", path=path) from None
             filename = str(file)
         self.sources[key] = source
-        digest = hashlib.sha256(source.encode()).hexdigest()
+        # surrogatepass: loaded files never hold a lone surrogate (yamlio refuses them), but a
+        # scenario built in Python might; compiling it then fails as an InputError below.
+        digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
         cached = _LOADED.get((key, digest))
         if cached is not None:
             return cached

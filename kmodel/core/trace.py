@@ -14,7 +14,7 @@ import attrs
 from kmodel.core.model import Action
 from kmodel.core.run import Violation
 from kmodel.errors import InputError
-from kmodel.fields import Fields
+from kmodel.fields import Fields, _type_name
 
 FORMAT = "kmodel/v1"
 
@@ -71,14 +71,17 @@ class Trace:
         for path, item in f.list("steps", required=True):
             sf = Fields(item, path)
             op = sf.str("op")
-            args = {}
+            args: dict[str, str | int | bool] = {}
             for k, v in sf.data.items():
                 if k == "op":
                     continue
-                if not isinstance(v, str | int) and not isinstance(v, bool):
-                    raise sf.error(k, "expected a string or an integer")
+                if not isinstance(v, str | int):  # bool is an int
+                    raise sf.error(k, f"expected a string or an integer, got {_type_name(v)}")
                 args[k] = v
-            steps.append(Action.of(op, **args))
+            # Not ``Action.of(op, **args)``: an argument named like one of its parameters
+            # (``cls``, ``op``) would collide. Whether the op and its arguments belong to the
+            # model is checked against the model (``kmodel.api.check_steps``).
+            steps.append(Action(op, tuple(sorted(args.items()))))
         violation = Violation(
             invariant=vf.str("invariant"),
             kind=kind,

@@ -62,9 +62,19 @@ def parse_quantity(text: str | int | float) -> Fraction:
     raise QuantityError(f"{text!r} has an unknown suffix {suffix!r} (use m, k, M, G, Ki, Mi, Gi, ...)")
 
 
+MAX_AMOUNT = 2**63 - 1
+"""quantity.go: "no quantity may represent a number greater than 2^63-1 in magnitude" (upstream
+caps larger ones; kmodel refuses them, as a silently capped capacity would mislead), and
+``MilliValue``/``Value`` are int64."""
+
+
 def to_model_units(resource: str, value: Fraction) -> int:
-    """cpu → millicores (``MilliValue``), others → base units (``Value``), both rounded up."""
+    """cpu → millicores (``MilliValue``), others → base units (``Value``), both rounded up.
+    Raises QuantityError beyond ``MAX_AMOUNT`` (an int64) in either direction."""
     scaled = value * 1000 if resource == "cpu" else value
+    if abs(scaled) > MAX_AMOUNT:
+        unit = "millicores" if resource == "cpu" else "units"
+        raise QuantityError(f"is more than 2^63-1 {unit}, the largest quantity Kubernetes represents")
     return math.ceil(scaled)
 
 

@@ -33,7 +33,7 @@ import attrs
 from kmodel.core.fmap import FMap
 from kmodel.core.model import ActionSpec, Scalar
 from kmodel.errors import InputError
-from kmodel.fields import Fields
+from kmodel.fields import MAX_REPLICAS, Fields
 from kmodel.k8s.objects import GenericObject, Key, Node, ObjectMeta, Pod, WorkloadLoad, load_name
 from kmodel.k8s.quantity import QuantityError, parse_quantity, to_model_units
 from kmodel.k8s.store import PROPAGATION_POLICIES, APIConfig, Request, Result, Store
@@ -85,6 +85,8 @@ def _parse_scale(f: Fields, target: Key) -> UserOp:
         raise f.error("replicas", "expected [min, max] with 0 ≤ min ≤ max")
     if rng[1] - rng[0] + 1 > MAX_CHOICES:
         raise f.error("replicas", f"at most {MAX_CHOICES} values")
+    if rng[1] > MAX_REPLICAS:
+        raise f.error("replicas", f"at most {MAX_REPLICAS} replicas (kmodel checks small scopes), got {rng[1]}")
     return UserOp("scale", target, (("replicas", tuple(range(rng[0], rng[1] + 1))),))
 
 
