@@ -184,6 +184,8 @@ def test_ctrl_c_leaves_a_valid_partial_report(tmp_path: Path) -> None:
         time.sleep(wait)  # not a timing assertion: any interruption after the search started will do
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=120)
+        if proc.returncode == -signal.SIGINT and wait != 25:
+            continue  # the signal came before Python had started kmodel (a loaded machine): later
         assert proc.returncode == 130, stderr
         if (out / "web-node-crash.json").exists():
             break
