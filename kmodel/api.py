@@ -267,35 +267,25 @@ def replay(trace: Trace | str | Path, sample: Callable[[Any], dict[str, int]] | 
 
     tr = trace if isinstance(trace, Trace) else load_trace(trace)
     label = "<trace>" if isinstance(trace, Trace) else str(trace)
-    try:
-        sc = scenario_from_data(tr.scenario, label)
-    except InputError as err:
-        raise InputError(err.message, file=label, document=1, path=("scenario", *err.path)) from None
-    # the explorer's view steps every trace: check's, and explore's with choices and pod frames
-    model = ExploreView(sc.model())
-    check_steps(model, tr.steps, label)
+    model = _trace_model(tr, label)
     rows: list[ReplayRow] = []
     found: Violation | None = None
-    try:
-        for i, action, before, after, violation, sub in run_steps(model, tr.steps, skip_disabled=True):
-            if after is before and action != SETTLE:
-                rows.append(
-                    ReplayRow(i, action, "not enabled in this state: skipped", None, after.clock, sample=measure(after))
-                )
-            elif action == SETTLE:
-                subrows = tuple(
-                    (a, model.describe(b, a, s), s.clock, model.progress_key(b) != model.progress_key(s))
-                    for a, b, s in sub
-                )
-                desc = f"fair settle phase: {len(sub)} steps, clock {before.clock}s → {after.clock}s"
-                rows.append(ReplayRow(i, action, desc, violation, after.clock, subrows, measure(after)))
-            else:
-                desc = model.describe(before, action, after)
-                rows.append(ReplayRow(i, action, desc, violation, after.clock, sample=measure(after)))
-            if violation is not None:
-                found = violation
-    except ValueError as err:
-        raise InputError(f"does not replay on this model: {err}", file=label, document=1, path=("steps",)) from None
+    for i, action, before, after, violation, sub in run_steps(model, tr.steps, skip_disabled=True):
+        if after is before and action != SETTLE:
+            rows.append(
+                ReplayRow(i, action, "not enabled in this state: skipped", None, after.clock, sample=measure(after))
+            )
+        elif action == SETTLE:
+            subrows = tuple(
+                (a, model.describe(b, a, s), s.clock, model.progress_key(b) != model.progress_key(s)) for a, b, s in sub
+            )
+            desc = f"fair settle phase: {len(sub)} steps, clock {before.clock}s → {after.clock}s"
+            rows.append(ReplayRow(i, action, desc, violation, after.clock, subrows, measure(after)))
+        else:
+            desc = model.describe(before, action, after)
+            rows.append(ReplayRow(i, action, desc, violation, after.clock, sample=measure(after)))
+        if violation is not None:
+            found = violation
     if tr.loop_start is not None and found is None:
         # A liveness lasso from ``explore``: replayed once; the loop must close on the same
         # state, be fair, and contain a state where the property is false.
@@ -304,6 +294,21 @@ def replay(trace: Trace | str | Path, sample: Callable[[Any], dict[str, int]] | 
             rows[-1] = attrs.evolve(rows[-1], violation=found)
     start = model.initial()
     return ReplayResult(tuple(rows), found, tr.violation, tr.loop_start, measure(start), start.clock)
+
+
+def _trace_model(tr: Trace, label: str) -> ExploreView:
+    """The model a trace replays on, built from its embedded scenario, once every step is known
+    to be an action of that scenario (one line, exit 2, otherwise). Replay then skips a step
+    that is not enabled (``run_steps(skip_disabled=True)``), so an error past this point is a
+    bug in kmodel, not a trace that does not fit: it is not turned into bad input."""
+    try:
+        sc = scenario_from_data(tr.scenario, label)
+    except InputError as err:
+        raise InputError(err.message, file=label, document=1, path=("scenario", *err.path)) from None
+    # the explorer's view steps every trace: check's, and explore's with choices and pod frames
+    model = ExploreView(sc.model())
+    check_steps(model, tr.steps, label)
+    return model
 
 
 @attrs.frozen
@@ -405,16 +410,8 @@ def state_after(trace: Trace | str | Path, step: int) -> dict[str, list[str]]:
     label = "<trace>" if isinstance(trace, Trace) else str(trace)
     if not 0 <= step <= len(tr.steps):
         raise InputError(f"--step must be between 0 and {len(tr.steps)}, got {step}", file=label)
-    try:
-        sc = scenario_from_data(tr.scenario, label)
-    except InputError as err:
-        raise InputError(err.message, file=label, document=1, path=("scenario", *err.path)) from None
-    model = ExploreView(sc.model())
-    check_steps(model, tr.steps, label)
+    model = _trace_model(tr, label)
     state = model.initial()
-    try:
-        for _, _, _, after, _, _ in run_steps(model, tr.steps[:step], skip_disabled=True):
-            state = after
-    except ValueError as err:
-        raise InputError(f"does not replay on this model: {err}", file=label, document=1, path=("steps",)) from None
+    for _, _, _, after, _, _ in run_steps(model, tr.steps[:step], skip_disabled=True):
+        state = after
     return cluster_state(model, state)

@@ -37,6 +37,12 @@ class Violation:
     settle_step: int = 0
 
 
+class NotEnabled(ValueError):  # noqa: N818 - reads as what happened: "step 3 ... not enabled"
+    """A trace's step is not enabled where ``run_steps`` reached it: the trace does not fit this
+    model. The only error ``run_steps`` raises on purpose; anything else is a bug in the model
+    or the checker and must not be mistaken for a trace that does not replay."""
+
+
 class PropertyFailed(AssertionError):  # noqa: N818 - it is an assertion failure for Hypothesis
     """Raised inside a Hypothesis run; carries the violation and the steps that led to it."""
 
@@ -154,7 +160,7 @@ def run_steps(
     """Replay ``steps`` from the initial state, yielding per step:
     (index, action, before, after, violation-or-None, expanded settle sub-steps).
 
-    A step that is not enabled raises ``ValueError`` (the trace does not fit this model), or
+    A step that is not enabled raises ``NotEnabled`` (the trace does not fit this model), or
     with ``skip_disabled`` is yielded with ``after is before`` and skipped — how a trace
     replays against a model that has since been fixed.
     """
@@ -170,7 +176,10 @@ def run_steps(
         if action == SETTLE:
             violation = None
             outcome = settle(model, state, record=True)
-            befores = [state, *outcome.states[:-1]]
+            # the state before each settle step: the phase may have no step at all (a model that
+            # is already quiescent, or one whose settle phase is cut short, as ClusterModel's is
+            # once a never-settles invariant has recorded its violation)
+            befores = [state, *outcome.states][: len(outcome.states)]
             sub: list[tuple[Action, Any, Any]] = list(zip(outcome.steps, befores, outcome.states, strict=True))
             state = outcome.state
             if outcome.failure is not None:
@@ -186,7 +195,7 @@ def run_steps(
             if skip_disabled:
                 yield i, action, state, state, None, []
                 continue
-            raise ValueError(f"step {i}: {action} is not enabled in this state")
+            raise NotEnabled(f"step {i}: {action} is not enabled in this state")
         state = nxt
         failed = first_failure(safety, state)
         violation = None
@@ -200,12 +209,14 @@ def run_steps(
 
 def reproduce(model: Model[S], steps: Sequence[Action], invariant: str) -> Violation | None:
     """Replay ``steps``; the violation of ``invariant`` they lead to, or None (including when a
-    step is not enabled, or another property fails first)."""
+    step is not enabled, or another property fails first). Any other error propagates: a
+    candidate that crashes the replay is a bug, and taking it for "does not reproduce" would
+    leave ``minimize`` unable to shorten, and ``check`` writing, a trace that cannot replay."""
     try:
         for _, _, _, _, violation, _ in run_steps(model, steps):
             if violation is not None:
                 return violation if violation.invariant == invariant else None
-    except ValueError:
+    except NotEnabled:
         return None
     return None
 
