@@ -75,6 +75,7 @@ import attrs
 
 from kmodel.core.evolve import evolve
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.objects import (
     TAINT_NOT_READY,
     TAINT_UNREACHABLE,
@@ -103,6 +104,7 @@ UNCONDITIONAL_UPDATE_KINDS = frozenset({"ConfigMap", "Secret"})
 NO_GENERATION_KINDS = frozenset({"ConfigMap", "Secret"})
 
 
+@abstraction.declare(fields={"revision": abstraction.REV, "time": abstraction.TIME})
 @attrs.frozen(cache_hash=True)
 class Event:
     """A watch event. ``prev`` is the object before the write (None for ADDED); it lets a
@@ -190,6 +192,7 @@ class APIConfig:
     default_unreachable_toleration_seconds: int = 300
 
 
+@abstraction.declare(fields={"revision": abstraction.REV}, plain={"counter"})
 @attrs.frozen(cache_hash=True)
 class Store:
     revision: int = 0

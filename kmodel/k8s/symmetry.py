@@ -97,6 +97,7 @@ import attrs
 
 from kmodel.core.evolve import remap
 from kmodel.core.fmap import FMap
+from kmodel.k8s.abstraction import REV, REV_VALUES, REVS, declared_kinds
 from kmodel.k8s.controllers.kubelet import NODE_LEASE_NAMESPACE
 from kmodel.k8s.objects import Node
 
@@ -447,9 +448,7 @@ def _is_node_object(obj: Any) -> bool:
 def _live_revision_floor(state: Any) -> int:
     """The lowest revision anything but an object's own resourceVersion holds: the watch log's
     compaction point, the head, component cursors and skips, and revisions in component memory
-    (fields declared ``rev`` / ``revs`` / ``rev-values`` in ``kmodel.k8s.abstraction.FIELDS``)."""
-    from kmodel.k8s.abstraction import FIELDS, REV, REV_VALUES, REVS
-
+    (fields declared ``rev`` / ``revs`` / ``rev-values``: ``kmodel.k8s.abstraction.declare``)."""
     store = state.store
     low = store.events[0].revision - 1 if store.events else store.revision
     for cs in state.components.values():
@@ -457,7 +456,7 @@ def _live_revision_floor(state: Any) -> int:
         local = cs.local
         if local is None or not attrs.has(type(local)):
             continue
-        for name, kind in FIELDS.get(type(local).__name__, {}).items():
+        for name, kind in declared_kinds(type(local)).items():
             v = getattr(local, name)
             if kind == REV:
                 low = min(low, v)

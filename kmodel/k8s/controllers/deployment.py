@@ -77,6 +77,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.informers import Component, View
 from kmodel.k8s.labels import LabelSelector
 from kmodel.k8s.objects import (
@@ -564,6 +565,7 @@ def calculate_status(
 # -- the controller -------------------------------------------------------------------------
 
 
+@abstraction.declare(fields={"requeue_at": abstraction.TIME_VALUES})
 @attrs.frozen
 class DeploymentLocal:
     """The work queue and the delaying queue's timers (``enqueueAfter``), keyed ns/name."""

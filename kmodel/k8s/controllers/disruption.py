@@ -46,6 +46,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.informers import Component, View
 from kmodel.k8s.objects import (
     Deployment,
@@ -176,6 +177,7 @@ def build_disrupted_pod_map(pods: list[Pod], disrupted: FMap[str, int], now: int
     return FMap(keep), recheck
 
 
+@abstraction.declare(fields={"recheck": abstraction.TIME_VALUES})
 @attrs.frozen
 class DisruptionLocal:
     queue: tuple[PDBKey, ...] = ()

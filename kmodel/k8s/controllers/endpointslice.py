@@ -65,6 +65,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.informers import Component, View
 from kmodel.k8s.objects import (
     Endpoint,
@@ -177,6 +178,7 @@ def owned_by(es: EndpointSlice, svc: Service) -> bool:
     )
 
 
+@abstraction.declare(fields={"slices": abstraction.REV_VALUES})
 @attrs.frozen
 class Tracked:
     """``EndpointSliceTracker`` entry of one Service: its uid and, per slice uid, the resourceVersion

@@ -34,6 +34,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.controllers.kubelet import NODE_LEASE_NAMESPACE, lease_key
 from kmodel.k8s.informers import Component, View
 from kmodel.k8s.objects import (
@@ -57,6 +58,9 @@ NODE_MONITOR_GRACE_PERIOD = 50
 PodRef = tuple[str, str]
 
 
+@abstraction.declare(
+    fields={"renew_seen": abstraction.RENEW, "heartbeat_seen": abstraction.HEARTBEAT, "probe": abstraction.PROBE}
+)
 @attrs.frozen
 class NodeHealth:
     renew_seen: int | None
@@ -64,6 +68,7 @@ class NodeHealth:
     probe: int
 
 
+@abstraction.declare(fields={"evict_at": abstraction.TIME_VALUES})
 @attrs.frozen
 class NodeLifecycleLocal:
     health: FMap[str, NodeHealth] = FMap()

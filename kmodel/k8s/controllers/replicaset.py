@@ -76,6 +76,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.informers import Component, View
 from kmodel.k8s.objects import (
     READY,
@@ -98,6 +99,7 @@ NAME = "replicaset-controller"
 RSKey = tuple[str, str]  # (namespace, name)
 
 
+@abstraction.declare(fields={"timestamp": abstraction.EXPECT}, plain={"add"})
 @attrs.frozen
 class Expectation:
     add: int
