@@ -76,7 +76,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
-from kmodel.k8s import abstraction
+from kmodel.k8s import abstraction, workqueue
 from kmodel.k8s.informers import Component, View
 from kmodel.k8s.objects import (
     READY,
@@ -116,10 +116,7 @@ class RSLocal:
     expectations: FMap[RSKey, Expectation] = FMap()
 
 
-def _enqueue(local: RSLocal, key: RSKey) -> RSLocal:
-    if key in local.queue:
-        return local
-    return attrs.evolve(local, queue=(*local.queue, key))
+_enqueue = workqueue.enqueue  # (by its old name here, so that the call sites stay as they are)
 
 
 def owner_key(pod: Pod) -> RSKey | None:
