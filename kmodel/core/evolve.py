@@ -54,3 +54,32 @@ def remap(value: Any, f: Callable[[Any], Any]) -> Any:
         if m is not v:
             changes[field.alias] = m
     return attrs.evolve(value, **changes) if changes else value
+
+
+_LEAVES = (str, int, bool, float, type(None))
+
+
+class MemoMap:
+    """A structural map of immutable values, bottom-up through ``remap``, each object's result
+    memoised by identity: states share almost all of their objects with their predecessors, so
+    a walk over a new state stops at the first object it has met before. ``memo`` holds the
+    objects it is keyed by, so an id is never reused while memoised; whoever owns it bounds its
+    size. Subclasses say what happens to one object in ``node`` (default: map its parts);
+    strings, numbers and None come back as they are."""
+
+    def __init__(self, memo: dict[int, tuple[Any, Any]] | None = None) -> None:
+        self.memo: dict[int, tuple[Any, Any]] = {} if memo is None else memo
+
+    def map(self, value: Any) -> Any:
+        if isinstance(value, _LEAVES):
+            return value
+        key = id(value)
+        hit = self.memo.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        out = self.node(value)
+        self.memo[key] = (value, out)
+        return out
+
+    def node(self, value: Any) -> Any:
+        return remap(value, self.map)

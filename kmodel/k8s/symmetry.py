@@ -95,7 +95,7 @@ from typing import Any
 
 import attrs
 
-from kmodel.core.evolve import remap
+from kmodel.core.evolve import MemoMap, remap
 from kmodel.core.fmap import FMap
 from kmodel.k8s.abstraction import REV, REV_VALUES, REVS, declared_kinds
 from kmodel.k8s.controllers.kubelet import NODE_LEASE_NAMESPACE
@@ -104,8 +104,6 @@ from kmodel.k8s.objects import Node
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 NODE_SILENCING_FAULTS = ("nodeCrash", "nodeLoss", "nodePartition")
 CACHE_LIMIT = 400_000
-
-_SCALARS = (int, bool, float, type(None))
 
 
 def interchangeable_classes(config: Any) -> tuple[tuple[str, ...], ...]:
@@ -291,13 +289,13 @@ class Symmetry:
         (cheap equality, shared memory)."""
         renamer = self._pod_renamer(mapping)
         if renamer.inverse is None:
-            renamer.inverse = self._pod_renamer({b: a for a, b in mapping.items()}).cache
+            renamer.inverse = self._pod_renamer({b: a for a, b in mapping.items()}).memo
         return renamer.map(value)
 
     def _pod_renamer(self, mapping: dict[str, str]) -> _Renamer:
         key = tuple(sorted(mapping.items()))
         got = self._pod_renamers.get(key)
-        if got is None or len(got.cache) > CACHE_LIMIT:
+        if got is None or len(got.memo) > CACHE_LIMIT:
             if len(self._pod_renamers) > MAX_RENAMERS:
                 self._pod_renamers.clear()
             got = _Renamer(_pattern(sorted(mapping, key=lambda n: (-len(n), n))), mapping, {}, {})
@@ -333,7 +331,10 @@ class Symmetry:
         return out
 
 
-class _Renamer:
+class _Renamer(MemoMap):
+    """Rename by ``mapping`` every whole string it holds, and each name ``pattern`` finds in any
+    other string; ``strings`` memoises strings, ``cache`` objects (``MemoMap.memo``)."""
+
     def __init__(
         self,
         pattern: re.Pattern[str] | None,
@@ -341,9 +342,9 @@ class _Renamer:
         cache: dict[int, tuple[Any, Any]],
         strings: dict[str, str],
     ) -> None:
+        super().__init__(cache)
         self.pattern = pattern
         self.mapping = mapping
-        self.cache = cache
         self.strings = strings
         self.inverse: dict[int, tuple[Any, Any]] | None = None  # the inverse renaming's cache
 
@@ -360,20 +361,13 @@ class _Renamer:
     def map(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.string(value)
-        if isinstance(value, _SCALARS):
-            return value
-        key = id(value)
-        hit = self.cache.get(key)
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        out = self._map(value)
-        self.cache[key] = (value, out)
+        return MemoMap.map(self, value)
+
+    def node(self, value: Any) -> Any:
+        out = remap(value, self.map)
         if self.inverse is not None and out is not value:
             self.inverse[id(out)] = (out, value)
         return out
-
-    def _map(self, value: Any) -> Any:
-        return remap(value, self.map)
 
 
 PodId = tuple[str, str, Any]  # (name, uid, store key) of a pod
@@ -496,24 +490,14 @@ def _old_revision_mapping(state: Any) -> dict[int, int]:
     return {a: b for a, b in zip(order, sorted(order), strict=True) if a != b}
 
 
-class _Renumber:
-    """Replace Node / node-Lease resourceVersions by ``mapping`` everywhere in a state."""
+class _Renumber(MemoMap):
+    """Replace Node / node-Lease / Pod resourceVersions by ``mapping`` everywhere in a state."""
 
     def __init__(self, mapping: dict[int, int]) -> None:
+        super().__init__()
         self.mapping = mapping
-        self.memo: dict[int, tuple[Any, Any]] = {}
 
-    def map(self, value: Any) -> Any:
-        if isinstance(value, str | int | bool | float | type(None)):
-            return value
-        hit = self.memo.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        out = self._map(value)
-        self.memo[id(value)] = (value, out)
-        return out
-
-    def _map(self, value: Any) -> Any:
+    def node(self, value: Any) -> Any:
         if _is_node_object(value):
             new = self.mapping.get(value.meta.resource_version)
             if new is None:
