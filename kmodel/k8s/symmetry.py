@@ -370,6 +370,48 @@ class _Renamer(MemoMap):
         return out
 
 
+def string_fields(value: Any) -> set[tuple[str, str]]:
+    """(class, field) pairs of the attrs objects inside ``value`` whose field holds a string (or a
+    tuple, frozenset or map holding one; attrs objects inside are walked, not counted): the
+    places a node or pod name could be. ``_Renamer`` renames a name found as the whole string or
+    as a token (not next to a letter, digit, ``_``, ``.`` or ``-``) in any of them, so a field
+    that could hold a name in another form (joined to other characters, split, hashed) would
+    make the reduction unsound; ``tests/test_symmetry.py`` lists the reviewed fields."""
+    out: set[tuple[str, str]] = set()
+    seen: dict[int, Any] = {}
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str | int | bool | float | type(None)) or id(v) in seen:
+            return
+        seen[id(v)] = v
+        if isinstance(v, FMap):
+            for k, x in v.items():
+                walk(k)
+                walk(x)
+        elif isinstance(v, tuple | frozenset):
+            for x in v:
+                walk(x)
+        elif attrs.has(type(v)):
+            for f in attrs.fields(type(v)):
+                x = getattr(v, f.name)
+                if _has_str(x):
+                    out.add((type(v).__name__, f.name))
+                walk(x)
+
+    walk(value)
+    return out
+
+
+def _has_str(v: Any) -> bool:
+    if isinstance(v, str):
+        return True
+    if isinstance(v, tuple | frozenset):
+        return any(_has_str(x) for x in v)
+    if isinstance(v, FMap):
+        return any(_has_str(k) or _has_str(x) for k, x in v.items())
+    return False
+
+
 PodId = tuple[str, str, Any]  # (name, uid, store key) of a pod
 MAX_POD_GROUP = 24  # the most canonical pod labellings compared for one state (4!)
 MAX_POD_CLASS = 4  # the most pods of one class pod symmetry takes (4! - 1 = 23 frames per step)
