@@ -83,3 +83,31 @@ class MemoMap:
 
     def node(self, value: Any) -> Any:
         return remap(value, self.map)
+
+
+def attrs_fields_in(value: Any) -> list[tuple[Any, str, Any]]:
+    """(object, field name, field value) for every field of every attrs object inside ``value``
+    (through FMap keys and values, tuple and frozenset items, attrs fields), each object met
+    once however often it is shared: the walk of the tests' completeness guards."""
+    out: list[tuple[Any, str, Any]] = []
+    seen: set[int] = set()
+    keep: list[Any] = []  # the objects seen stay alive, so that their ids stay theirs
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, _LEAVES) or id(v) in seen:
+            continue
+        seen.add(id(v))
+        keep.append(v)
+        if isinstance(v, FMap):
+            for k, x in v.items():
+                stack.append(k)
+                stack.append(x)
+        elif isinstance(v, tuple | frozenset):
+            stack.extend(v)
+        elif attrs.has(type(v)):
+            for f in attrs.fields(type(v)):
+                x = getattr(v, f.name)
+                out.append((v, f.name, x))
+                stack.append(x)
+    return out

@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from kmodel.core.evolve import remap
+from kmodel.core.evolve import attrs_fields_in, remap
 from kmodel.core.fmap import FMap
 
 BASE = 1_000_000  # the clock of every abstract state; times stay positive
@@ -418,35 +418,16 @@ def unclassified(value: Any) -> set[tuple[str, str]]:
     """(class, field) pairs holding an ``int`` (or a map to ints) that no ``declare`` (nor
     ``FIELDS`` / ``PLAIN``) declares."""
     out: set[tuple[str, str]] = set()
-    seen: dict[int, Any] = {}
-
-    def walk(v: Any) -> None:
-        if isinstance(v, _SCALARS) or id(v) in seen:
-            return
-        seen[id(v)] = v
-        if isinstance(v, FMap):
-            for k, x in v.items():
-                walk(k)
-                walk(x)
-        elif isinstance(v, tuple):
-            for x in v:
-                walk(x)
-        elif attrs.has(type(v)):
-            cls = type(v).__name__
-            kinds, plain = declared_kinds(type(v)), declared_plain(type(v))
-            for f in attrs.fields(type(v)):
-                x = getattr(v, f.name)
-                declared = f.name in kinds or f.name in plain
-                ints = isinstance(x, int) and not isinstance(x, bool)
-                int_values = (isinstance(x, FMap) and any(_has_int(y) for y in x.values())) or (
-                    isinstance(x, tuple) and _has_int(x)
-                )
-                if (ints or int_values) and not declared:
-                    out.add((cls, f.name))
-                if not ints:
-                    walk(x)
-
-    walk(value)
+    for obj, name, x in attrs_fields_in(value):
+        cls = type(obj)
+        if name in declared_kinds(cls) or name in declared_plain(cls):
+            continue
+        ints = isinstance(x, int) and not isinstance(x, bool)
+        int_values = (isinstance(x, FMap) and any(_has_int(y) for y in x.values())) or (
+            isinstance(x, tuple) and _has_int(x)
+        )
+        if ints or int_values:
+            out.add((cls.__name__, name))
     return out
 
 

@@ -95,7 +95,7 @@ from typing import Any
 
 import attrs
 
-from kmodel.core.evolve import MemoMap, remap
+from kmodel.core.evolve import MemoMap, attrs_fields_in, remap
 from kmodel.core.fmap import FMap
 from kmodel.k8s.abstraction import REV, REV_VALUES, REVS, declared_kinds
 from kmodel.k8s.controllers.kubelet import NODE_LEASE_NAMESPACE
@@ -377,29 +377,7 @@ def string_fields(value: Any) -> set[tuple[str, str]]:
     as a token (not next to a letter, digit, ``_``, ``.`` or ``-``) in any of them, so a field
     that could hold a name in another form (joined to other characters, split, hashed) would
     make the reduction unsound; ``tests/test_symmetry.py`` lists the reviewed fields."""
-    out: set[tuple[str, str]] = set()
-    seen: dict[int, Any] = {}
-
-    def walk(v: Any) -> None:
-        if isinstance(v, str | int | bool | float | type(None)) or id(v) in seen:
-            return
-        seen[id(v)] = v
-        if isinstance(v, FMap):
-            for k, x in v.items():
-                walk(k)
-                walk(x)
-        elif isinstance(v, tuple | frozenset):
-            for x in v:
-                walk(x)
-        elif attrs.has(type(v)):
-            for f in attrs.fields(type(v)):
-                x = getattr(v, f.name)
-                if _has_str(x):
-                    out.add((type(v).__name__, f.name))
-                walk(x)
-
-    walk(value)
-    return out
+    return {(type(obj).__name__, name) for obj, name, x in attrs_fields_in(value) if _has_str(x)}
 
 
 def _has_str(v: Any) -> bool:
