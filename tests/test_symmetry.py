@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from test_abstraction import _walk  # the same seeded random walk over enabled actions
 
 import kmodel
 from kmodel.api import explore
 from kmodel.core.explore import explore as explore_model
+from kmodel.core.fmap import FMap
 from kmodel.core.model import Action
 from kmodel.k8s.explore_view import ExploreView
-from kmodel.k8s.symmetry import interchangeable_classes
+from kmodel.k8s.symmetry import interchangeable_classes, string_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 THREE = ROOT / "tests" / "data" / "three-nodes.yaml"
@@ -343,3 +345,90 @@ def test_explore_cli_says_when_pod_symmetry_was_turned_off(tmp_path: Path, capsy
     assert "pod symmetry off: 5 interchangeable pods of one owner at once (default/web-*)" in printed
     summary = json.loads((out / "three-pods.explore.json").read_text())
     assert summary["symmetryNote"].startswith("pod symmetry off: 5 interchangeable pods")
+
+
+# Every attrs field of a shipped scenario's states that holds strings, reviewed: a node or pod
+# name in it (or a uid that goes with one) is the whole string or a token the renamer's pattern
+# finds (``kmodel.k8s.symmetry.string_fields``). Most hold no name at all (kinds, phases,
+# reasons, policies, label keys); the rest hold names as whole strings (``node_name``,
+# ``pod_name``, ``holder_identity``, ``uid``, queue keys) or inside ``ns/name`` and
+# ``kubelet/NODE`` style strings and messages. A new field must be reviewed and added here.
+STRING_FIELDS: dict[str, set[str]] = {
+    "Backend": {"ip", "node", "pod_name", "pod_uid"},
+    "ClusterState": {"components", "faults_left", "lost", "monitor", "nodes_up", "offsets", "partitioned", "paused"},
+    "ComponentState": {"cache"},
+    "Condition": {"message", "reason", "status", "type"},
+    "Container": {"image", "name", "pre_stop", "requests"},
+    "DeploymentCondition": {"message", "reason", "status", "type"},
+    "DeploymentLocal": {"queue", "requeue_at"},
+    "DeploymentSpec": {"max_surge", "max_unavailable", "strategy_type"},
+    "DisruptionLocal": {"queue", "recheck"},
+    "DrainLocal": {"evicted", "retry_at"},
+    "ESLocal": {"queue", "tracker"},
+    "Endpoint": {"addresses", "node_name", "pod_name", "pod_uid"},
+    "EndpointPort": {"name", "protocol"},
+    "EndpointSlice": {"address_type"},
+    "Event": {"key", "type"},
+    "Expectation": {"dels"},
+    "GCLocal": {"reads"},
+    "GenericObject": {"api_version", "kind", "spec", "status"},
+    "HPALocal": {"pending_status", "records"},
+    "HorizontalPodAutoscalerSpec": {"target_kind", "target_name"},
+    "Item": {"kind", "name", "namespace", "uid"},
+    "KubeletLocal": {"pods"},
+    "LabelSelector": {"match_labels"},
+    "Lease": {"holder_identity"},
+    "NodeLifecycleLocal": {"health"},
+    "NodeSelectorRequirement": {"key", "operator", "values"},
+    "NodeStatus": {"allocatable", "capacity"},
+    "ObjectMeta": {"annotations", "finalizers", "generate_name", "labels", "name", "namespace", "uid"},
+    "OwnerReference": {"api_version", "kind", "name", "uid"},
+    "PodDisruptionBudgetSpec": {"unhealthy_pod_eviction_policy"},
+    "PodDisruptionBudgetStatus": {"disrupted_pods"},
+    "PodRuntime": {"name", "namespace", "requests", "restart_policy"},
+    "PodSpec": {"node_name", "restart_policy", "scheduler_name"},
+    "PodStatus": {"message", "phase", "reason"},
+    "PodTemplateSpec": {"labels"},
+    "ProxyLocal": {"table"},
+    "RSLocal": {"expectations", "queue"},
+    "SchedulerLocal": {"assumed", "unschedulable"},
+    "ServicePort": {"name", "protocol"},
+    "ServiceSpec": {"cluster_ip", "selector"},
+    "StatefulSetLocal": {"queue"},
+    "StatefulSetSpec": {"pod_management_policy", "service_name", "update_strategy_type"},
+    "Store": {"objects"},
+    "Taint": {"effect", "key", "value"},
+    "Toleration": {"effect", "key", "operator", "value"},
+    "TopologySpreadConstraint": {"node_affinity_policy", "node_taints_policy", "topology_key", "when_unsatisfiable"},
+    "Tracked": {"service_uid", "slices"},
+    "WorkloadLoad": {"target_kind", "target_name"},
+}
+
+
+ALL = [None, *sorted(SCENARIOS.glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: "default" if p is None else p.stem)
+def test_every_string_field_is_reviewed_for_names(path: Path | None) -> None:
+    """Symmetry renames names by pattern in every string; a new field that could hold a name in
+    a form the pattern misses would silently make it unsound, so every string field met along
+    random walks must have been reviewed (``STRING_FIELDS``)."""
+    model = kmodel.load_scenario(path).model()
+    found: set[tuple[str, str]] = set()
+    for seed in (0, 1):
+        for state in _walk(model, seed, 30):
+            found |= string_fields(state)
+    new = sorted((c, f) for c, f in found if f not in STRING_FIELDS.get(c, set()))
+    assert not new, (
+        f"review these string fields: can they hold a node or pod name (or uid) other than as a whole "
+        f"string or a token kmodel.k8s.symmetry._Renamer finds? Then add them to STRING_FIELDS: {new}"
+    )
+
+
+def test_string_fields_finds_a_name_in_a_new_field() -> None:
+    @attrs.frozen
+    class NewLocal:
+        last_pod: str = "web-abcde"
+        count: int = 0
+
+    assert string_fields(FMap({"k": NewLocal()})) == {("NewLocal", "last_pod")}

@@ -20,11 +20,15 @@ renamings that no component, timer or invariant can observe:
   state are renumbered densely in order (the compaction point included, so a watch that fell
   behind it still cannot resume).
 
-Which fields hold times and revisions is declared in ``FIELDS`` below, per class. A test walks
-the states of every shipped scenario and fails on any attrs class with an ``int`` field that is
-declared neither here nor in ``PLAIN`` — so a new component cannot silently break the
-abstraction — and another checks that ``abstract`` commutes with ``step`` (the abstraction is a
-bisimulation) on explored states.
+Which fields hold times and revisions is declared with each class, by the ``declare`` class
+decorator in the class's own module (``@abstraction.declare(fields={"last_renew": TIME},
+plain={"restarts"})`` above ``@attrs.frozen``); this module imports no component, the components
+import it. A class is declared when its module is imported, i.e. before any instance of it can be
+in a state. Classes in modules that do not import this one are declared by name in ``FIELDS`` and
+``PLAIN`` below. A test walks the states of every shipped scenario and fails on any attrs class
+with an ``int`` field that is declared nowhere (``unclassified``) — so a new component cannot
+silently break the abstraction — and another checks that ``abstract`` commutes with ``step`` (the
+abstraction is a bisimulation) on explored states.
 
 This is the time abstraction TLC users write by hand as a "view" (``VIEW`` in the TLC config);
 here it is part of the model.
@@ -33,12 +37,12 @@ here it is part of the model.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import attrs
 
-from kmodel.core.evolve import remap
+from kmodel.core.evolve import attrs_fields_in, remap
 from kmodel.core.fmap import FMap
 
 BASE = 1_000_000  # the clock of every abstract state; times stay positive
@@ -62,116 +66,78 @@ MAPPED_VALUE_TIMES = "mapped-value-times"  # an FMap whose values are (value, ti
 Kind = str
 
 
-def _fields() -> dict[str, dict[str, Kind]]:
-    """Class name → field → kind (by name so this module imports no component module)."""
-    return {
-        "ObjectMeta": {"resource_version": REV, "creation_timestamp": CREATED, "deletion_timestamp": TIME},
-        "Taint": {"time_added": OPAQUE},  # never read: evictions are timed by NodeLifecycleLocal.evict_at
-        "Condition": {"last_heartbeat_time": HEARTBEAT},
-        "PodStatus": {"start_time": OPAQUE},  # only None-checked and copied
-        "Lease": {"renew_time": RENEW, "acquire_time": RENEW},
-        "DeploymentCondition": {"last_update_time": TIME, "last_transition_time": TIME},
-        "Event": {"revision": REV, "time": TIME},
-        "Store": {"revision": REV},
-        "ComponentState": {"cursor": REV, "skip": REVS},
-        "PodRuntime": {
-            "started_at": OPAQUE,
-            "exited_at": TIME,
-            "backoff_updated": TIME,
-            "admitted_at": PHASE,
-            "ready_at": READY,
-            "terminating_since": TIME,
-            "stop_at": TIME,
-        },
-        "KubeletLocal": {"last_renew": TIME},
-        "ProxyLocal": {"last_sync": TIME},
-        "NodeHealth": {"renew_seen": RENEW, "heartbeat_seen": HEARTBEAT, "probe": PROBE},
-        "NodeLifecycleLocal": {"evict_at": TIME_VALUES},
-        "Expectation": {"timestamp": EXPECT},
-        "SchedulerLocal": {"unschedulable": REV_VALUES, "cursor": REV},
-        "DeploymentLocal": {"requeue_at": TIME_VALUES},
-        "Tracked": {"slices": REV_VALUES},
-        "ClusterState": {"clock": TIME, "paused": TIME_VALUES},
-        "ElectorState": {"observed_time": TIME, "last_renew": TIME, "round_start": TIME, "next_try": TIME},
-        "DisruptionLocal": {"recheck": TIME_VALUES},
-        "DrainLocal": {"retry_at": TIME_VALUES},
-        "PodDisruptionBudgetStatus": {"disrupted_pods": TIME_VALUES},
-        "HPARecord": {"recommendations": VALUE_TIMES, "last_sync": TIME, "held_until": TIME},
-        "ScaleEvent": {"time": TIME},
-        "HorizontalPodAutoscalerStatus": {"last_scale_time": TIME},
-        "AutoscalerLocal": {"provisioning": MAPPED_VALUE_TIMES, "unneeded": TIME_VALUES, "last_scale_up": TIME},
-    }
-
-
-FIELDS = _fields()
+FIELDS: dict[str, dict[str, Kind]] = {
+    # Class name → field → kind, for classes whose modules cannot declare them with ``declare``
+    # (kmodel.k8s.informers, kmodel.k8s.state, kmodel.k8s.leaderelection). Any other class is
+    # declared in its own module.
+    "ComponentState": {"cursor": REV, "skip": REVS},
+    "ClusterState": {"clock": TIME, "paused": TIME_VALUES},
+    "ElectorState": {"observed_time": TIME, "last_renew": TIME, "round_start": TIME, "next_try": TIME},
+}
 
 PLAIN: dict[str, frozenset[str]] = {
-    # int fields that are counts, sizes, durations or settings: never renamed
-    "ObjectMeta": frozenset({"generation", "deletion_grace_period_seconds"}),
-    "Store": frozenset({"counter"}),
-    "Toleration": frozenset({"toleration_seconds"}),
-    "TopologySpreadConstraint": frozenset({"max_skew", "min_domains"}),
-    "PodSpec": frozenset({"termination_grace_period_seconds"}),
-    "PodStatus": frozenset({"restart_count"}),
-    "ReplicaSetSpec": frozenset({"replicas", "min_ready_seconds"}),
-    "ReplicaSetStatus": frozenset(
-        {"replicas", "fully_labeled_replicas", "ready_replicas", "available_replicas", "observed_generation"}
-    ),
-    "Lease": frozenset({"lease_duration_seconds", "lease_transitions"}),
-    "DeploymentSpec": frozenset(
-        {
-            "replicas",
-            "max_surge",
-            "max_unavailable",
-            "revision_history_limit",
-            "progress_deadline_seconds",
-            "min_ready_seconds",
-        }
-    ),
-    "DeploymentStatus": frozenset(
-        {
-            "observed_generation",
-            "replicas",
-            "updated_replicas",
-            "ready_replicas",
-            "available_replicas",
-            "unavailable_replicas",
-            "collision_count",
-        }
-    ),
-    "StatefulSetSpec": frozenset({"replicas", "partition", "min_ready_seconds", "revision_history_limit"}),
-    "StatefulSetStatus": frozenset(
-        {
-            "observed_generation",
-            "replicas",
-            "ready_replicas",
-            "current_replicas",
-            "updated_replicas",
-            "available_replicas",
-        }
-    ),
-    "ServicePort": frozenset({"port", "target_port"}),
-    "EndpointPort": frozenset({"port"}),
-    "Probe": frozenset({"initial_delay", "period", "success_threshold"}),
-    "Expectation": frozenset({"add"}),
+    # int fields that are counts, sizes, durations or settings: never renamed (same classes as FIELDS)
     "ClusterState": frozenset({"faults_left", "offsets"}),
-    "Container": frozenset(
-        {"readiness_initial_delay", "readiness_period", "readiness_success_threshold", "pre_stop_sleep", "requests"}
-    ),
-    "PodRuntime": frozenset({"restarts", "backoff", "requests"}),
-    "NodeStatus": frozenset({"capacity", "allocatable"}),
     "ElectorState": frozenset({"epoch", "incarnation"}),
-    "HorizontalPodAutoscalerSpec": frozenset({"max_replicas", "min_replicas", "target_utilization"}),
-    "HorizontalPodAutoscalerStatus": frozenset({"current_replicas", "desired_replicas"}),
-    "HPAScalingPolicy": frozenset({"value", "period_seconds"}),
-    "HPAScalingRules": frozenset({"stabilization_window_seconds"}),
-    "PodDisruptionBudgetSpec": frozenset({"min_available", "max_unavailable"}),
-    "PodDisruptionBudgetStatus": frozenset(
-        {"observed_generation", "current_healthy", "desired_healthy", "disruptions_allowed", "expected_pods"}
-    ),
-    "WorkloadLoad": frozenset({"cpu"}),
-    "ScaleEvent": frozenset({"change"}),
 }
+
+_KINDS = frozenset({TIME, OPAQUE, PHASE, REV, REVS, TIME_VALUES, REV_VALUES, VALUE_TIMES, MAPPED_VALUE_TIMES})
+_DECLARED: dict[type, tuple[Mapping[str, Kind], frozenset[str]]] = {}
+C = TypeVar("C", bound=type)
+
+
+def declare(fields: Mapping[str, Kind] | None = None, *, plain: Iterable[str] = ()) -> Callable[[C], C]:
+    """Class decorator: declare which fields of an attrs class the abstraction renames.
+
+    Args:
+        fields: field name → kind (``TIME``, ``OPAQUE``, an ``ORDER`` group such as ``RENEW``,
+            ``PHASE``, ``REV``, ``REVS``, ``TIME_VALUES``, ``REV_VALUES``, ``VALUE_TIMES``,
+            ``MAPPED_VALUE_TIMES``) for every field that holds a time or a revision.
+        plain: the other fields holding ints (counts, sizes, durations, settings): never renamed.
+
+    Fields declared in neither are walked into (objects, maps, tuples) and must hold no int of
+    their own (``unclassified``). Apply it above ``@attrs.frozen`` so that it sees the final class.
+
+    Raises:
+        TypeError: the class is not (yet) an attrs class, a field is not one of its fields, a
+            kind is unknown, a field is declared twice, or the class is declared twice or also
+            in ``FIELDS`` / ``PLAIN``.
+    """
+    kinds = dict(fields or {})
+    plain_set = frozenset(plain)
+
+    def register(cls: C) -> C:
+        klass: type = cls  # (attrs.has narrows its argument's type)
+        if not attrs.has(klass):
+            raise TypeError(f"declare {cls.__name__}: not an attrs class (put @declare above @attrs.frozen)")
+        names = {f.name for f in attrs.fields(klass)}
+        unknown = sorted((set(kinds) | plain_set) - names)
+        if unknown:
+            raise TypeError(f"declare {cls.__name__}: no such fields {unknown}")
+        bad = sorted(f"{n}={k!r}" for n, k in kinds.items() if k not in _KINDS and not k.startswith(ORDER))
+        if bad:
+            raise TypeError(f"declare {cls.__name__}: unknown kinds {bad}")
+        both = sorted(set(kinds) & plain_set)
+        if both:
+            raise TypeError(f"declare {cls.__name__}: declared both renamed and plain: {both}")
+        if cls in _DECLARED or cls.__name__ in FIELDS or cls.__name__ in PLAIN:
+            raise TypeError(f"declare {cls.__name__}: declared twice (or also in FIELDS / PLAIN)")
+        _DECLARED[cls] = (kinds, plain_set)
+        return cls
+
+    return register
+
+
+def declared_kinds(cls: type) -> Mapping[str, Kind]:
+    """Field → kind of the fields of ``cls`` the abstraction renames (``declare`` or ``FIELDS``)."""
+    got = _DECLARED.get(cls)
+    return got[0] if got is not None else FIELDS.get(cls.__name__, {})
+
+
+def declared_plain(cls: type) -> frozenset[str]:
+    """The int fields of ``cls`` declared plain (``declare`` or ``PLAIN``)."""
+    got = _DECLARED.get(cls)
+    return got[1] if got is not None else PLAIN.get(cls.__name__, frozenset())
 
 
 class TimeAbstraction:
@@ -352,7 +318,7 @@ _PLAN: dict[type, tuple[tuple[str, Kind | None], ...]] = {}
 def _plan(cls: type) -> tuple[tuple[str, Kind | None], ...]:
     plan = _PLAN.get(cls)
     if plan is None:
-        declared = FIELDS.get(cls.__name__, {})
+        declared = declared_kinds(cls)
         plan = tuple((f.name, declared.get(f.name)) for f in attrs.fields(cls))
         _PLAN[cls] = plan
     return plan
@@ -449,37 +415,19 @@ def _init_name(cls: type, name: str) -> str:
 
 
 def unclassified(value: Any) -> set[tuple[str, str]]:
-    """(class, field) pairs holding an ``int`` (or a map to ints) that ``FIELDS`` and ``PLAIN``
-    do not declare."""
+    """(class, field) pairs holding an ``int`` (or a map to ints) that no ``declare`` (nor
+    ``FIELDS`` / ``PLAIN``) declares."""
     out: set[tuple[str, str]] = set()
-    seen: dict[int, Any] = {}
-
-    def walk(v: Any) -> None:
-        if isinstance(v, _SCALARS) or id(v) in seen:
-            return
-        seen[id(v)] = v
-        if isinstance(v, FMap):
-            for k, x in v.items():
-                walk(k)
-                walk(x)
-        elif isinstance(v, tuple):
-            for x in v:
-                walk(x)
-        elif attrs.has(type(v)):
-            cls = type(v).__name__
-            for f in attrs.fields(type(v)):
-                x = getattr(v, f.name)
-                declared = f.name in FIELDS.get(cls, {}) or f.name in PLAIN.get(cls, frozenset())
-                ints = isinstance(x, int) and not isinstance(x, bool)
-                int_values = (isinstance(x, FMap) and any(_has_int(y) for y in x.values())) or (
-                    isinstance(x, tuple) and _has_int(x)
-                )
-                if (ints or int_values) and not declared:
-                    out.add((cls, f.name))
-                if not ints:
-                    walk(x)
-
-    walk(value)
+    for obj, name, x in attrs_fields_in(value):
+        cls = type(obj)
+        if name in declared_kinds(cls) or name in declared_plain(cls):
+            continue
+        ints = isinstance(x, int) and not isinstance(x, bool)
+        int_values = (isinstance(x, FMap) and any(_has_int(y) for y in x.values())) or (
+            isinstance(x, tuple) and _has_int(x)
+        )
+        if ints or int_values:
+            out.add((cls.__name__, name))
     return out
 
 

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.labels import LabelSelector
 
 Key = tuple[str, str, str]
@@ -42,6 +43,14 @@ class OwnerReference:
     block_owner_deletion: bool = False
 
 
+@abstraction.declare(
+    fields={
+        "resource_version": abstraction.REV,
+        "creation_timestamp": abstraction.CREATED,
+        "deletion_timestamp": abstraction.TIME,
+    },
+    plain={"generation", "deletion_grace_period_seconds"},
+)
 @attrs.frozen(cache_hash=True)
 class ObjectMeta:
     name: str
@@ -65,6 +74,8 @@ class ObjectMeta:
         return None
 
 
+# time_added: never read (evictions are timed by NodeLifecycleLocal.evict_at)
+@abstraction.declare(fields={"time_added": abstraction.OPAQUE})
 @attrs.frozen
 class Taint:
     key: str
@@ -73,6 +84,7 @@ class Taint:
     time_added: int | None = None
 
 
+@abstraction.declare(plain={"toleration_seconds"})
 @attrs.frozen
 class Toleration:
     key: str = ""
@@ -92,6 +104,7 @@ class Toleration:
         return self.value == taint.value
 
 
+@abstraction.declare(fields={"last_heartbeat_time": abstraction.HEARTBEAT})
 @attrs.frozen
 class Condition:
     type: str
@@ -133,6 +146,7 @@ class NodeSpec:
     taints: tuple[Taint, ...] = ()
 
 
+@abstraction.declare(plain={"capacity", "allocatable"})
 @attrs.frozen
 class NodeStatus:
     capacity: ResourceList = EMPTY_RESOURCES
@@ -154,6 +168,9 @@ class Node(APIObject):
         return c.status if c else "Unknown"
 
 
+@abstraction.declare(
+    plain={"readiness_initial_delay", "readiness_period", "readiness_success_threshold", "pre_stop_sleep", "requests"}
+)
 @attrs.frozen
 class Container:
     name: str
@@ -187,6 +204,7 @@ class NodeSelectorTerm:
     match_fields: tuple[NodeSelectorRequirement, ...] = ()
 
 
+@abstraction.declare(plain={"max_skew", "min_domains"})
 @attrs.frozen
 class TopologySpreadConstraint:
     """``core/v1 TopologySpreadConstraint``. ``label_selector`` None is a nil selector (matches no
@@ -202,6 +220,7 @@ class TopologySpreadConstraint:
     node_taints_policy: str = "Ignore"
 
 
+@abstraction.declare(plain={"termination_grace_period_seconds"})
 @attrs.frozen
 class PodSpec:
     containers: tuple[Container, ...] = ()
@@ -230,6 +249,8 @@ class PodSpec:
         return FMap(total)
 
 
+# start_time: only None-checked and copied
+@abstraction.declare(fields={"start_time": abstraction.OPAQUE}, plain={"restart_count"})
 @attrs.frozen
 class PodStatus:
     phase: str = "Pending"
@@ -266,6 +287,7 @@ class PodTemplateSpec:
     spec: PodSpec = PodSpec()
 
 
+@abstraction.declare(plain={"replicas", "min_ready_seconds"})
 @attrs.frozen
 class ReplicaSetSpec:
     selector: LabelSelector
@@ -274,6 +296,9 @@ class ReplicaSetSpec:
     min_ready_seconds: int = 0
 
 
+@abstraction.declare(
+    plain={"replicas", "fully_labeled_replicas", "ready_replicas", "available_replicas", "observed_generation"}
+)
 @attrs.frozen
 class ReplicaSetStatus:
     replicas: int = 0
@@ -292,6 +317,10 @@ class ReplicaSet(APIObject):
     status: ReplicaSetStatus = ReplicaSetStatus()
 
 
+@abstraction.declare(
+    fields={"renew_time": abstraction.RENEW, "acquire_time": abstraction.RENEW},
+    plain={"lease_duration_seconds", "lease_transitions"},
+)
 @attrs.frozen
 class Lease(APIObject):
     """``coordination.k8s.io/v1`` Lease (``LeaseSpec``); the kubelet's node heartbeat lives in
@@ -310,6 +339,7 @@ class Lease(APIObject):
     lease_transitions: int = 0
 
 
+@abstraction.declare(fields={"last_update_time": abstraction.TIME, "last_transition_time": abstraction.TIME})
 @attrs.frozen
 class DeploymentCondition:
     """``apps/v1`` DeploymentCondition (Progressing, Available); times are model-clock seconds."""
@@ -322,6 +352,16 @@ class DeploymentCondition:
     last_transition_time: int = 0
 
 
+@abstraction.declare(
+    plain={
+        "replicas",
+        "max_surge",
+        "max_unavailable",
+        "revision_history_limit",
+        "progress_deadline_seconds",
+        "min_ready_seconds",
+    }
+)
 @attrs.frozen
 class DeploymentSpec:
     """``apps/v1`` DeploymentSpec with ``SetDefaults_Deployment`` defaults. ``max_surge`` and
@@ -341,6 +381,17 @@ class DeploymentSpec:
     paused: bool = False
 
 
+@abstraction.declare(
+    plain={
+        "observed_generation",
+        "replicas",
+        "updated_replicas",
+        "ready_replicas",
+        "available_replicas",
+        "unavailable_replicas",
+        "collision_count",
+    }
+)
 @attrs.frozen
 class DeploymentStatus:
     observed_generation: int = 0
@@ -362,6 +413,7 @@ class Deployment(APIObject):
     status: DeploymentStatus = DeploymentStatus()
 
 
+@abstraction.declare(plain={"replicas", "partition", "min_ready_seconds", "revision_history_limit"})
 @attrs.frozen
 class StatefulSetSpec:
     """``apps/v1`` StatefulSetSpec with ``SetDefaults_StatefulSet`` defaults
@@ -380,6 +432,16 @@ class StatefulSetSpec:
     revision_history_limit: int = 10
 
 
+@abstraction.declare(
+    plain={
+        "observed_generation",
+        "replicas",
+        "ready_replicas",
+        "current_replicas",
+        "updated_replicas",
+        "available_replicas",
+    }
+)
 @attrs.frozen
 class StatefulSetStatus:
     observed_generation: int = 0
@@ -399,6 +461,7 @@ class StatefulSet(APIObject):
     status: StatefulSetStatus = StatefulSetStatus()
 
 
+@abstraction.declare(plain={"port", "target_port"})
 @attrs.frozen
 class ServicePort:
     """``core/v1`` ServicePort. ``target_port`` defaults to ``port`` (``SetDefaults_Service``); a named
@@ -457,6 +520,7 @@ class Endpoint:
     pod_uid: str
 
 
+@abstraction.declare(plain={"port"})
 @attrs.frozen
 class EndpointPort:
     name: str
@@ -480,6 +544,7 @@ HPA_SELECT_POLICIES = ("Max", "Min", "Disabled")
 HPA_POLICY_TYPES = ("Pods", "Percent")
 
 
+@abstraction.declare(plain={"value", "period_seconds"})
 @attrs.frozen
 class HPAScalingPolicy:
     """``autoscaling/v2`` HPAScalingPolicy: at most ``value`` pods (``Pods``) or percent
@@ -490,6 +555,7 @@ class HPAScalingPolicy:
     period_seconds: int
 
 
+@abstraction.declare(plain={"stabilization_window_seconds"})
 @attrs.frozen
 class HPAScalingRules:
     """``autoscaling/v2`` HPAScalingRules, defaulted (``pkg/apis/autoscaling/v2/defaults.go:
@@ -508,6 +574,7 @@ class HPABehavior:
     scale_down: HPAScalingRules
 
 
+@abstraction.declare(plain={"max_replicas", "min_replicas", "target_utilization"})
 @attrs.frozen
 class HorizontalPodAutoscalerSpec:
     """``autoscaling/v2`` HorizontalPodAutoscalerSpec restricted to one ``Resource`` metric
@@ -523,6 +590,7 @@ class HorizontalPodAutoscalerSpec:
     behavior: HPABehavior | None = None
 
 
+@abstraction.declare(fields={"last_scale_time": abstraction.TIME}, plain={"current_replicas", "desired_replicas"})
 @attrs.frozen
 class HorizontalPodAutoscalerStatus:
     current_replicas: int = 0
@@ -539,6 +607,7 @@ class HorizontalPodAutoscaler(APIObject):
     status: HorizontalPodAutoscalerStatus = HorizontalPodAutoscalerStatus()
 
 
+@abstraction.declare(plain={"cpu"})
 @attrs.frozen
 class WorkloadLoad(APIObject):
     """kmodel's metrics-server stand-in: the total CPU demand (millicores) of a workload's pods.
@@ -566,6 +635,7 @@ def load_name(kind: str, name: str) -> str:
 UNHEALTHY_POD_EVICTION_POLICIES = ("IfHealthyBudget", "AlwaysAllow")
 
 
+@abstraction.declare(plain={"min_available", "max_unavailable"})
 @attrs.frozen
 class PodDisruptionBudgetSpec:
     """``policy/v1`` PodDisruptionBudgetSpec (``staging/src/k8s.io/api/policy/v1/types.go``).
@@ -584,6 +654,10 @@ class PodDisruptionBudgetSpec:
         return self.selector is not None and self.selector.matches(pod.meta.labels)
 
 
+@abstraction.declare(
+    fields={"disrupted_pods": abstraction.TIME_VALUES},
+    plain={"observed_generation", "current_healthy", "desired_healthy", "disruptions_allowed", "expected_pods"},
+)
 @attrs.frozen
 class PodDisruptionBudgetStatus:
     """``policy/v1`` PodDisruptionBudgetStatus. ``disrupted_pods`` maps a pod name to the time the

@@ -12,8 +12,29 @@ from kmodel.k8s.quantity import format_amount
 
 
 def cluster_state(model: Any, state: Any) -> dict[str, list[str]]:
-    now = state.clock
-    out: dict[str, list[str]] = {"clock": [f"{now}s (true time)"]}
+    """The sections of ``state``'s dump, in display order: clock, nodes, pods, workloads, custom
+    objects (only when there are any), components, faults left, recorded violations (only when
+    there are any)."""
+    out: dict[str, list[str]] = {"clock": [f"{state.clock}s (true time)"]}
+    out["nodes"] = _nodes(state)
+    out["pods"] = _pods(state)
+    out["workloads"] = _workloads(state)
+    custom = [
+        f"{o.kind} {o.meta.namespace}/{o.meta.name} (uid {o.meta.uid}): spec {thaw(o.spec)}, status {thaw(o.status)}"
+        for o in state.store.objects.values()
+        if isinstance(o, GenericObject)
+    ]
+    if custom:  # objects of kinds user controllers own
+        out["custom objects"] = custom
+    out["components"] = _components(state)
+    left = ", ".join(f"{k}={v}" for k, v in state.faults_left.items())
+    out["faults left"] = [left or "none"]
+    if state.monitor:
+        out["recorded violations"] = [f"{k}: {v}" for k, v in state.monitor.items()]
+    return out
+
+
+def _nodes(state: Any) -> list[str]:
     nodes = []
     for n in state.store.list("Node"):
         name = n.meta.name
@@ -26,7 +47,10 @@ def cluster_state(model: Any, state: Any) -> dict[str, list[str]]:
         alloc = ", ".join(f"{r}={format_amount(r, v)}" for r, v in n.status.allocatable.items())
         cordon = " cordoned" if n.spec.unschedulable else ""
         nodes.append(f"{name}: {status}, Ready={n.ready_status()}{cordon}; {taints}; allocatable {alloc}")
-    out["nodes"] = nodes
+    return nodes
+
+
+def _pods(state: Any) -> list[str]:
     pods = []
     for p in state.store.list("Pod"):
         where = p.spec.node_name or "unscheduled"
@@ -38,7 +62,10 @@ def cluster_state(model: Any, state: Any) -> dict[str, list[str]]:
             f"{p.meta.namespace}/{p.meta.name} on {where}: {p.status.phase}{reason}, "
             f"ready={p.is_ready()}, restarts={p.status.restart_count}{deleting}"
         )
-    out["pods"] = pods
+    return pods
+
+
+def _workloads(state: Any) -> list[str]:
     workloads = []
     for kind in ("Deployment", "StatefulSet", "ReplicaSet", "Service", "EndpointSlice"):
         for o in state.store.list(kind):
@@ -48,14 +75,12 @@ def cluster_state(model: Any, state: Any) -> dict[str, list[str]]:
             extra = f": replicas {spec_replicas}, ready {ready}" if spec_replicas is not None else ""
             gone = " (being deleted)" if o.meta.deletion_timestamp is not None else ""
             workloads.append(f"{kind} {o.meta.namespace}/{o.meta.name}{extra}{gone}")
-    out["workloads"] = workloads
-    custom = [
-        f"{o.kind} {o.meta.namespace}/{o.meta.name} (uid {o.meta.uid}): spec {thaw(o.spec)}, status {thaw(o.status)}"
-        for o in state.store.objects.values()
-        if isinstance(o, GenericObject)
-    ]
-    if custom:  # objects of kinds user controllers own
-        out["custom objects"] = custom
+    return workloads
+
+
+def _components(state: Any) -> list[str]:
+    """Each component: down, or how far its watch lags the head and its clock offset; a
+    kubelet's running containers."""
     comps = []
     head = state.store.revision
     for name, cs in state.components.items():
@@ -71,9 +96,4 @@ def cluster_state(model: Any, state: Any) -> dict[str, list[str]]:
             names = sorted(getattr(rt, "name", "?") for rt in running.values() if getattr(rt, "running", False))
             if names:
                 comps.append(f"    containers running: {', '.join(names)}")
-    out["components"] = comps
-    left = ", ".join(f"{k}={v}" for k, v in state.faults_left.items())
-    out["faults left"] = [left or "none"]
-    if state.monitor:
-        out["recorded violations"] = [f"{k}: {v}" for k, v in state.monitor.items()]
-    return out
+    return comps

@@ -75,6 +75,7 @@ import attrs
 
 from kmodel.core.evolve import evolve
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.objects import (
     TAINT_NOT_READY,
     TAINT_UNREACHABLE,
@@ -83,6 +84,7 @@ from kmodel.k8s.objects import (
     OwnerReference,
     Pod,
     PodDisruptionBudget,
+    PodDisruptionBudgetStatus,
     Toleration,
 )
 
@@ -103,6 +105,7 @@ UNCONDITIONAL_UPDATE_KINDS = frozenset({"ConfigMap", "Secret"})
 NO_GENERATION_KINDS = frozenset({"ConfigMap", "Secret"})
 
 
+@abstraction.declare(fields={"revision": abstraction.REV, "time": abstraction.TIME})
 @attrs.frozen(cache_hash=True)
 class Event:
     """A watch event. ``prev`` is the object before the write (None for ADDED); it lets a
@@ -192,6 +195,7 @@ class APIConfig:
     default_unreachable_toleration_seconds: int = 300
 
 
+@abstraction.declare(fields={"revision": abstraction.REV}, plain={"counter"})
 @attrs.frozen(cache_hash=True)
 class Store:
     revision: int = 0
@@ -474,16 +478,9 @@ class Store:
         both writes land together, PDB status first. Conditions and ``MaxDisruptedPodSize`` are not
         modelled."""
         delete = Request("delete", pod.key, grace=req.grace)
-        if pod.status.phase in ("Pending", "Succeeded", "Failed") or pod.meta.deletion_timestamp is not None:
+        if _can_ignore_pdb(pod):
             return self._delete(pod, delete, now)
-        pdbs = sorted(
-            (
-                b
-                for b in self.list(PodDisruptionBudget.KIND)
-                if b.meta.namespace == pod.meta.namespace and b.spec.selects(pod)
-            ),
-            key=lambda b: b.meta.name,
-        )
+        pdbs = self._pod_disruption_budgets(pod)
         if len(pdbs) > 1:
             return self, Result(
                 False,
@@ -493,37 +490,20 @@ class Store:
         if not pdbs:
             return self._delete(pod, delete, now)
         pdb = pdbs[0]
-        st = pdb.status
-        if not pod.is_ready():
-            if pdb.spec.unhealthy_pod_eviction_policy == "AlwaysAllow":
-                return self._delete(pod, delete, now)
-            if st.current_healthy >= st.desired_healthy and st.desired_healthy > 0:
-                return self._delete(pod, delete, now)
-        if st.observed_generation < pdb.meta.generation:
-            return self, Result(
-                False,
-                "TooManyRequests",
-                f"Cannot evict pod as it would violate the pod's disruption budget. "
-                f"(The disruption budget {pdb.meta.name} is still being processed by the server.)",
-            )
-        if st.disruptions_allowed < 0:
-            return self, Result(
-                False, "Forbidden", f"poddisruptionbudget {pdb.meta.name}: disruptions allowed is negative"
-            )
-        if st.disruptions_allowed == 0:
-            return self, Result(
-                False,
-                "TooManyRequests",
-                f"Cannot evict pod as it would violate the pod's disruption budget. (The disruption budget "
-                f"{pdb.meta.name} needs {st.desired_healthy} healthy pods and has {st.current_healthy} currently)",
-            )
-        status = attrs.evolve(
-            st,
-            disruptions_allowed=st.disruptions_allowed - 1,
-            disrupted_pods=st.disrupted_pods.set(pod.meta.name, now),
-        )
+        if not pod.is_ready() and _unhealthy_pod_evictable(pdb):
+            return self._delete(pod, delete, now)
+        status = _check_and_decrement(pdb, pod.meta.name, now)
+        if isinstance(status, Result):
+            return self, status
         store, _ = self._write(pdb.key, attrs.evolve(pdb, status=status), "MODIFIED", now)
         return store._delete(pod, delete, now)
+
+    def _pod_disruption_budgets(self, pod: Pod) -> tuple[PodDisruptionBudget, ...]:
+        """``eviction.go: getPodDisruptionBudgets``: the PDBs of the pod's namespace whose selector
+        matches it (a null selector matches nothing), by name."""
+        ns = pod.meta.namespace
+        pdbs = (b for b in self.list(PodDisruptionBudget.KIND) if b.meta.namespace == ns and b.spec.selects(pod))
+        return tuple(sorted(pdbs, key=lambda b: b.meta.name))
 
     def _bind(self, pod: Any, req: Request, now: int) -> tuple[Store, Result]:
         if pod.meta.deletion_timestamp is not None:
@@ -583,3 +563,48 @@ def admit_default_tolerations(pod: Pod, config: APIConfig) -> Pod:
 
 
 __all__ = ["APIConfig", "Event", "FMap", "MetaPatch", "Request", "Result", "Store"]
+
+
+def _can_ignore_pdb(pod: Pod) -> bool:
+    """``eviction.go: canIgnorePDB``: a Pending, Succeeded or Failed pod, or one already being
+    deleted, is evicted without looking at budgets."""
+    return pod.status.phase in ("Pending", "Succeeded", "Failed") or pod.meta.deletion_timestamp is not None
+
+
+def _unhealthy_pod_evictable(pdb: PodDisruptionBudget) -> bool:
+    """Whether a pod that is not Ready may go without touching ``pdb``'s budget: always with
+    ``unhealthyPodEvictionPolicy: AlwaysAllow``; with IfHealthyBudget (the default) when
+    ``currentHealthy >= desiredHealthy > 0`` (``eviction.go: EvictionREST.Create``)."""
+    st = pdb.status
+    if pdb.spec.unhealthy_pod_eviction_policy == "AlwaysAllow":
+        return True
+    return st.current_healthy >= st.desired_healthy and st.desired_healthy > 0
+
+
+def _check_and_decrement(pdb: PodDisruptionBudget, pod_name: str, now: int) -> PodDisruptionBudgetStatus | Result:
+    """``eviction.go: checkAndDecrement``: ``pdb``'s status with one disruption spent and the pod
+    in ``disruptedPods`` at ``now``, or the refusal: a status older than the spec
+    (``observedGeneration < generation``) or no disruption allowed → 429 TooManyRequests, a
+    negative count → 403 Forbidden."""
+    st = pdb.status
+    if st.observed_generation < pdb.meta.generation:
+        return Result(
+            False,
+            "TooManyRequests",
+            f"Cannot evict pod as it would violate the pod's disruption budget. "
+            f"(The disruption budget {pdb.meta.name} is still being processed by the server.)",
+        )
+    if st.disruptions_allowed < 0:
+        return Result(False, "Forbidden", f"poddisruptionbudget {pdb.meta.name}: disruptions allowed is negative")
+    if st.disruptions_allowed == 0:
+        return Result(
+            False,
+            "TooManyRequests",
+            f"Cannot evict pod as it would violate the pod's disruption budget. (The disruption budget "
+            f"{pdb.meta.name} needs {st.desired_healthy} healthy pods and has {st.current_healthy} currently)",
+        )
+    return attrs.evolve(
+        st,
+        disruptions_allowed=st.disruptions_allowed - 1,
+        disrupted_pods=st.disrupted_pods.set(pod_name, now),
+    )

@@ -95,16 +95,15 @@ from typing import Any
 
 import attrs
 
-from kmodel.core.evolve import remap
+from kmodel.core.evolve import MemoMap, attrs_fields_in, remap
 from kmodel.core.fmap import FMap
+from kmodel.k8s.abstraction import REV, REV_VALUES, REVS, declared_kinds
 from kmodel.k8s.controllers.kubelet import NODE_LEASE_NAMESPACE
 from kmodel.k8s.objects import Node
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 NODE_SILENCING_FAULTS = ("nodeCrash", "nodeLoss", "nodePartition")
 CACHE_LIMIT = 400_000
-
-_SCALARS = (int, bool, float, type(None))
 
 
 def interchangeable_classes(config: Any) -> tuple[tuple[str, ...], ...]:
@@ -290,13 +289,13 @@ class Symmetry:
         (cheap equality, shared memory)."""
         renamer = self._pod_renamer(mapping)
         if renamer.inverse is None:
-            renamer.inverse = self._pod_renamer({b: a for a, b in mapping.items()}).cache
+            renamer.inverse = self._pod_renamer({b: a for a, b in mapping.items()}).memo
         return renamer.map(value)
 
     def _pod_renamer(self, mapping: dict[str, str]) -> _Renamer:
         key = tuple(sorted(mapping.items()))
         got = self._pod_renamers.get(key)
-        if got is None or len(got.cache) > CACHE_LIMIT:
+        if got is None or len(got.memo) > CACHE_LIMIT:
             if len(self._pod_renamers) > MAX_RENAMERS:
                 self._pod_renamers.clear()
             got = _Renamer(_pattern(sorted(mapping, key=lambda n: (-len(n), n))), mapping, {}, {})
@@ -332,7 +331,10 @@ class Symmetry:
         return out
 
 
-class _Renamer:
+class _Renamer(MemoMap):
+    """Rename by ``mapping`` every whole string it holds, and each name ``pattern`` finds in any
+    other string; ``strings`` memoises strings, ``cache`` objects (``MemoMap.memo``)."""
+
     def __init__(
         self,
         pattern: re.Pattern[str] | None,
@@ -340,9 +342,9 @@ class _Renamer:
         cache: dict[int, tuple[Any, Any]],
         strings: dict[str, str],
     ) -> None:
+        super().__init__(cache)
         self.pattern = pattern
         self.mapping = mapping
-        self.cache = cache
         self.strings = strings
         self.inverse: dict[int, tuple[Any, Any]] | None = None  # the inverse renaming's cache
 
@@ -359,20 +361,33 @@ class _Renamer:
     def map(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.string(value)
-        if isinstance(value, _SCALARS):
-            return value
-        key = id(value)
-        hit = self.cache.get(key)
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        out = self._map(value)
-        self.cache[key] = (value, out)
+        return MemoMap.map(self, value)
+
+    def node(self, value: Any) -> Any:
+        out = remap(value, self.map)
         if self.inverse is not None and out is not value:
             self.inverse[id(out)] = (out, value)
         return out
 
-    def _map(self, value: Any) -> Any:
-        return remap(value, self.map)
+
+def string_fields(value: Any) -> set[tuple[str, str]]:
+    """(class, field) pairs of the attrs objects inside ``value`` whose field holds a string (or a
+    tuple, frozenset or map holding one; attrs objects inside are walked, not counted): the
+    places a node or pod name could be. ``_Renamer`` renames a name found as the whole string or
+    as a token (not next to a letter, digit, ``_``, ``.`` or ``-``) in any of them, so a field
+    that could hold a name in another form (joined to other characters, split, hashed) would
+    make the reduction unsound; ``tests/test_symmetry.py`` lists the reviewed fields."""
+    return {(type(obj).__name__, name) for obj, name, x in attrs_fields_in(value) if _has_str(x)}
+
+
+def _has_str(v: Any) -> bool:
+    if isinstance(v, str):
+        return True
+    if isinstance(v, tuple | frozenset):
+        return any(_has_str(x) for x in v)
+    if isinstance(v, FMap):
+        return any(_has_str(k) or _has_str(x) for k, x in v.items())
+    return False
 
 
 PodId = tuple[str, str, Any]  # (name, uid, store key) of a pod
@@ -447,9 +462,7 @@ def _is_node_object(obj: Any) -> bool:
 def _live_revision_floor(state: Any) -> int:
     """The lowest revision anything but an object's own resourceVersion holds: the watch log's
     compaction point, the head, component cursors and skips, and revisions in component memory
-    (fields declared ``rev`` / ``revs`` / ``rev-values`` in ``kmodel.k8s.abstraction.FIELDS``)."""
-    from kmodel.k8s.abstraction import FIELDS, REV, REV_VALUES, REVS
-
+    (fields declared ``rev`` / ``revs`` / ``rev-values``: ``kmodel.k8s.abstraction.declare``)."""
     store = state.store
     low = store.events[0].revision - 1 if store.events else store.revision
     for cs in state.components.values():
@@ -457,7 +470,7 @@ def _live_revision_floor(state: Any) -> int:
         local = cs.local
         if local is None or not attrs.has(type(local)):
             continue
-        for name, kind in FIELDS.get(type(local).__name__, {}).items():
+        for name, kind in declared_kinds(type(local)).items():
             v = getattr(local, name)
             if kind == REV:
                 low = min(low, v)
@@ -497,24 +510,14 @@ def _old_revision_mapping(state: Any) -> dict[int, int]:
     return {a: b for a, b in zip(order, sorted(order), strict=True) if a != b}
 
 
-class _Renumber:
-    """Replace Node / node-Lease resourceVersions by ``mapping`` everywhere in a state."""
+class _Renumber(MemoMap):
+    """Replace Node / node-Lease / Pod resourceVersions by ``mapping`` everywhere in a state."""
 
     def __init__(self, mapping: dict[int, int]) -> None:
+        super().__init__()
         self.mapping = mapping
-        self.memo: dict[int, tuple[Any, Any]] = {}
 
-    def map(self, value: Any) -> Any:
-        if isinstance(value, str | int | bool | float | type(None)):
-            return value
-        hit = self.memo.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        out = self._map(value)
-        self.memo[id(value)] = (value, out)
-        return out
-
-    def _map(self, value: Any) -> Any:
+    def node(self, value: Any) -> Any:
         if _is_node_object(value):
             new = self.mapping.get(value.meta.resource_version)
             if new is None:

@@ -51,6 +51,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.controllers.kubelet import Kubelet
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import POD_SCHEDULED, Node, Pod, Taint, condition
@@ -120,6 +121,13 @@ def blocks_scale_down(pod: Pod, node: str) -> bool:
     return not any(ref.kind == "DaemonSet" and ref.controller for ref in pod.meta.owner_references)
 
 
+@abstraction.declare(
+    fields={
+        "provisioning": abstraction.MAPPED_VALUE_TIMES,
+        "unneeded": abstraction.TIME_VALUES,
+        "last_scale_up": abstraction.TIME,
+    }
+)
 @attrs.frozen
 class AutoscalerLocal:
     provisioning: FMap[str, tuple[str, int]] = FMap()  # node name → (group, registers at)

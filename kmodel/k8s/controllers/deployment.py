@@ -77,6 +77,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction, workqueue
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.labels import LabelSelector
 from kmodel.k8s.objects import (
@@ -564,18 +565,13 @@ def calculate_status(
 # -- the controller -------------------------------------------------------------------------
 
 
+@abstraction.declare(fields={"requeue_at": abstraction.TIME_VALUES})
 @attrs.frozen
 class DeploymentLocal:
     """The work queue and the delaying queue's timers (``enqueueAfter``), keyed ns/name."""
 
     queue: tuple[DKey, ...] = ()
     requeue_at: FMap[DKey, int] = FMap()
-
-
-def _enqueue(local: DeploymentLocal, key: DKey) -> DeploymentLocal:
-    if key in local.queue:
-        return local
-    return attrs.evolve(local, queue=(*local.queue, key))
 
 
 class _Stop(Exception):  # noqa: N818 - control flow: upstream's sync returns an error here
@@ -1084,7 +1080,7 @@ class DeploymentController(Component):
     def on_relist(self, local: DeploymentLocal, view: View) -> DeploymentLocal:
         """After a (re)list every Deployment is enqueued, as the initial ADD events do."""
         for d in view.list("Deployment"):
-            local = _enqueue(local, (d.meta.namespace, d.meta.name))
+            local = workqueue.enqueue(local, (d.meta.namespace, d.meta.name))
         return local
 
     # -- event handlers ------------------------------------------------------------------------
@@ -1092,10 +1088,10 @@ class DeploymentController(Component):
     def on_event(self, local: DeploymentLocal, event: Event, old: Any, view: View) -> DeploymentLocal:
         obj = event.obj
         if isinstance(obj, Deployment):
-            return _enqueue(local, (obj.meta.namespace, obj.meta.name))
+            return workqueue.enqueue(local, (obj.meta.namespace, obj.meta.name))
         if isinstance(obj, ReplicaSet):
             d = self._resolve(view, obj)
-            return local if d is None else _enqueue(local, (d.meta.namespace, d.meta.name))
+            return local if d is None else workqueue.enqueue(local, (d.meta.namespace, d.meta.name))
         if event.type != "DELETED":
             return local
         # deletePod: a Recreate Deployment is synced once it has no pods left.
@@ -1108,7 +1104,7 @@ class DeploymentController(Component):
             return local
         podmap = pod_map(d, owned_replica_sets(d, view.list("ReplicaSet")), view.list("Pod"))
         if sum(len(pods) for pods in podmap.values()) == 0:
-            local = _enqueue(local, (d.meta.namespace, d.meta.name))
+            local = workqueue.enqueue(local, (d.meta.namespace, d.meta.name))
         return local
 
     def _resolve(self, view: View, rs: ReplicaSet) -> Deployment | None:
@@ -1125,7 +1121,7 @@ class DeploymentController(Component):
     def reconcile(self, local: DeploymentLocal, view: View) -> tuple[DeploymentLocal, list[Request]]:
         due = sorted(k for k, t in local.requeue_at.items() if t <= view.now)
         for k in due:
-            local = _enqueue(attrs.evolve(local, requeue_at=local.requeue_at.delete(k)), k)
+            local = workqueue.enqueue(attrs.evolve(local, requeue_at=local.requeue_at.delete(k)), k)
         if not local.queue:
             return local, []
         key, local = local.queue[0], attrs.evolve(local, queue=local.queue[1:])
@@ -1147,7 +1143,7 @@ class DeploymentController(Component):
             return local
         if req.verb == "delete" and result.reason == "NotFound":
             return local
-        return _enqueue(local, req.tag[1])
+        return workqueue.enqueue(local, req.tag[1])
 
     def next_deadline(self, local: DeploymentLocal, view: View) -> int | None:
         future = [t for t in local.requeue_at.values() if t > view.now]

@@ -46,6 +46,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction, workqueue
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import (
     Deployment,
@@ -176,16 +177,11 @@ def build_disrupted_pod_map(pods: list[Pod], disrupted: FMap[str, int], now: int
     return FMap(keep), recheck
 
 
+@abstraction.declare(fields={"recheck": abstraction.TIME_VALUES})
 @attrs.frozen
 class DisruptionLocal:
     queue: tuple[PDBKey, ...] = ()
     recheck: FMap[PDBKey, int] = FMap()  # the recheck queue: PDB → when to sync it again
-
-
-def _enqueue(local: DisruptionLocal, key: PDBKey) -> DisruptionLocal:
-    if key in local.queue:
-        return local
-    return attrs.evolve(local, queue=(*local.queue, key))
 
 
 @attrs.frozen
@@ -205,13 +201,13 @@ class DisruptionController(Component):
     def on_relist(self, local: DisruptionLocal, view: View) -> DisruptionLocal:
         """After a (re)list every PDB is enqueued, as the initial ADD events do."""
         for pdb in sorted(view.list(PodDisruptionBudget.KIND), key=lambda b: b.meta.name):
-            local = _enqueue(local, (pdb.meta.namespace, pdb.meta.name))
+            local = workqueue.enqueue(local, (pdb.meta.namespace, pdb.meta.name))
         return local
 
     def on_event(self, local: DisruptionLocal, event: Event, old: Any, view: View) -> DisruptionLocal:
         obj = event.obj
         if isinstance(obj, PodDisruptionBudget):
-            return _enqueue(local, (obj.meta.namespace, obj.meta.name))
+            return workqueue.enqueue(local, (obj.meta.namespace, obj.meta.name))
         if isinstance(obj, Pod):
             pdbs = sorted(
                 (
@@ -222,7 +218,7 @@ class DisruptionController(Component):
                 key=lambda b: b.meta.name,
             )
             if pdbs:  # getPdbForPod: the first one ("Chose %q arbitrarily")
-                return _enqueue(local, (pdbs[0].meta.namespace, pdbs[0].meta.name))
+                return workqueue.enqueue(local, (pdbs[0].meta.namespace, pdbs[0].meta.name))
         return local
 
     def next_deadline(self, local: DisruptionLocal, view: View) -> int | None:
@@ -235,7 +231,7 @@ class DisruptionController(Component):
     def reconcile(self, local: DisruptionLocal, view: View) -> tuple[DisruptionLocal, list[Request]]:
         due = sorted(k for k, t in local.recheck.items() if t <= view.now)
         for k in due:  # recheckWorker: a due recheck goes to the main queue
-            local = _enqueue(attrs.evolve(local, recheck=local.recheck.delete(k)), k)
+            local = workqueue.enqueue(attrs.evolve(local, recheck=local.recheck.delete(k)), k)
         if not local.queue:
             return local, []
         key, local = local.queue[0], attrs.evolve(local, queue=local.queue[1:])
@@ -291,7 +287,7 @@ class DisruptionController(Component):
 
     def on_result(self, local: DisruptionLocal, req: Request, result: Result, view: View) -> DisruptionLocal:
         if not result.ok and req.tag and req.tag[0] == "pdb-status" and result.reason != "NotFound":
-            return _enqueue(local, req.tag[1])  # processNextWorkItem: AddRateLimited
+            return workqueue.enqueue(local, req.tag[1])  # processNextWorkItem: AddRateLimited
         return local
 
 

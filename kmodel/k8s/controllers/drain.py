@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import Node, Pod
 from kmodel.k8s.store import Request, Result
@@ -60,6 +61,7 @@ def pods_to_drain(node: str, pods: Any) -> list[Pod]:
     return sorted((p for p in pods if p.spec.node_name == node and must_evict(p)), key=lambda p: p.meta.name)
 
 
+@abstraction.declare(fields={"retry_at": abstraction.TIME_VALUES})
 @attrs.frozen
 class DrainLocal:
     evicted: FMap[str, bool] = FMap()  # pod uid → True: evicted (waiting for it to go)

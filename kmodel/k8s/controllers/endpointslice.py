@@ -65,6 +65,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction, workqueue
 from kmodel.k8s.informers import Component, View
 from kmodel.k8s.objects import (
     Endpoint,
@@ -177,6 +178,7 @@ def owned_by(es: EndpointSlice, svc: Service) -> bool:
     )
 
 
+@abstraction.declare(fields={"slices": abstraction.REV_VALUES})
 @attrs.frozen
 class Tracked:
     """``EndpointSliceTracker`` entry of one Service: its uid and, per slice uid, the resourceVersion
@@ -190,12 +192,6 @@ class Tracked:
 class ESLocal:
     queue: tuple[SvcKey, ...] = ()
     tracker: FMap[SvcKey, Tracked] = FMap()
-
-
-def _enqueue(local: ESLocal, key: SvcKey) -> ESLocal:
-    if key in local.queue:
-        return local
-    return attrs.evolve(local, queue=(*local.queue, key))
 
 
 def _endpoint_fields(pod: Pod) -> tuple[Any, ...]:
@@ -230,7 +226,7 @@ class EndpointSliceController(Component):
     def on_relist(self, local: ESLocal, view: View) -> ESLocal:
         """After a (re)list every Service is queued, as the initial ADD events do."""
         for svc in view.list("Service"):
-            local = _enqueue(local, (svc.meta.namespace, svc.meta.name))
+            local = workqueue.enqueue(local, (svc.meta.namespace, svc.meta.name))
         return local
 
     # -- event handlers ----------------------------------------------------------------------
@@ -241,7 +237,7 @@ class EndpointSliceController(Component):
     def on_event(self, local: ESLocal, event: Event, old: Any, view: View) -> ESLocal:
         obj = event.obj
         if isinstance(obj, Service):
-            return _enqueue(local, (obj.meta.namespace, obj.meta.name))
+            return workqueue.enqueue(local, (obj.meta.namespace, obj.meta.name))
         if isinstance(obj, EndpointSlice):
             return self._on_slice(local, event, obj)
         keys = self._memberships(view, obj)
@@ -254,7 +250,7 @@ class EndpointSliceController(Component):
                 before = self._memberships(view, old)
                 keys = (before | keys) if changed else (before ^ keys)
         for key in sorted(keys):
-            local = _enqueue(local, key)
+            local = workqueue.enqueue(local, key)
         return local
 
     def _on_slice(self, local: ESLocal, event: Event, es: EndpointSlice) -> ESLocal:
@@ -270,9 +266,9 @@ class EndpointSliceController(Component):
             local = attrs.evolve(
                 local, tracker=local.tracker.set(key, attrs.evolve(tracked, slices=tracked.slices.delete(es.meta.uid)))
             )
-            return local if written == DELETION_EXPECTED else _enqueue(local, key)
+            return local if written == DELETION_EXPECTED else workqueue.enqueue(local, key)
         if written is None or es.meta.resource_version > written:  # ShouldSync
-            return _enqueue(local, key)
+            return workqueue.enqueue(local, key)
         return local
 
     # -- sync --------------------------------------------------------------------------------
@@ -333,7 +329,7 @@ class EndpointSliceController(Component):
         if not result.ok:
             if tag[0] == "es-delete" and result.reason == "NotFound":
                 return local  # deleteEndpointSlice tolerates slices already gone
-            return _enqueue(local, key)  # handleErr: AddRateLimited
+            return workqueue.enqueue(local, key)  # handleErr: AddRateLimited
         tracked = local.tracker.get(key, Tracked())
         if tag[0] == "es-delete":
             slices = tracked.slices.set(tag[2], DELETION_EXPECTED)

@@ -82,6 +82,7 @@ from typing import Any
 
 import attrs
 
+from kmodel.k8s import workqueue
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import KINDS, Deployment, Key, OwnerReference
 from kmodel.k8s.store import FINALIZER_FOREGROUND, FINALIZER_ORPHAN, MetaPatch, Propagation, Request, Result
@@ -126,22 +127,15 @@ class GCLocal:
     orphan_failed: bool = False
 
 
-def _add(queue: tuple[Item, ...], busy: Item | None, item: Item) -> tuple[Item, ...]:
-    """``workqueue.Add``: an item already waiting is not added twice; one being processed (the
-    head, when ``busy``) is added again behind the others."""
-    waiting = queue[1:] if busy is not None and queue and queue[0] == busy else queue
-    if item in waiting:
-        return queue
-    return (*queue, item)
-
-
 def _enqueue_delete(local: GCLocal, item: Item) -> GCLocal:
-    q = _add(local.attempt_to_delete, local.reading, item)
+    """``attemptToDelete.Add``; the item being read (the head) is added again behind the others."""
+    q = workqueue.add(local.attempt_to_delete, item, processing=local.reading)
     return local if q is local.attempt_to_delete else attrs.evolve(local, attempt_to_delete=q)
 
 
 def _enqueue_orphan(local: GCLocal, item: Item) -> GCLocal:
-    q = _add(local.attempt_to_orphan, local.orphaning, item)
+    """``attemptToOrphan.Add``; the item being orphaned (the head) is added again behind the others."""
+    q = workqueue.add(local.attempt_to_orphan, item, processing=local.orphaning)
     return local if q is local.attempt_to_orphan else attrs.evolve(local, attempt_to_orphan=q)
 
 

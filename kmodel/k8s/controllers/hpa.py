@@ -47,6 +47,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import (
     HorizontalPodAutoscaler,
@@ -198,6 +199,7 @@ def get_resource_replicas(
 # -- horizontal.go: normalization ---------------------------------------------------------------
 
 
+@abstraction.declare(fields={"time": abstraction.TIME}, plain={"change"})
 @attrs.frozen
 class ScaleEvent:
     """``timestampedScaleEvent``: a replica change, when, and whether it is outdated (reusable)."""
@@ -407,6 +409,9 @@ def recommend(
 # -- the component ------------------------------------------------------------------------------
 
 
+@abstraction.declare(
+    fields={"recommendations": abstraction.VALUE_TIMES, "last_sync": abstraction.TIME, "held_until": abstraction.TIME}
+)
 @attrs.frozen
 class HPARecord:
     """The controller's memory of one HPA: ``recommendations``, ``scaleUpEvents``,

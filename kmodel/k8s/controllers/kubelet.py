@@ -35,6 +35,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.abstraction import READY as READY_TIMES
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import READY, Condition, Lease, Node, ObjectMeta, Pod, ResourceList, set_condition
@@ -46,6 +47,7 @@ BACKOFF_RESET = 2 * BACKOFF_MAX  # backoff.go: hasExpired; kubelet.go HasExpired
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 
 
+@abstraction.declare(plain={"initial_delay", "period", "success_threshold"})
 @attrs.frozen
 class Probe:
     """A readinessProbe's timing (``core/v1`` Probe, defaults from ``SetDefaults_Probe``)."""
@@ -55,6 +57,18 @@ class Probe:
     success_threshold: int = 1
 
 
+@abstraction.declare(
+    fields={
+        "started_at": abstraction.OPAQUE,
+        "exited_at": abstraction.TIME,
+        "backoff_updated": abstraction.TIME,
+        "admitted_at": abstraction.PHASE,
+        "ready_at": abstraction.READY,
+        "terminating_since": abstraction.TIME,
+        "stop_at": abstraction.TIME,
+    },
+    plain={"restarts", "backoff", "requests"},
+)
 @attrs.frozen
 class PodRuntime:
     """What the container runtime runs for one admitted pod (keyed by pod uid).
@@ -119,6 +133,7 @@ class PodRuntime:
         return max(times) if times else None
 
 
+@abstraction.declare(fields={"last_renew": abstraction.TIME})
 @attrs.frozen
 class KubeletLocal:
     last_renew: int | None = None

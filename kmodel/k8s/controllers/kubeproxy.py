@@ -55,6 +55,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.controllers.endpointslice import LABEL_HEADLESS, LABEL_SERVICE_NAME, EndpointSliceController
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import Endpoint, EndpointSlice, Service
@@ -109,6 +110,7 @@ def programmed_table(services: Iterable[Service], slices: Iterable[EndpointSlice
     return FMap(table)
 
 
+@abstraction.declare(fields={"last_sync": abstraction.TIME})
 @attrs.frozen
 class ProxyLocal:
     """The programmed rules (per Service, its backends) and when they were last synced."""

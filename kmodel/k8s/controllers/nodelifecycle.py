@@ -34,6 +34,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.abstraction import PROBE
 from kmodel.k8s.controllers.kubelet import NODE_LEASE_NAMESPACE, lease_key
 from kmodel.k8s.informers import Component, ComponentSpec, View
@@ -58,6 +59,9 @@ NODE_MONITOR_GRACE_PERIOD = 50
 PodRef = tuple[str, str]
 
 
+@abstraction.declare(
+    fields={"renew_seen": abstraction.RENEW, "heartbeat_seen": abstraction.HEARTBEAT, "probe": abstraction.PROBE}
+)
 @attrs.frozen
 class NodeHealth:
     renew_seen: int | None
@@ -65,6 +69,7 @@ class NodeHealth:
     probe: int
 
 
+@abstraction.declare(fields={"evict_at": abstraction.TIME_VALUES})
 @attrs.frozen
 class NodeLifecycleLocal:
     health: FMap[str, NodeHealth] = FMap()
@@ -116,6 +121,8 @@ class NodeLifecycleController(Component):
         return NodeLifecycleLocal()
 
     def reconcile(self, local: NodeLifecycleLocal, view: View) -> tuple[NodeLifecycleLocal, list[Request]]:
+        """``monitorNodeHealth`` over the nodes (in name order), then the taint eviction pass
+        over the pods (module docstring)."""
         now = view.now
         reqs: list[Request] = []
         health = dict(local.health)
@@ -123,37 +130,9 @@ class NodeLifecycleController(Component):
         nodes = list(view.list("Node"))
         for node in nodes:
             name = node.meta.name
-            lease = view.get(lease_key(name))
-            renew = lease.renew_time if lease is not None else None
-            ready = condition(node.status.conditions, READY)
-            beat = ready.last_heartbeat_time if ready is not None else None
-            h = health.get(name)
-            if (
-                h is None
-                or (renew is not None and (h.renew_seen is None or renew > h.renew_seen))
-                or (beat is not None and (h.heartbeat_seen is None or beat > h.heartbeat_seen))
-            ):
-                h = NodeHealth(renew, beat, now)
-            health[name] = h
+            h = health[name] = observe_health(health.get(name), node, view, now)
             if now > h.probe + self.node_monitor_grace_period and node.ready_status() != "Unknown":
-                cond = Condition(READY, "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
-                status = attrs.evolve(node.status, conditions=set_condition(node.status.conditions, cond))
-                reqs.append(
-                    Request(
-                        "update_status",
-                        node.key,
-                        attrs.evolve(node, status=status),
-                        precondition_rv=node.meta.resource_version,
-                        tag=("node-unknown", name),
-                    )
-                )
-                for pod in pods:
-                    if pod.spec.node_name == name and pod.is_ready():
-                        pc = Condition(READY, "False", "NodeNotReady")
-                        ps = attrs.evolve(pod.status, conditions=set_condition(pod.status.conditions, pc))
-                        reqs.append(
-                            Request("update_status", pod.key, attrs.evolve(pod, status=ps), tag=("mark-not-ready",))
-                        )
+                reqs.extend(mark_unknown(node, pods))
                 continue
             taints = desired_taints(node, now)
             if taints != node.spec.taints:
@@ -167,24 +146,8 @@ class NodeLifecycleController(Component):
                         tag=("taint", name),
                     )
                 )
-        evict_at = dict(local.evict_at)
-        tainted = {n.meta.name: [t for t in n.spec.taints if t.effect == "NoExecute"] for n in nodes}
-        live_refs = set()
-        for pod in pods:
-            ref = (pod.meta.namespace, pod.meta.name)
-            noexec = tainted.get(pod.spec.node_name) or []
-            if not noexec or pod.meta.deletion_timestamp is not None:
-                continue
-            live_refs.add(ref)
-            seconds = min_toleration_seconds(pod, noexec)
-            if seconds is None:
-                continue
-            at = now if seconds < 0 else evict_at.get(ref, now + seconds)
-            evict_at[ref] = at
-            if now >= at:
-                reqs.append(Request("delete", pod.key, tag=("evict",)))  # by name, no preconditions
-        evict_at = {r: t for r, t in evict_at.items() if r in live_refs}
-        return NodeLifecycleLocal(FMap(health), FMap(evict_at)), reqs
+        evict_at, evictions = taint_evictions(local.evict_at, nodes, pods, now)
+        return NodeLifecycleLocal(FMap(health), evict_at), reqs + evictions
 
     def settle_until(self, local: NodeLifecycleLocal, truth: Any, offset: int) -> int | None:
         """Scheduled evictions, and, for a crashed or partitioned node not yet marked Unknown,
@@ -204,6 +167,71 @@ class NodeLifecycleController(Component):
         times.extend(local.evict_at.values())
         future = [t for t in times if t > view.now]
         return min(future) if future else None
+
+
+def observe_health(h: NodeHealth | None, node: Node, view: View, now: int) -> NodeHealth:
+    """``tryUpdateNodeHealth``: the probe timestamp moves to ``now`` when the node is first seen,
+    or its Lease's ``renewTime`` or its Ready ``lastHeartbeatTime`` is newer than the last seen."""
+    lease = view.get(lease_key(node.meta.name))
+    renew = lease.renew_time if lease is not None else None
+    ready = condition(node.status.conditions, READY)
+    beat = ready.last_heartbeat_time if ready is not None else None
+    if (
+        h is None
+        or (renew is not None and (h.renew_seen is None or renew > h.renew_seen))
+        or (beat is not None and (h.heartbeat_seen is None or beat > h.heartbeat_seen))
+    ):
+        return NodeHealth(renew, beat, now)
+    return h
+
+
+def mark_unknown(node: Node, pods: list[Pod]) -> list[Request]:
+    """Past the grace period: the node's Ready condition set to Unknown (``UpdateStatus``, with
+    the read resourceVersion), then ``MarkPodsNotReady`` for the Ready pods on it."""
+    cond = Condition(READY, "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
+    status = attrs.evolve(node.status, conditions=set_condition(node.status.conditions, cond))
+    reqs = [
+        Request(
+            "update_status",
+            node.key,
+            attrs.evolve(node, status=status),
+            precondition_rv=node.meta.resource_version,
+            tag=("node-unknown", node.meta.name),
+        )
+    ]
+    for pod in pods:
+        if pod.spec.node_name == node.meta.name and pod.is_ready():
+            pc = Condition(READY, "False", "NodeNotReady")
+            ps = attrs.evolve(pod.status, conditions=set_condition(pod.status.conditions, pc))
+            reqs.append(Request("update_status", pod.key, attrs.evolve(pod, status=ps), tag=("mark-not-ready",)))
+    return reqs
+
+
+def taint_evictions(
+    evict_at: FMap[PodRef, int], nodes: list[Node], pods: list[Pod], now: int
+) -> tuple[FMap[PodRef, int], list[Request]]:
+    """``taint_eviction.go: processPodOnNode`` for every live pod on a node with NoExecute taints:
+    its eviction time (now when a taint is not tolerated, else first seen + the least
+    ``tolerationSeconds``; none → never), kept only for such pods, and a delete (by name, no
+    preconditions) for each pod whose time has come."""
+    at_by_ref = dict(evict_at)
+    tainted = {n.meta.name: [t for t in n.spec.taints if t.effect == "NoExecute"] for n in nodes}
+    live_refs = set()
+    reqs = []
+    for pod in pods:
+        ref = (pod.meta.namespace, pod.meta.name)
+        noexec = tainted.get(pod.spec.node_name) or []
+        if not noexec or pod.meta.deletion_timestamp is not None:
+            continue
+        live_refs.add(ref)
+        seconds = min_toleration_seconds(pod, noexec)
+        if seconds is None:
+            continue
+        at = now if seconds < 0 else at_by_ref.get(ref, now + seconds)
+        at_by_ref[ref] = at
+        if now >= at:
+            reqs.append(Request("delete", pod.key, tag=("evict",)))
+    return FMap((r, t) for r, t in at_by_ref.items() if r in live_refs), reqs
 
 
 SPEC = ComponentSpec(

@@ -76,6 +76,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction, workqueue
 from kmodel.k8s.abstraction import EXPECT
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import (
@@ -99,6 +100,7 @@ NAME = "replicaset-controller"
 RSKey = tuple[str, str]  # (namespace, name)
 
 
+@abstraction.declare(fields={"timestamp": abstraction.EXPECT}, plain={"add"})
 @attrs.frozen
 class CreateIntent:
     """The tag of a pod create this controller sends (``Request.tag``): the ReplicaSet it
@@ -125,10 +127,7 @@ class RSLocal:
     expectations: FMap[RSKey, Expectation] = FMap()
 
 
-def _enqueue(local: RSLocal, key: RSKey) -> RSLocal:
-    if key in local.queue:
-        return local
-    return attrs.evolve(local, queue=(*local.queue, key))
+_enqueue = workqueue.enqueue  # (by its old name here, so that the call sites stay as they are)
 
 
 def owner_key(pod: Pod) -> RSKey | None:

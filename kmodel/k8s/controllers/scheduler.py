@@ -78,6 +78,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import abstraction
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.labels import LabelSelector
 from kmodel.k8s.objects import (
@@ -119,6 +120,7 @@ REASON_TOO_MANY_PODS = "Too many pods"
 PodRef = tuple[str, str]
 
 
+@abstraction.declare(fields={"unschedulable": abstraction.REV_VALUES, "cursor": abstraction.REV})
 @attrs.frozen
 class SchedulerLocal:
     assumed: FMap[PodRef, str] = FMap()  # pod → node it is assumed on

@@ -60,6 +60,7 @@ from typing import Any
 import attrs
 
 from kmodel.core.fmap import FMap
+from kmodel.k8s import workqueue
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import ObjectMeta, OwnerReference, Pod, StatefulSet, StatefulSetStatus
 from kmodel.k8s.store import Event, Request, Result
@@ -78,12 +79,6 @@ _STATEFUL_POD = re.compile(r"^(.*)-([0-9]+)$")  # statefulPodRegex
 @attrs.frozen
 class StatefulSetLocal:
     queue: tuple[SetKey, ...] = ()
-
-
-def _enqueue(local: StatefulSetLocal, key: SetKey) -> StatefulSetLocal:
-    if key in local.queue:
-        return local
-    return attrs.evolve(local, queue=(*local.queue, key))
 
 
 def pod_name(sset: StatefulSet, ordinal: int) -> str:
@@ -232,7 +227,7 @@ class StatefulSetController(Component):
     def on_relist(self, local: StatefulSetLocal, view: View) -> StatefulSetLocal:
         """After a (re)list every StatefulSet is enqueued, as the initial ADD events do."""
         for sset in view.list("StatefulSet"):
-            local = _enqueue(local, (sset.meta.namespace, sset.meta.name))
+            local = workqueue.enqueue(local, (sset.meta.namespace, sset.meta.name))
         return local
 
     def on_event(self, local: StatefulSetLocal, event: Event, old: Any, view: View) -> StatefulSetLocal:
@@ -240,11 +235,11 @@ class StatefulSetController(Component):
         the controllerRef changed); set events enqueue the set."""
         obj = event.obj
         if isinstance(obj, StatefulSet):
-            return _enqueue(local, (obj.meta.namespace, obj.meta.name))
+            return workqueue.enqueue(local, (obj.meta.namespace, obj.meta.name))
         for pod in (old, obj):
             ref = pod.meta.controller_ref() if pod is not None else None
             if ref is not None and ref.kind == "StatefulSet":
-                local = _enqueue(local, (pod.meta.namespace, ref.name))
+                local = workqueue.enqueue(local, (pod.meta.namespace, ref.name))
         return local
 
     def reconcile(self, local: StatefulSetLocal, view: View) -> tuple[StatefulSetLocal, list[Request]]:
@@ -273,7 +268,7 @@ class StatefulSetController(Component):
         """A failed create, delete or status write fails the sync, which is requeued."""
         if result.ok or not req.tag:
             return local
-        return _enqueue(local, req.tag[1])
+        return workqueue.enqueue(local, req.tag[1])
 
 
 def running_ordinals(components: Iterable[tuple[str, Any]]) -> dict[tuple[str, str], list[tuple[str, str]]]:
