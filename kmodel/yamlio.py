@@ -161,13 +161,7 @@ def check_size(doc: Any, label: str, index: int) -> None:
             for k, v in node.items():
                 if isinstance(k, str):
                     key: str | int = k
-                    if not _is_text(k):
-                        raise InputError(
-                            f"the key {_escaped(k)} is not valid Unicode text (a lone surrogate?)",
-                            file=label,
-                            document=index,
-                            path=path,
-                        )
+                    _require_text(k, f"the key {_escaped(k)}", label, index, path)
                 else:  # reported where the mapping is read (``Fields``); checked here as a value
                     key = repr(k)
                     stack.append((k, path))
@@ -176,13 +170,7 @@ def check_size(doc: Any, label: str, index: int) -> None:
         elif isinstance(node, list):
             stack.extend((v, (*path, i)) for i, v in enumerate(node))
         elif isinstance(node, str):
-            if not _is_text(node):
-                raise InputError(
-                    f"{_escaped(node)} is not valid Unicode text (a lone surrogate?)",
-                    file=label,
-                    document=index,
-                    path=path,
-                )
+            _require_text(node, _escaped(node), label, index, path)
         elif isinstance(node, int) and not isinstance(node, bool) and not INT64[0] <= node <= INT64[1]:
             raise InputError(
                 "integer out of range: Kubernetes integers are int64 (-2^63 to 2^63-1)",
@@ -190,6 +178,13 @@ def check_size(doc: Any, label: str, index: int) -> None:
                 document=index,
                 path=path,
             )
+
+
+def _require_text(value: str, what: str, label: str, index: int, path: tuple[str | int, ...]) -> None:
+    """Raise the one-line error for a string that is not valid Unicode text (a lone surrogate
+    cannot be written or printed)."""
+    if not _is_text(value):
+        raise InputError(f"{what} is not valid Unicode text (a lone surrogate?)", file=label, document=index, path=path)
 
 
 def _is_text(s: str) -> bool:

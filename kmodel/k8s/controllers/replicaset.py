@@ -100,7 +100,6 @@ NAME = "replicaset-controller"
 RSKey = tuple[str, str]  # (namespace, name)
 
 
-@abstraction.declare(fields={"timestamp": abstraction.EXPECT}, plain={"add"})
 @attrs.frozen
 class CreateIntent:
     """The tag of a pod create this controller sends (``Request.tag``): the ReplicaSet it
@@ -111,6 +110,7 @@ class CreateIntent:
     acting: int
 
 
+@abstraction.declare(fields={"timestamp": abstraction.EXPECT}, plain={"add"})
 @attrs.frozen
 class Expectation:
     add: int
