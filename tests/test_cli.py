@@ -253,6 +253,7 @@ def test_debug_after_the_command_shows_the_traceback(tmp_path: Path) -> None:
 def test_a_swallowed_ctrl_c_stops_the_next_run() -> None:
     """A KeyboardInterrupt raised inside a finalizer is printed as "ignored" by Python and lost;
     the check's SIGINT handler remembers it, and the next run's start raises it again."""
+    import contextlib
     import signal
 
     from kmodel.cli import _StickyInterrupt
@@ -262,10 +263,8 @@ def test_a_swallowed_ctrl_c_stops_the_next_run() -> None:
         interrupted.check()  # nothing pending: no-op
         handler = signal.getsignal(signal.SIGINT)
         assert callable(handler) and handler is not before
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # what a finalizer does with it
             handler(signal.SIGINT, None)
-        except KeyboardInterrupt:
-            pass  # what a finalizer does with it
         with pytest.raises(KeyboardInterrupt):
             interrupted.check()
     assert signal.getsignal(signal.SIGINT) is before

@@ -108,11 +108,32 @@ def test_invariants_does_not_import_the_cluster_model() -> None:
     assert not any(m and m.startswith("kmodel.k8s.cluster") for m in imported), imported
 
 
-def test_flap_history_keeps_its_monitor_string() -> None:
-    """HPASettles' memory is stored in the monitor as this string (state reprs and explore
-    fingerprints read it), and read back unchanged."""
-    from kmodel.k8s.invariants import FlapHistory
+def test_flap_history_revision_is_renumbered_with_the_load() -> None:
+    """HPASettles' memory is a typed record whose load revision the explorer's abstraction
+    renumbers with the WorkloadLoad it names, so "same load" means the same in an abstract state
+    as in the concrete one (as a string it kept the raw revision while the load's was renumbered)."""
+    import yaml
 
-    history = FlapHistory("down", 7, 1, ("HPA a 2 → 4", "HPA b 4 → 2"))
-    assert history.encode() == "down|7|1|HPA a 2 → 4; HPA b 4 → 2"
-    assert FlapHistory.decode(history.encode()) == history
+    from kmodel.core.run import settle_steps
+    from kmodel.k8s.explore_view import ExploreView
+    from kmodel.k8s.invariants import FlapHistory
+    from kmodel.scenario import scenario_from_data
+
+    path = Path(__file__).resolve().parents[1] / "properties" / "scenarios" / "hpa-oscillation.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["spec"]["start"] = "applied"
+    model = ExploreView(scenario_from_data(data, str(path)).model())
+    seen = 0
+    for _, state in settle_steps(model, model.initial()):
+        slots = [(k, v) for k, v in state.monitor.items() if isinstance(v, FlapHistory)]
+        if not slots:
+            continue
+        loads = {o.meta.name: o.meta.resource_version for o in state.store.list("WorkloadLoad")}
+        abstract = model.abstract(state)
+        abstract_loads = {o.meta.name: o.meta.resource_version for o in abstract.store.list("WorkloadLoad")}
+        for key, history in slots:
+            (name,) = loads  # one workload, one load
+            renumbered = abstract.monitor[key]
+            assert (history.load_rv == loads[name]) == (renumbered.load_rv == abstract_loads[name])
+            seen += 1
+    assert seen > 0, "the two HPAs write a flap history before the violation"

@@ -61,13 +61,14 @@ import attrs
 
 from kmodel.core.fmap import FMap
 from kmodel.core.model import Property, PropertyKind
+from kmodel.k8s import abstraction
 from kmodel.k8s.controllers.replicaset import CreateIntent, owned_active_pods
 from kmodel.k8s.controllers.scheduler import fit_failures, node_usage
 from kmodel.k8s.faults import FAULT_OPS
 from kmodel.k8s.leaderelection import leader_missing, split_brain_write, unfenced_write
 from kmodel.k8s.objects import Node, Pod, ReplicaSet, condition
 from kmodel.k8s.quantity import format_amount
-from kmodel.k8s.state import ClusterConfig, ClusterState
+from kmodel.k8s.state import ClusterConfig, ClusterState, Monitor
 from kmodel.k8s.store import Request, Result, Store
 
 # -- the declaration ---------------------------------------------------------------------------
@@ -81,7 +82,7 @@ Observer = Callable[[Store, Request, Result, str], str | None]
 # A tracker is an observer with memory: it sees each request like an observer and returns the
 # monitor, where it may keep private entries (keys "<invariant>/...") and set "<invariant>" to a
 # violation message.
-Tracker = Callable[[Store, Request, Result, str, FMap[str, str]], FMap[str, str]]
+Tracker = Callable[[Store, Request, Result, str, Monitor], Monitor]
 
 
 class ModelLike(Protocol):
@@ -344,7 +345,6 @@ def _why_not_ready(rs: ReplicaSet, active: list[Pod], pods: list[Pod], nodes: li
                 )
         return f"only {len(active)} active pods exist (the controller has not created the rest){waiting}"
     by_ref = {(p.meta.namespace, p.meta.name): p for p in pods}
-    from kmodel.core.fmap import FMap
 
     usage = node_usage(pods, FMap(), by_ref)
     reasons = []
@@ -706,32 +706,23 @@ def hpa_settles(state: ClusterState) -> str | None:
     return None
 
 
+@abstraction.declare(fields={"load_rv": abstraction.REV}, plain={"reversals"})
 @attrs.frozen
 class FlapHistory:
-    """What ``hpa_flap_tracker`` remembers of one scale target: the direction and load (the
-    ``WorkloadLoad`` resourceVersion) of the last scale write, the reversals in a row so far,
-    and the last (at most 3) moves, oldest first.
-
-    The monitor keeps it as the string ``encode`` gives, ``direction|load_rv|reversals|moves``
-    with the moves joined by ``"; "``, not as this record: ``ClusterState.monitor`` maps names to
-    strings, and the state's repr (which explore fingerprints and the symmetry reduction read)
-    and ``kmodel show`` stay exactly what they were. ``decode`` reads it back."""
+    """What ``hpa_flap_tracker`` remembers of one scale target, kept in ``ClusterState.monitor``
+    under ``HPASettles/last/<ns>/<kind>/<name>``: the direction and load (the ``WorkloadLoad``
+    resourceVersion, a revision the explorer's abstraction renumbers with every other) of the
+    last scale write, the reversals in a row so far, and the last (at most 3) moves, oldest
+    first. (It used to be kept as the string ``direction|rv|reversals|moves``, whose revision the
+    abstraction could not see, so an abstract state compared a renumbered load with a raw one.)"""
 
     direction: str  # "up" or "down"
     load_rv: int
     reversals: int
     moves: tuple[str, ...]
 
-    def encode(self) -> str:
-        return f"{self.direction}|{self.load_rv}|{self.reversals}|{'; '.join(self.moves)}"
 
-    @classmethod
-    def decode(cls, text: str) -> FlapHistory:
-        direction, load_rv, reversals, moves = text.split("|", 3)
-        return cls(direction, int(load_rv), int(reversals), tuple(moves.split("; ")))
-
-
-def hpa_flap_tracker(before: Store, req: Request, res: Result, who: str, monitor: FMap[str, str]) -> FMap[str, str]:
+def hpa_flap_tracker(before: Store, req: Request, res: Result, who: str, monitor: Monitor) -> Monitor:
     """History for HPASettles: each successful HPA scale write (its request tag is a
     ``ScaleIntent``) is remembered per target with its direction and the target's load (the
     ``WorkloadLoad`` resourceVersion), as a ``FlapHistory``. A write that reverses the direction
@@ -756,17 +747,15 @@ def hpa_flap_tracker(before: Store, req: Request, res: Result, who: str, monitor
     slot = f"HPASettles/last/{ns}/{kind}/{name}"
     move = f"HPA {hpa_name} {current} → {desired}"
     history = FlapHistory(direction, load_rv, 0, (move,))
-    prev = monitor.get(slot)
-    if prev is not None:
-        last = FlapHistory.decode(prev)
-        if last.load_rv == load_rv and last.direction != direction:
-            history = FlapHistory(direction, load_rv, last.reversals + 1, (*last.moves, move)[-3:])
+    last = monitor.get(slot)
+    if isinstance(last, FlapHistory) and last.load_rv == load_rv and last.direction != direction:
+        history = FlapHistory(direction, load_rv, last.reversals + 1, (*last.moves, move)[-3:])
     if history.reversals >= 2:
         cpu = f"{load.cpu}m CPU demand" if load is not None else "no load"
         moves = "; ".join(history.moves)
         msg = f"{kind} {ns}/{name} flaps under constant load ({cpu}) and never settles: {moves} (each undoes the last)"
         return monitor.set("HPASettles", msg).delete(slot)
-    return monitor.set(slot, history.encode())
+    return monitor.set(slot, history)
 
 
 HPA_SETTLES = declare(

@@ -17,6 +17,10 @@ from kmodel.k8s.objects import Node
 from kmodel.k8s.store import Store
 from kmodel.k8s.userops import UserOp
 
+# History variables of the transition invariants (``kmodel.k8s.invariants``): an invariant's name
+# maps to its first recorded violation message; ``<name>/...`` keys hold its monitor's own records.
+Monitor = FMap[str, Any]
+
 
 @attrs.frozen
 class Variants:
@@ -79,7 +83,7 @@ class ClusterState:
     components: FMap[str, ComponentState]
     nodes_up: FMap[str, bool]
     faults_left: FMap[str, int]
-    monitor: FMap[str, str] = FMap()  # history variables for transition invariants
+    monitor: Monitor = FMap()  # history variables for transition invariants
     partitioned: FMap[str, bool] = FMap()  # node → its kubelet is cut off from the API server
     offsets: FMap[str, int] = FMap()  # component → clock offset (seconds) from the true clock
     paused: FMap[str, int] = FMap()  # HA process → the true time its pause ends

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from kmodel.core.fmap import FMap
 from kmodel.core.model import Property
 from kmodel.k8s import components as builtin
 from kmodel.k8s import invariants
 from kmodel.k8s import leaderelection as le
 from kmodel.k8s.informers import Component, ComponentState, View, cache_from_store
-from kmodel.k8s.state import ClusterConfig, ClusterState
+from kmodel.k8s.state import ClusterConfig, ClusterState, Monitor
 from kmodel.k8s.store import APIConfig, Event, Request, Result, Store
 from kmodel.k8s.userops import user_specs
 
@@ -159,7 +158,7 @@ class Wiring:
                 return ev
         return None
 
-    def observe(self, before: Store, req: Request, res: Result, who: str, monitor: FMap[str, str]) -> FMap[str, str]:
+    def observe(self, before: Store, req: Request, res: Result, who: str, monitor: Monitor) -> Monitor:
         """Run the selected history invariants' observers on one applied request
         (``kmodel.k8s.invariants``); the first violation of each is kept."""
         for inv, observe in self.observers:
