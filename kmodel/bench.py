@@ -288,8 +288,21 @@ def _cell(value: Any, unit: str = "") -> str:
     return "—" if value is None else f"{value}{unit}"
 
 
-def render_suite_markdown(doc: dict[str, Any]) -> str:
-    """``benchmarks.md``: a table per scenario and the summary (not golden: wall-clock times)."""
+# In ``benchmarks.md``, everything from this line on is measured by other commands (each section
+# says which) and carried over unchanged when ``kmodel bench --suite`` rewrites the file.
+KEPT = "<!-- Sections below are not written by `kmodel bench --suite`; it keeps them as they are. -->"
+
+
+def kept_sections(previous: str | None) -> str:
+    """The part of an earlier ``benchmarks.md`` from the ``KEPT`` marker on ("" without one)."""
+    if previous is None or KEPT not in previous:
+        return ""
+    return previous[previous.index(KEPT) :]
+
+
+def render_suite_markdown(doc: dict[str, Any], kept: str = "") -> str:
+    """``benchmarks.md``: a table per scenario and the summary (not golden: wall-clock times),
+    then ``kept``, the sections other commands measured (``kept_sections``)."""
     s = doc["summary"]
     lines = [
         "# kmodel benchmark suite",
@@ -336,7 +349,7 @@ def render_suite_markdown(doc: dict[str, Any]) -> str:
             f"{'—' if runs is None else runs['median']} | {_cell(e['shrunkSteps'])} | {shortest} | "
             f"{_cell(e['shrunkOverShortest'])} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + (f"\n{kept}" if kept else "")
 
 
 def run_suite(

@@ -646,7 +646,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_bench_suite(args: argparse.Namespace) -> int:
     """``kmodel bench --suite``: figures per scenario into ``benchmarks.md`` and ``.json``."""
-    from kmodel.bench import render_suite_markdown, run_suite
+    from kmodel.bench import kept_sections, render_suite_markdown, run_suite
     from kmodel.staging import Staging
 
     paths: list[str | None] = list(args.scenarios)
@@ -656,9 +656,10 @@ def cmd_bench_suite(args: argparse.Namespace) -> int:
         doc = run_suite(paths, seeds=args.seeds, explore_states=args.explore_states, progress=phase)
     out: Path = args.out
     md, js = out / "benchmarks.md", out / "benchmarks.json"
+    kept = kept_sections(md.read_text(encoding="utf-8") if md.is_file() else None)
     with Staging(out) as staged:
         staged.write(js, json.dumps(doc, indent=2) + "\n")
-        staged.write(md, render_suite_markdown(doc))
+        staged.write(md, render_suite_markdown(doc, kept))
         staged.commit()
     s = doc["summary"]
     if args.json:

@@ -90,3 +90,16 @@ def test_golden_reports_exclude_benchmarks() -> None:
 
     assert not _has_scenario(ROOT / "reports" / "benchmarks.md")
     assert all(p.stem != "benchmarks" for p in GOLDEN)
+
+
+def test_rewriting_keeps_the_sections_other_commands_measured(suite: tuple[Path, dict[str, Any]]) -> None:
+    """``benchmarks.md`` from the ``KEPT`` marker on (e.g. the input fuzz campaign's figures) is
+    carried over when the suite rewrites the file; without the marker nothing is carried."""
+    from kmodel.bench import KEPT, kept_sections, render_suite_markdown
+
+    _, doc = suite
+    extra = f"{KEPT}\n\n## Input fuzzing\n\n- 10 inputs, 0 tracebacks\n"
+    previous = render_suite_markdown(doc) + "\n" + extra
+    rewritten = render_suite_markdown(doc, kept_sections(previous))
+    assert rewritten.endswith(extra) and rewritten.count(KEPT) == 1
+    assert kept_sections(render_suite_markdown(doc)) == ""
