@@ -221,6 +221,7 @@ class Tally:
     conclusive: Counter[str] = attrs.field(factory=Counter)  # per comparison
     active: Counter[str] = attrs.field(factory=Counter)  # conclusive, with the reduction in use
     cut: Counter[str] = attrs.field(factory=Counter)  # conclusive, and the reduced run kept fewer states
+    liveness_cut: Counter[str] = attrs.field(factory=Counter)  # of those, held or lasso verdicts
     inconclusive: Counter[str] = attrs.field(factory=Counter)
     ties: Counter[str] = attrs.field(factory=Counter)
     superset: Counter[str] = attrs.field(factory=Counter)
@@ -239,7 +240,7 @@ class Tally:
         for name in sorted(set(self.conclusive) | set(self.inconclusive)):
             rows.append(
                 f"  {name:24} conclusive {self.conclusive[name]:5} (reduction in use {self.active[name]}, "
-                f"fewer states {self.cut[name]}, "
+                f"fewer states {self.cut[name]} ({self.liveness_cut[name]} held or lasso), "
                 f"on violations {self.violations[name]}, ties {self.ties[name]}, superset {self.superset[name]}), "
                 f"inconclusive {self.inconclusive[name]}"
             )
@@ -419,6 +420,10 @@ class Case:
         self.tally.active[name] += bool(active)
         self.tally.cut[name] += fewer
         self.tally.violations[name] += base.invariant is not None or other.invariant is not None
+        # the evidence on liveness: a "held" (every eventually-property held on the reduced
+        # graph) or a lasso, agreed on while the reduction merged or skipped states
+        if fewer and j.status == "agree":
+            self.tally.liveness_cut[name] += base.invariant is None or base.liveness
 
     def abstraction(self) -> None:
         """Depth-bounded, with and without the abstraction: the same safety verdict within
