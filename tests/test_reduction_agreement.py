@@ -25,7 +25,8 @@ checked against the baseline restricted to that invariant (a "tie"). Every count
 is replayed (``kmodel.replay``) and must reproduce its invariant.
 
 Budgets: ``EXAMPLES`` scenarios per profile (``ci``/``dev``: 16, ``deep``: 1,000;
-``KMODEL_AGREE_EXAMPLES`` overrides, for hunts). ``pytest -s`` prints the tally; the test
+``KMODEL_AGREE_EXAMPLES`` overrides, for hunts). ``pytest -s`` prints the tally (and, with
+``KMODEL_AGREE_VERBOSE=1``, one line per scenario with every search's verdict); the test
 asserts that the sample is not degenerate (some scenarios hold, some violate, the reductions
 actually cut something), so a generator that drifts to all-inconclusive scopes fails.
 """
@@ -169,7 +170,7 @@ def outcome(result: ExploreResult[Any]) -> Outcome:
 
 @attrs.frozen
 class Judgement:
-    status: str  # "agree", "inconclusive", "tie" (to confirm: same length, other invariant), "disagree"
+    status: str  # agree, inconclusive, tie (to confirm: same length, other invariant), superset, disagree
     detail: str = ""
 
 
@@ -506,3 +507,46 @@ def test_every_reduction_agrees_with_the_plain_search() -> None:
     assert tally.conclusive["abstraction"] >= EXAMPLES // 2 and tally.violations["abstraction"] >= 1, tally.summary()
     if EXAMPLES >= 200:
         assert tally.plain["liveness"] >= 1, tally.summary()
+
+
+HELD = Outcome(complete=True, invariant=None, liveness=False, length=0, shortest=True)
+CAPPED = Outcome(complete=False, invariant=None, liveness=False, length=0, shortest=True)
+
+
+def safety(invariant: str, length: int, *, shortest: bool = True) -> Outcome:
+    return Outcome(complete=True, invariant=invariant, liveness=False, length=length, shortest=shortest)
+
+
+def lasso(invariant: str, *, complete: bool = True) -> Outcome:
+    return Outcome(complete=complete, invariant=invariant, liveness=True, length=120, shortest=True)
+
+
+ORDER = ("NoOvercommit", "NoExcessReplicas", "ReplicasConverge", "DeploymentComplete")
+
+
+def test_judge_tells_a_disagreement_from_an_inconclusive_or_tied_comparison() -> None:
+    """The comparison itself: what counts as a disagreement (so the property above can fail)."""
+    cases = [
+        (HELD, HELD, False, "agree"),
+        (HELD, safety("NoExcessReplicas", 5), False, "disagree"),
+        (safety("NoExcessReplicas", 5), HELD, False, "disagree"),
+        (safety("NoExcessReplicas", 5), safety("NoExcessReplicas", 6), False, "disagree"),
+        (safety("NoExcessReplicas", 5), safety("NoExcessReplicas", 7, shortest=False), False, "agree"),
+        (safety("NoExcessReplicas", 5), safety("NoOvercommit", 5), False, "tie"),
+        (safety("NoExcessReplicas", 5), lasso("ReplicasConverge"), False, "disagree"),
+        (lasso("ReplicasConverge"), lasso("DeploymentComplete"), False, "disagree"),
+        (lasso("ReplicasConverge"), lasso("ReplicasConverge", complete=False), False, "agree"),
+        (HELD, lasso("ReplicasConverge", complete=False), False, "disagree"),  # a lasso found is real
+        (CAPPED, HELD, False, "inconclusive"),
+        (CAPPED, safety("NoOvercommit", 3), False, "inconclusive"),
+        # against check's model, the symmetric superset may find more, never less
+        (HELD, safety("NoOvercommit", 4), True, "superset"),
+        (safety("NoExcessReplicas", 5), safety("NoExcessReplicas", 4), True, "superset"),
+        (safety("NoExcessReplicas", 5), safety("NoExcessReplicas", 6), True, "disagree"),
+        (safety("NoExcessReplicas", 5), HELD, True, "disagree"),
+        (lasso("DeploymentComplete"), lasso("ReplicasConverge"), True, "superset"),
+        (lasso("ReplicasConverge"), lasso("DeploymentComplete"), True, "disagree"),
+    ]
+    for base, other, superset, expected in cases:
+        got = judge(base, other, superset=superset, order=ORDER).status
+        assert got == expected, f"{base} against {other} (superset {superset}): {got}, expected {expected}"
