@@ -244,14 +244,18 @@ class ExploreView:
 
     def representative(self, state: ClusterState) -> ClusterState:
         """The canonical member of ``state``'s class under renaming interchangeable nodes and
-        pods (``kmodel.k8s.symmetry``); the state itself where the reduction is off."""
+        pods (``kmodel.k8s.symmetry``); the state itself where the reduction is off, and always
+        without ``ties``: renaming is sound only over the successor relation that takes every
+        tie resolution and every pod name order."""
+        if not self.ties:
+            return state
         return self._sym().representative(state)  # type: ignore[no-any-return]
 
     def symmetry_active(self) -> bool:
         """Whether ``representative`` can merge anything: some nodes are interchangeable, or
         the scenario's workloads create pods with generated names, and nothing turns the
-        reduction off."""
-        return bool(self._sym().active)
+        reduction off (``ties`` off among them: see ``representative``)."""
+        return self.ties and bool(self._sym().active)
 
     # -- the abstraction --------------------------------------------------------------------------
 
