@@ -327,6 +327,27 @@ class ExploreRun:
     def held(self) -> bool:
         return self.result.verdict == "held"
 
+    @property
+    def liveness_unknown(self) -> str | None:
+        """Why a "held" says nothing about liveness, or None. Partial-order reduction and the
+        symmetry reduction are shown to keep safety verdicts and to report only real lassos
+        (``kmodel.core.explore``; tests/test_reduction_agreement.py found no disagreement on
+        657 generated scopes), but neither is proved to find every lasso under weak fairness: the
+        standard ample-set conditions are not enough for that. So where one of them cut the
+        search (an ample state was expanded alone; symmetry was active), an "eventually"
+        invariant's verdict is unknown, not held."""
+        r = self.result
+        cut = (("partial-order reduction", r.por and r.reduced > 0), ("symmetry", r.symmetry))
+        used = [name for name, on in cut if on]
+        if r.verdict != "held" or not used:
+            return None
+        if not any(p.kind == "eventually" for p in self.scenario.model().properties()):
+            return None
+        return (
+            f"liveness unknown: {' and '.join(used)} may hide a fair cycle; run without "
+            f"{'/'.join('--por' if u.startswith('partial') else '--symmetry' for u in used)} to check it"
+        )
+
 
 @internal_errors
 def explore(
@@ -397,6 +418,8 @@ def describe_explore(run: ExploreRun) -> dict[str, Any]:
         "fingerprint": r.fingerprint,
         # only when part of the symmetry reduction was turned off, so earlier summaries stay as they were
         **({"symmetryNote": run.symmetry_note} if run.symmetry_note is not None else {}),
+        # only when a reduction leaves liveness unknown (``ExploreRun.liveness_unknown``), likewise
+        **({"liveness": "unknown"} if run.liveness_unknown is not None else {}),
     }
 
 

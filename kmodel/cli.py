@@ -35,7 +35,7 @@ EXIT_CODES = {
     EXIT_HELD: "every invariant held",
     EXIT_VIOLATED: "an invariant was violated",
     EXIT_INPUT: "bad input: a scenario, manifest or trace file, an option, or an --out that cannot be written",
-    EXIT_BOUND: "explore: a bound was reached before every state was explored",
+    EXIT_BOUND: "explore: incomplete: a bound was reached first, or a reduction left liveness unknown",
     EXIT_INTERNAL: "internal error: a bug in kmodel, not a verdict (EX_SOFTWARE); see the crash report",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
@@ -499,7 +499,10 @@ EPILOG_EXPLORE = """examples:
   kmodel explore properties/scenarios/web-no-expectations.yaml --max-depth 6
   kmodel explore small.yaml --max-states 200000 --symmetry --out /tmp/kmodel
 
-""" + _exit_codes(c0="every state was explored and every invariant held", c3="a bound was reached first")
+""" + _exit_codes(
+    c0="every state was explored and every invariant held",
+    c3="a bound was reached first, or --por/--symmetry left the liveness verdict unknown",
+)
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
@@ -555,6 +558,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
         else:
             print(f"{head}: INCOMPLETE, bound --max-depth {args.max_depth} reached")
             print(f"  every state within {r.depth} steps held; deeper states exist")
+    elif run.liveness_unknown is not None:
+        code = EXIT_BOUND
+        print(f"{head}: every state explored, safety invariants held; {run.liveness_unknown}")
     else:
         print(f"{head}: every state explored, all invariants held")
     if run.symmetry_note is not None:

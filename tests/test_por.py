@@ -161,3 +161,30 @@ def test_cli_por_flag(tmp_path: Path) -> None:
     assert code == 3
     summary: dict[str, Any] = __import__("json").loads((tmp_path / "rs-coalesce-upstream.explore.json").read_text())
     assert summary["partialOrderReduction"] is True
+
+
+def test_a_reduction_that_cut_the_search_leaves_liveness_unknown(tmp_path: Path, capsys: Any) -> None:
+    """Held with --por is a safety verdict only where the reduction cut something: the ample-set
+    conditions are not proved to keep every fair cycle, so the CLI says liveness is unknown and
+    exits 3 (incomplete). Without the reduction, or where it expanded no state alone, the same
+    kind of scope is held (exit 0)."""
+    import json
+
+    import yaml
+
+    from kmodel.cli import main
+
+    data = yaml.safe_load((ROOT / "tests" / "data" / "one-node.yaml").read_text())
+    data["spec"]["faults"] = {"containerCrash": 1}  # one crash: ~3,400 states, some expanded alone
+    path = tmp_path / "one-node-crash.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    assert main(["explore", str(path), "--por", "--out", str(out)]) == 3
+    printed = capsys.readouterr().out
+    assert "safety invariants held; liveness unknown: partial-order reduction" in printed
+    summary = json.loads((out / "one-node.explore.json").read_text())
+    assert summary["verdict"] == "held" and summary["liveness"] == "unknown" and summary["partialOrderReduction"]
+    assert main(["explore", str(path), "--out", str(out)]) == 0
+    assert "liveness" not in json.loads((out / "one-node.explore.json").read_text())
+    # no state expanded alone: the search was complete, and held means held
+    assert main(["explore", str(ROOT / "tests" / "data" / "one-node.yaml"), "--por", "--out", str(out)]) == 0
