@@ -175,16 +175,8 @@ def test_explorer_finishes_a_settled_scope_only_with_the_abstraction() -> None:
     assert done.verdict == "held" and done.bound is None
     assert done.distinct < 20_000
 
-    class Concrete:
-        def __init__(self, inner: Any) -> None:
-            self._inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            if name == "abstract":
-                raise AttributeError(name)
-            return getattr(self._inner, name)
-
-    unbounded = explore(Concrete(model), max_states=done.distinct * 3)  # type: ignore[arg-type]
+    concrete = ExploreView(kmodel.load_scenario(path).model(), abstraction=False)
+    unbounded = explore(concrete, max_states=done.distinct * 3)
     assert unbounded.verdict == "bound"
 
 

@@ -254,18 +254,6 @@ def cut(run: Any, base: ExploreResult[Any]) -> bool:
     return bool(run.result.distinct < base.distinct)
 
 
-class _Concrete:
-    """A model with the explorer's abstraction hook hidden (``tests/test_abstraction.py``)."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "abstract":
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
-
 class DisagreementError(AssertionError):
     pass
 
@@ -441,7 +429,7 @@ class Case:
         c = self.timed(
             name,
             explore_model,
-            _Concrete(ExploreView(self.sc.model())),
+            ExploreView(self.sc.model(), abstraction=False),
             max_depth=self.depth,
             max_states=DEPTH_STATES,
             symmetry=False,
@@ -464,7 +452,7 @@ class Case:
             # same depth, other invariant: each must be violated at that depth in the other model
             for model_of, inv in (
                 (lambda d: ExploreView(d.model()), sc_[0]),
-                (lambda d: _Concrete(ExploreView(d.model())), sa[0]),
+                (lambda d: ExploreView(d.model(), abstraction=False), sa[0]),
             ):
                 again = explore_model(
                     model_of(load(self.doc, [inv])), max_depth=sa[1], max_states=TIE_STATES, symmetry=False

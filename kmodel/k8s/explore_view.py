@@ -43,10 +43,15 @@ class ExploreView:
     """``model`` as the explorer sees it (see the module docstring). ``ties``: take the other
     resolutions of upstream random choices and every other name order of interchangeable pods
     (the symmetry reduction needs them); ``pod_symmetry``: rename pods of one owner too (off when
-    a scope has too many of them at once: ``kmodel.k8s.symmetry.PodScopeError``)."""
+    a scope has too many of them at once: ``kmodel.k8s.symmetry.PodScopeError``); ``abstraction``:
+    off, ``abstract`` is the identity and the explorer searches the concrete states (which never
+    repeat: heartbeats), for tests that check what the abstraction merges."""
 
-    def __init__(self, model: ClusterModel, *, ties: bool = False, pod_symmetry: bool = True) -> None:
+    def __init__(
+        self, model: ClusterModel, *, ties: bool = False, pod_symmetry: bool = True, abstraction: bool = True
+    ) -> None:
         self.model = model
+        self.abstraction = abstraction
         self.w = model.wiring
         self.ties = ties
         self.pod_symmetry = pod_symmetry
@@ -262,7 +267,7 @@ class ExploreView:
     def abstract(self, state: ClusterState) -> ClusterState:
         """The explorer's view of a state: clock translated, distant past forgotten, revisions
         renumbered (``kmodel.k8s.abstraction``). Equal abstractions behave alike."""
-        if not self._abstract_users:
+        if not self._abstract_users or not self.abstraction:
             # a user controller's memory and custom objects may hold times kmodel cannot see
             return state
         return self._abstraction.abstract(self._forget_delivered(state))  # type: ignore[no-any-return]
