@@ -74,7 +74,7 @@ FAULTS = (
     "watchDelay",
     "processPause",
 )
-# The step that spends each fault's budget (``ClusterModel._fault_specs`` and the node faults).
+# The step that spends each fault's budget (``kmodel.k8s.steps.faults.specs``).
 # watchDelay has none: it lets ``tick`` pass pending events.
 FAULT_OPS = {
     "nodeCrash": "crash_node",

@@ -648,7 +648,7 @@ def _fmt_endpoints(endpoints: Any) -> str:
     return ", ".join(parts) or "no endpoints"
 
 
-def no_traffic_to_dead_pods(state: ClusterState) -> str | None:  # recorded by ClusterModel._request
+def no_traffic_to_dead_pods(state: ClusterState) -> str | None:  # recorded by kmodel.k8s.steps.user.request
     """No client request reaches a pod whose container is not running at that instant: the first
     request that does is recorded by the ``request`` step (a history variable). Upstream does not
     promise this: a pod's containers can stop before every kube-proxy has seen its endpoint go, which

@@ -139,7 +139,7 @@ class Request:
     # stamped by the cluster on writes of HA replicas' controllers (kmodel.k8s.leaderelection).
     # Not an upstream API field: upstream has no fencing.
     fence: int | None = None
-    # Slow-start batching (kmodel, not an API field; see ``ClusterModel._reconcile``): once a
+    # Slow-start batching (kmodel, not an API field; see ``kmodel.k8s.apiserver.send``): once a
     # request with a batch number fails, every later request of the same reconcile with a
     # greater batch number is not sent; the component gets a "Skipped" result for it. None: an
     # independent request, always sent. Mirrors ``slowStartBatch``

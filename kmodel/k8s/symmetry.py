@@ -58,7 +58,7 @@ successor relation closed under these renamings, and kmodel's components break t
 many places (a kubelet writes its pods' statuses in (creation time, name) order, the scheduler's
 queue, the ReplicaSet's deletion ranks and adoption patches, EndpointSlice endpoint order, node
 lifecycle evictions, drain). Rather than hunt each one, every step is also taken **in every
-other frame** (``ClusterModel._framed``): ``frame=a:b,b:a`` renames the pods, takes the step and
+other frame** (``kmodel.k8s.explore_view.ExploreView._framed``): ``frame=a:b,b:a`` renames the pods, takes the step and
 renames back, i.e. the same component logic with the pods' names in another order. That is
 upstream behaviour: generated names end in five random characters
 (``staging/src/k8s.io/apiserver/pkg/storage/names/generate.go: simpleNameGenerator.GenerateName``), so
@@ -68,7 +68,7 @@ upstream too. One over-approximation is known: upstream's scheduling queue break
 by the time a pod entered the queue (``queuesort/priority_sort.go: Less``), so of two pods
 created in different slow-start batches (``replica_set.go: slowStartBatch``; pods of one batch
 are created concurrently) the earlier one goes first; in a frame the other may. Frames are
-listed only with ``ClusterModel.ties`` (the explorer with symmetry on), so ``check`` and its
+listed only with ``ExploreView.ties`` (the explorer with symmetry on), so ``check`` and its
 draws are unchanged. Cost: k pods of one class give k! - 1 frames per step; past
 ``MAX_POD_CLASS`` (4) pods of one class at once ``PodScopeError`` is raised and
 ``kmodel.api.explore`` starts again without pod symmetry (and says so). Pods are not renamed

@@ -31,7 +31,7 @@ actuator's budget), the actuator taints the node ``ToBeDeletedByClusterAutoscale
 loop, if it is still empty, deletes it (upstream asks the cloud provider to delete the VM and the
 cloud node lifecycle controller removes the Node; kmodel deletes the Node object directly). A
 tainted node that got a pod meanwhile is untainted (``CleanToBeDeleted``). When the Node is gone
-its kubelet stops (``kmodel.k8s.cluster.ClusterModel._join_nodes``). Scale-down is not attempted
+its kubelet stops (``kmodel.k8s.steps.reconcile.join_nodes``). Scale-down is not attempted
 while a node is being provisioned. Not modelled: draining non-empty nodes, utilization
 thresholds, ``--scale-down-delay-after-delete``/``-failure``, backoff after failed scale-ups, and
 ``--max-node-provision-time`` (15m).

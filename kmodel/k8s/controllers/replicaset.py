@@ -37,7 +37,7 @@ Mirrors ``pkg/controller/replicaset/replica_set.go``:
 
 How a sync maps onto one kmodel reconcile: the requests are returned up front and applied in
 order; ``Request.batch`` numbers let the cluster stop after a failed batch
-(``ClusterModel._reconcile``). The GET of ``canAdopt`` is batch 0, the adopt and release patches
+(``kmodel.k8s.apiserver.send``). The GET of ``canAdopt`` is batch 0, the adopt and release patches
 batch 1, the slow-start create batches 2, 3, 4, …, and the deletes and the status update batch 2:
 a failed claim skips everything after it (the sync returned), a failed create skips the later
 create batches but not the status update (``syncReplicaSet`` writes status whatever

@@ -51,7 +51,7 @@ Tie-break: upstream picks uniformly at random among the top-scoring nodes (``sel
 reservoir sampling); kmodel picks the first by node name, so runs are reproducible. A plain
 reconcile resolves ties that one fixed way (``kmodel check`` sees only it); the explorer, with
 symmetry reduction on, also takes the other resolutions: ``reconcile(host=N)`` binds to any other
-top-scoring node N (``tied_hosts``; see ``kmodel.k8s.symmetry``).
+top-scoring node N (``choices`` / ``reconcile_choosing``; see ``kmodel.k8s.symmetry``).
 
 Assume cache (``pkg/scheduler/internal/cache/cache.go: AssumePod``): a pod is counted on its node
 as soon as it is assumed, before the binding reaches the informer; ``ForgetPod`` on bind failure;
