@@ -254,6 +254,7 @@ def test_a_swallowed_ctrl_c_stops_the_next_run() -> None:
     """A KeyboardInterrupt raised inside a finalizer is printed as "ignored" by Python and lost;
     the check's SIGINT handler remembers it, and the next run's start raises it again."""
     import contextlib
+    import gc
     import signal
 
     from kmodel.cli import _StickyInterrupt
@@ -267,4 +268,13 @@ def test_a_swallowed_ctrl_c_stops_the_next_run() -> None:
             handler(signal.SIGINT, None)
         with pytest.raises(KeyboardInterrupt):
             interrupted.check()
+        interrupted.pending = False
+        # during a collection (where Hypothesis has a gc callback) the signal is only recorded
+        interrupted._gc_start("start", {})
+        handler(signal.SIGINT, None)
+        interrupted._gc_stop("stop", {})
+        assert interrupted.pending
+        with pytest.raises(KeyboardInterrupt):
+            handler(signal.SIGINT, None)  # outside one it is raised at once
     assert signal.getsignal(signal.SIGINT) is before
+    assert interrupted._gc_start not in gc.callbacks and interrupted._gc_stop not in gc.callbacks
