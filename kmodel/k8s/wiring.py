@@ -111,6 +111,12 @@ class Wiring:
         node = self.node_of.get(name)
         return node is not None and bool(state.partitioned.get(node))
 
+    def listening(self, state: ClusterState, name: str) -> bool:
+        """Whether ``name`` receives watch events now: up, connected to the API server (no
+        partition cuts it off) and not halted (paused, or an HA controller whose process does
+        not lead)."""
+        return state.components[name].up and not self.cut_off(state, name) and not self.halted(state, name)
+
     def runs(self, state: ClusterState, name: str) -> bool:
         """Whether ``name`` takes steps now: up, and not halted by a pause or a lost election."""
         return state.components[name].up and not (state.paused and self.halted(state, name))

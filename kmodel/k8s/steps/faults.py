@@ -264,13 +264,7 @@ def restart_stale(
 def deliver_coalesced(w: Wiring, state: ClusterState, log: list[str] | None, component: str) -> ClusterState | None:
     """Several pending events of one object reach the component as one, its latest state (a
     DeltaFIFO that compresses, or a relist): the intermediate states are skipped."""
-    cs = state.components[component]
-    if (
-        not cs.up
-        or w.cut_off(state, component)
-        or w.halted(state, component)
-        or state.faults_left.get("coalesce", 0) <= 0
-    ):
+    if not w.listening(state, component) or state.faults_left.get("coalesce", 0) <= 0:
         return None
     pending = w.pending(state, component)
     if not pending:

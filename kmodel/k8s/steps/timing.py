@@ -55,16 +55,15 @@ def owed_before(w: Wiring, state: ClusterState, t: int) -> bool:
     A partitioned component owes nothing to the API server but its reconcile; those are the
     semantics every recorded result was produced with."""
     for name in w.component_names:
-        if not state.components[name].up or w.cut_off(state, name) or w.halted(state, name):
+        if not w.listening(state, name):
             continue  # a paused process's events wait for it
         first = w.first_pending(state, name)
         if first is not None and first.time + w.watch_delay < t:
             return True
     for name in w.prompt:
-        cs = state.components[name]
-        if not cs.up or w.cut_off(state, name) or w.halted(state, name):
+        if not w.listening(state, name):
             continue
-        d = w.components[name].sync_deadline(cs.local, w.view(state, name))
+        d = w.components[name].sync_deadline(state.components[name].local, w.view(state, name))
         if d is not None and d - state.offsets.get(name, 0) < t:
             return True
     if w.watch_delay:

@@ -18,8 +18,7 @@ from kmodel.k8s.wiring import Wiring
 def deliver(w: Wiring, state: ClusterState, name: str, log: list[str] | None) -> ClusterState | None:
     """``deliver(component)``: the next watch event ``name`` cares about reaches its cache and its
     event handlers run (client-go's ``SharedInformer`` / ``DeltaFIFO``)."""
-    cs = state.components.get(name)
-    if cs is None or not cs.up or w.cut_off(state, name) or w.halted(state, name):
+    if name not in state.components or not w.listening(state, name):
         return None
     ev = w.first_pending(state, name)
     if ev is None:
