@@ -34,13 +34,15 @@ every property gives the same verdict):
   ``nodeLoss`` + ``nodePartition`` budgets exceed 1, rather than enumerating write orders.
 - **Creation order.** The Nodes and their Leases are created (and later rewritten) one after
   the other, so their resourceVersions are ordered by name at first. A resourceVersion of a Node,
-  node Lease or Pod that is no newer than every revision a component or the watch log still
-  holds (cursors, the compaction point, the scheduler's retry marks) is only ever compared for
-  equality (with a cached copy, or as an update's precondition), so those old revisions are
-  renumbered canonically after renaming: the same set of numbers, handed out in the order their
-  objects are met walking the store by key, then the caches (``Symmetry._canonical_old_revisions``).
-  Revisions of EndpointSlices and leader-election Leases are compared by order upstream and are
-  never touched.
+  node Lease or Pod that is older than every revision a component, a monitor or the watch log
+  still holds (cursors, skips, the compaction point, the scheduler's retry marks, declared
+  revisions in component memory and monitor records) is only ever compared for equality (with a
+  cached copy, or as an update's precondition), so those old revisions are renumbered
+  canonically after renaming (``Symmetry._canonical_old_revisions``): the old revisions of all
+  objects keep their set of numbers; the Node / node-Lease / Pod ones take the lowest, in the
+  order their objects are met walking the store by key, then the caches, the watch log and
+  component memory, and the other objects' old revisions (EndpointSlices and leader-election
+  Leases are compared by order upstream) keep their order above them.
 - **Other name orders** of nodes that reach the state: none found. The ReplicaSet controller ranks pods by
   whether they are assigned, not by node; ``crash_container`` indexes the node's pods by pod
   name; endpoints are sorted by pod name; invariants iterate nodes by name but only their
@@ -99,7 +101,7 @@ from kmodel.core.evolve import MemoMap, attrs_fields_in, remap
 from kmodel.core.fmap import FMap
 from kmodel.k8s.abstraction import REV, REV_VALUES, REVS, declared_kinds
 from kmodel.k8s.controllers.kubelet import NODE_LEASE_NAMESPACE
-from kmodel.k8s.objects import Node
+from kmodel.k8s.objects import Node, ObjectMeta
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 NODE_SILENCING_FAULTS = ("nodeCrash", "nodeLoss", "nodePartition")
@@ -453,77 +455,104 @@ def _pattern(names: Sequence[str]) -> re.Pattern[str]:
 
 
 def _is_node_object(obj: Any) -> bool:
-    """Whether ``obj``'s old resourceVersion is renumbered (``Symmetry._canonical_old_revisions``): a
-    Node, a node Lease or a Pod, whose revisions nothing compares by order."""
+    """Whether ``obj``'s old resourceVersion may move relative to other objects' old revisions
+    (``Symmetry._canonical_old_revisions``): a Node, a node Lease or a Pod, whose revisions
+    nothing compares by order."""
     kind = getattr(obj, "KIND", None)
     return kind == "Node" or kind == "Pod" or (kind == "Lease" and obj.meta.namespace == NODE_LEASE_NAMESPACE)
 
 
+def _declared_revisions(record: Any) -> list[int]:
+    """The revisions a component's memory or a monitor's record holds in fields declared ``rev``
+    / ``revs`` / ``rev-values`` (``kmodel.k8s.abstraction.declare``)."""
+    if record is None or not attrs.has(type(record)):
+        return []
+    out: list[int] = []
+    for name, kind in declared_kinds(type(record)).items():
+        v = getattr(record, name)
+        if kind == REV:
+            out.append(v)
+        elif kind == REVS:
+            out.extend(v)
+        elif kind == REV_VALUES:
+            out.extend(x for x in v.values() if x >= 0)
+    return out
+
+
 def _live_revision_floor(state: Any) -> int:
     """The lowest revision anything but an object's own resourceVersion holds: the watch log's
-    compaction point, the head, component cursors and skips, and revisions in component memory
-    (fields declared ``rev`` / ``revs`` / ``rev-values``: ``kmodel.k8s.abstraction.declare``)."""
+    compaction point, the head, component cursors and skips, and the revisions declared in
+    component memory and monitor records (``_declared_revisions``)."""
     store = state.store
     low = store.events[0].revision - 1 if store.events else store.revision
     for cs in state.components.values():
-        low = min([low, cs.cursor, *cs.skip])
-        local = cs.local
-        if local is None or not attrs.has(type(local)):
-            continue
-        for name, kind in declared_kinds(type(local)).items():
-            v = getattr(local, name)
-            if kind == REV:
-                low = min(low, v)
-            elif kind == REVS:
-                low = min([low, *v])
-            elif kind == REV_VALUES:
-                low = min([low, *(x for x in v.values() if x >= 0)])
+        low = min([low, cs.cursor, *cs.skip, *_declared_revisions(cs.local)])
+    for record in state.monitor.values():
+        low = min([low, *_declared_revisions(record)])
     return low
 
 
-def _old_revision_mapping(state: Any) -> dict[int, int]:
-    """Renumber the old resourceVersions of Nodes and node Leases (module docstring): those below
-    ``_live_revision_floor`` keep their set of values, handed out in the order the objects are
-    met (store by key, then each component's cache by component, kind and key)."""
-    floor = _live_revision_floor(state)
-    order: list[int] = []
-    seen: set[int] = set()
-
-    def meet(obj: Any) -> None:
-        rv = obj.meta.resource_version
-        if rv <= floor and rv not in seen and _is_node_object(obj):
-            seen.add(rv)
-            order.append(rv)
-
-    for obj in state.store.objects.values():
-        meet(obj)
+def _objects_held(state: Any) -> list[Any]:
+    """Every API object ``state`` holds, in a canonical order: the store by key, each component's
+    cache (by component, kind and key), the watch log's objects, then each component's memory
+    (its attrs fields in declaration order)."""
+    out: list[Any] = list(state.store.objects.values())
     for cs in state.components.values():
-        for kind in ("Lease", "Node", "Pod"):
-            objs = cs.cache.get(kind)
-            if objs:
-                for obj in objs.values():
-                    meet(obj)
+        for objs in cs.cache.values():
+            out.extend(objs.values())
     for ev in state.store.events:
-        for obj in (ev.obj, ev.prev):
-            if obj is not None and getattr(obj, "meta", None) is not None:
-                meet(obj)
+        out.extend(o for o in (ev.obj, ev.prev) if o is not None and isinstance(getattr(o, "meta", None), ObjectMeta))
+    for cs in state.components.values():
+        if cs.local is not None:
+            out.extend(
+                obj for obj, name, x in attrs_fields_in(cs.local) if name == "meta" and isinstance(x, ObjectMeta)
+            )
+    return out
+
+
+def _old_revision_mapping(state: Any) -> dict[int, int]:
+    """Renumber the old resourceVersions (module docstring, "Creation order"): the revisions of
+    objects below ``_live_revision_floor``, which no cursor, skip, compaction point or declared
+    memory holds, keep their set of values; the Node / node-Lease / Pod ones take the lowest of
+    them in the order their objects are met (``_objects_held``), and the others (compared by
+    order upstream: EndpointSlices, leader-election Leases) the rest, in their own order.
+
+    Strictly below the floor: a revision equal to one a component holds (a stopped kubelet's
+    cursor on its Lease's last write) is compared with it for equality by the abstraction's
+    dense renumbering, so moving it would tell equal states apart. And the Node / node-Lease /
+    Pod revisions are moved below all others rather than among their own old slots: which
+    slots they hold depends on history, so after a step that drops one of them the other
+    objects' ranks would differ between two states that differ only in those revisions (both
+    were found by ``tests/test_reduction_agreement.py`` as traces the explorer could not
+    concretise: ``tests/test_symmetry.py``)."""
+    floor = _live_revision_floor(state)
+    moved: list[int] = []
+    fixed: list[int] = []
+    seen: set[int] = set()
+    for obj in _objects_held(state):
+        rv = obj.meta.resource_version
+        if rv < floor and rv not in seen:
+            seen.add(rv)
+            (moved if _is_node_object(obj) else fixed).append(rv)
+    order = moved + sorted(fixed)
     return {a: b for a, b in zip(order, sorted(order), strict=True) if a != b}
 
 
 class _Renumber(MemoMap):
-    """Replace Node / node-Lease / Pod resourceVersions by ``mapping`` everywhere in a state."""
+    """Replace old resourceVersions by ``mapping`` in every object of a state."""
 
     def __init__(self, mapping: dict[int, int]) -> None:
         super().__init__()
         self.mapping = mapping
 
     def node(self, value: Any) -> Any:
-        if _is_node_object(value):
-            new = self.mapping.get(value.meta.resource_version)
+        meta = getattr(value, "meta", None)
+        if isinstance(meta, ObjectMeta):
+            new = self.mapping.get(meta.resource_version)
             if new is None:
                 return value
-            return attrs.evolve(value, meta=attrs.evolve(value.meta, resource_version=new))
-        if type(value).__name__ in ("Node", "Lease", "Pod", "ObjectMeta"):
+            return attrs.evolve(value, meta=attrs.evolve(meta, resource_version=new))
+        if isinstance(value, ObjectMeta):
             return value
         return remap(value, self.map)
 
