@@ -329,6 +329,8 @@ def _crash_context(args: argparse.Namespace | None) -> tuple[str, list[tuple[str
     inputs = [("scenario", path) for path in paths]
     if args.command == "explore":
         return "none (explore is deterministic)", inputs
+    if args.command == "init":
+        return "none (init does not search)", inputs
     if args.command == "bench":
         return (f"0..{args.seeds - 1} (--seeds {args.seeds})" if args.suite else "0"), inputs
     return str(args.seed), inputs

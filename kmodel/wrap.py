@@ -191,8 +191,10 @@ def render_init(data: dict[str, Any], sizing: Sizing, invariants: Sequence[str])
     sections = [_header(data)]
     for key, comment in _comments(spec, sizing, invariants):
         sections.append(_comment(comment, "  "))
+        if key == "nodes":
+            sections.append(NODES_EXAMPLE)
         if key in spec:
-            sections.append(textwrap.indent(dump({key: spec[key]}), "  "))
+            sections.append(textwrap.indent(dump({key: spec[key]}, flow=None), "  "))
     return "".join(sections)
 
 
@@ -213,9 +215,8 @@ def _comments(spec: dict[str, Any], s: Sizing, invariants: Sequence[str]) -> lis
             "nodes",
             f"Nodes sized N+1: the {s.pods} pods of every workload at the top of its scale range fit on the nodes "
             f"left after any one node is lost. Each pod is counted as the largest ({largest}), {s.slots} to a node, "
-            f"so {s.count - 1} node(s) hold them under any placement, plus one. Other forms: a list of such groups "
-            "and named nodes; `zones: [zone-a, zone-b]` deals topology.kubernetes.io/zone labels round-robin; "
-            "`labels`, `taints`, `namePrefix`, e.g. - {count: 2, capacity: {cpu: 8, memory: 32Gi}, zones: [a, b]}",
+            f"so {s.count - 1} node(s) hold them under any placement, plus one. Other forms, e.g. node pools in "
+            "zones (dealt round-robin as the topology.kubernetes.io/zone label) and a named node:",
         ),
         (
             "manifests" if "manifests" in spec else "objects",
@@ -240,6 +241,15 @@ def _comments(spec: dict[str, Any], s: Sizing, invariants: Sequence[str]) -> lis
         ),
         ("budget", "Steps per run and runs per check (`kmodel check --steps N --examples N` override them)."),
     ]
+
+
+NODES_EXAMPLE = """\
+  #   nodes:
+  #     - {count: 3, capacity: {cpu: 8, memory: 32Gi}, zones: [zone-a, zone-b, zone-c]}
+  #     - {count: 1, namePrefix: gpu, capacity: {cpu: 8, memory: 64Gi, nvidia.com/gpu: 1},
+  #        taints: [{key: gpu, value: "true", effect: NoSchedule}]}
+  #     - {name: edge-1, capacity: {cpu: 2, memory: 4Gi}, labels: {site: edge}}
+"""
 
 
 def _comment(text: str, indent: str) -> str:

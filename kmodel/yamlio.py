@@ -232,8 +232,10 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-def dump(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+def dump(data: Any, flow: bool | None = False) -> str:
+    """``flow=None``: collections of scalars in flow style (``{cpu: '4', memory: 16Gi}``), for
+    files people edit; the default writes every collection in block style."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=flow, width=100)
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -102,6 +102,11 @@ def kmodel(*args: str, cwd: Path, stdin: str | None = None, seed: str = "0") -> 
     )
 
 
+def write_scenario(path: Path, spec: dict[str, object]) -> Path:
+    path.write_text(yaml.safe_dump({"apiVersion": "kmodel/v1", "kind": "Scenario", "spec": spec}))
+    return path
+
+
 def verdict(stdout: str) -> str:
     """The first line without its timing: ``NAME: ...: VERDICT``."""
     first = stdout.splitlines()[0]
@@ -216,8 +221,14 @@ def test_init_output_gives_the_same_verdict_and_trace(tmp_path: Path) -> None:
     init = kmodel("init", "web.yaml", "db.yml", cwd=tmp_path)
     assert init.returncode == 0, init.stderr
     (tmp_path / "scenario.yaml").write_text(init.stdout)
-    assert "  manifests:\n  - web.yaml\n  - db.yml\n" in init.stdout  # referenced, not inlined
+    data = yaml.safe_load(init.stdout)
+    assert data["spec"]["manifests"] == ["web.yaml", "db.yml"]  # referenced, not inlined
+    assert "objects" not in data["spec"]
     assert init.stdout.count("\n  # ") >= 6  # every section has its comment
+    example = [line[6:] for line in init.stdout.splitlines() if line.startswith("  #   ")]
+    assert example[0] == "nodes:"  # the commented nodes example is a valid scenario's nodes
+    (sc,) = load_inputs([str(write_scenario(tmp_path / "ex.yaml", yaml.safe_load("\n".join(example))))])
+    assert [n.meta.name for n in sc.config.nodes] == ["node-1", "node-2", "node-3", "gpu-1", "edge-1"]
     trace = tmp_path / "out" / "traces" / "web-StatefulSetConverges-seed3.yaml"
     direct = kmodel("check", "web.yaml", "db.yml", *FAST, "--seed", "3", "--out", "out", cwd=tmp_path, seed="1")
     first = trace.read_bytes()
