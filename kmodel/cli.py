@@ -183,14 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="partial-order reduction: deliver invisible watch events first when that is safe (default: off)",
     )
 
-    i = _subcommand(sub, "init", "write kmodel's default scenario for an application's manifests, to edit", EPILOG_INIT)
-    i.add_argument("manifests", nargs="+", metavar="INPUT", help="manifest files, directories, or - for stdin")
-    i.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        help="write the scenario to this file (default: stdout); manifest paths are relative to its directory",
-    )
+    _init_parser(sub)
 
     b = _subcommand(sub, "bench", "measure model and checker speed against a bare Hypothesis machine", EPILOG_BENCH)
     b.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario file(s); more than one only with --suite")
@@ -211,6 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--out", default="reports", type=Path, help="--suite: where benchmarks.md/.json go (reports/)")
     return p
+
+
+def _init_parser(sub: Any) -> None:
+    i = _subcommand(sub, "init", "write kmodel's default scenario for an application's manifests, to edit", EPILOG_INIT)
+    i.add_argument("manifests", nargs="+", metavar="INPUT", help="manifest files, directories, or - for stdin")
+    i.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="write the scenario to this file (default: stdout); manifest paths are relative to its directory",
+    )
 
 
 def _positive(text: str) -> int:
@@ -546,13 +550,10 @@ EPILOG_EXPLORE = """examples:
 def cmd_explore(args: argparse.Namespace) -> int:
     from kmodel.api import describe_explore, explore, explore_trace_path, save_trace
     from kmodel.core.explore import ExploreProgress
-    from kmodel.inputs import load_inputs
+    from kmodel.inputs import load_one
     from kmodel.staging import Staging
 
-    scenarios = load_inputs(args.scenarios)  # validate before any output
-    if len(scenarios) > 1:
-        raise InputError("explore takes one scenario (or the manifests of one application)")
-    sc = scenarios[0]
+    sc = load_one(args.scenarios, "explore")  # validate before any output
 
     def line(p: ExploreProgress, spent: float) -> str:
         rate = p.states / spent if spent > 0 else 0.0

@@ -83,6 +83,14 @@ def load_inputs(names: Sequence[str], stdin: BinaryIO | None = None) -> list[Sce
     return [wrap(sources, names[0])[2]]
 
 
+def load_one(names: Sequence[str], command: str) -> Scenario:
+    """The one scenario of a command that takes one (``explore``)."""
+    scenarios = load_inputs(names)
+    if len(scenarios) > 1:
+        raise InputError(f"{command} takes one scenario (or the manifests of one application), got {len(scenarios)}")
+    return scenarios[0]
+
+
 def _classify(sources: Sequence[Source]) -> str:
     """``"scenario"`` or ``"manifests"``; raises on a mix of the two."""
     scenarios = [s for s in sources if any(is_scenario_doc(d) for d in s.docs)]
