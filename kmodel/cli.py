@@ -51,6 +51,8 @@ def _exit_codes(**meaning: str) -> str:
 
 EPILOG_CHECK = """examples:
   kmodel check                                   the built-in default scenario
+  kmodel check my-app.yaml k8s/                  an application's manifests, in kmodel's default scenario
+  helm template my-chart | kmodel check -        manifests from stdin
   kmodel check properties/scenarios/web-no-expectations.yaml --seed 3
   kmodel check a.yaml b.yaml --examples 500 --steps 80 --out /tmp/kmodel
 
@@ -99,8 +101,14 @@ def _subcommand(sub: Any, name: str, help: str, epilog: str) -> argparse.Argumen
     return p
 
 
+INPUTS_HELP = (
+    "scenario files, or an application's Kubernetes manifests (files, directories of *.yaml/*.yml in sorted "
+    "order, - for stdin) to check in kmodel's default scenario (default: the built-in scenario)"
+)
+
+
 def _scenarios_out_seed(p: argparse.ArgumentParser) -> None:
-    p.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario files (default: the built-in one)")
+    p.add_argument("scenarios", nargs="*", metavar="INPUT", help=INPUTS_HELP)
     p.add_argument("--out", default="reports", type=Path, help="where reports and traces go (default: reports/)")
     p.add_argument("--seed", type=int, default=0, help="search seed (default 0); same seed, same result")
 
@@ -157,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         "explore every state of a small scenario breadth-first (exit 3: a bound was reached first)",
         EPILOG_EXPLORE,
     )
-    e.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: the built-in one)")
+    explore_help = INPUTS_HELP.replace("scenario files", "a scenario file")
+    e.add_argument("scenarios", nargs="*", metavar="INPUT", help=explore_help)
     e.add_argument("--out", default="reports", type=Path, help="where the summary and traces go (default: reports/)")
     e.add_argument("--max-states", type=_positive, default=1_000_000, help="distinct states to keep at most (1000000)")
     e.add_argument("--max-depth", type=_positive, help="steps from the initial state to explore at most (no limit)")
@@ -173,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=False,
         help="partial-order reduction: deliver invisible watch events first when that is safe (default: off)",
     )
+
+    _init_parser(sub)
 
     b = _subcommand(sub, "bench", "measure model and checker speed against a bare Hypothesis machine", EPILOG_BENCH)
     b.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario file(s); more than one only with --suite")
@@ -193,6 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--out", default="reports", type=Path, help="--suite: where benchmarks.md/.json go (reports/)")
     return p
+
+
+def _init_parser(sub: Any) -> None:
+    i = _subcommand(sub, "init", "write kmodel's default scenario for an application's manifests, to edit", EPILOG_INIT)
+    i.add_argument("manifests", nargs="+", metavar="INPUT", help="manifest files, directories, or - for stdin")
+    i.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="write the scenario to this file (default: stdout); manifest paths are relative to its directory",
+    )
 
 
 def _positive(text: str) -> int:
@@ -251,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "explore":
             return cmd_explore(args)
+        if args.command == "init":
+            return cmd_init(args)
         return cmd_bench(args)
     except InputError as err:
         if args.debug:
@@ -302,13 +326,15 @@ def _crash_context(args: argparse.Namespace | None) -> tuple[str, list[tuple[str
         return "unknown (the command line was not parsed)", []
     if args.command == "replay":
         return f"{crash.seed_of_trace(args.trace)} (the trace's)", [("trace", args.trace)]
-    names = args.scenarios if hasattr(args, "scenarios") else [args.scenario]
+    names = args.scenarios if hasattr(args, "scenarios") else args.manifests
     paths = [Path(n) for n in names if n is not None] or [default_scenario_path()]
     if args.command == "bench" and args.suite and not args.scenarios:
         paths = [default_scenario_path(), *sorted(Path("properties/scenarios").glob("*.yaml"))]
     inputs = [("scenario", path) for path in paths]
     if args.command == "explore":
         return "none (explore is deterministic)", inputs
+    if args.command == "init":
+        return "none (init does not search)", inputs
     if args.command == "bench":
         return (f"0..{args.seeds - 1} (--seeds {args.seeds})" if args.suite else "0"), inputs
     return str(args.seed), inputs
@@ -423,12 +449,11 @@ def _print_violation(head: str, verdict: str, trace: Any, faults: Any, length: s
 
 def cmd_check(args: argparse.Namespace) -> int:
     from kmodel.api import check, describe_explore, explore, save_trace, trace_path
+    from kmodel.inputs import load_inputs
     from kmodel.report.write import write_reports
-    from kmodel.scenario import load_scenario
     from kmodel.staging import Staging
 
-    paths: list[str | None] = list(args.scenarios) or [None]
-    scenarios = [load_scenario(p) for p in paths]  # validate every input before any output
+    scenarios = load_inputs(args.scenarios)  # validate every input before any output
     out: Path = args.out
     code = EXIT_HELD
     with Staging(out) as staged:
@@ -487,12 +512,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """``check`` plus a bounded exhaustive search per scenario, into one report each."""
     from kmodel.api import check, describe_explore, explore, save_trace, trace_path
+    from kmodel.inputs import load_inputs
     from kmodel.report.write import write_reports
-    from kmodel.scenario import load_scenario
     from kmodel.staging import Staging
 
-    paths: list[str | None] = list(args.scenarios) or [None]
-    scenarios = [load_scenario(p) for p in paths]
+    scenarios = load_inputs(args.scenarios)
     out: Path = args.out
     worst = EXIT_HELD
     with Staging(out) as staged:
@@ -526,10 +550,10 @@ EPILOG_EXPLORE = """examples:
 def cmd_explore(args: argparse.Namespace) -> int:
     from kmodel.api import describe_explore, explore, explore_trace_path, save_trace
     from kmodel.core.explore import ExploreProgress
-    from kmodel.scenario import load_scenario
+    from kmodel.inputs import load_one
     from kmodel.staging import Staging
 
-    sc = load_scenario(args.scenario)  # validate before any output
+    sc = load_one(args.scenarios, "explore")  # validate before any output
 
     def line(p: ExploreProgress, spent: float) -> str:
         rate = p.states / spent if spent > 0 else 0.0
@@ -585,6 +609,43 @@ def cmd_explore(args: argparse.Namespace) -> int:
         print(f"  {run.symmetry_note}")
     print(f"  summary: {summary}")
     return code
+
+
+EPILOG_INIT = """examples:
+  kmodel init my-app.yaml > scenario.yaml      then edit it, and: kmodel check scenario.yaml
+  kmodel init k8s/ -o ci/scenario.yaml          every *.yaml/*.yml in k8s/; paths relative to ci/
+  helm template my-chart | kmodel init - > scenario.yaml    objects from stdin are inlined
+
+The scenario is the one `kmodel check my-app.yaml` runs: nodes sized N+1 from the requests, one
+node crash and two container crashes, kubectl scale within +-2 replicas, every applicable invariant.
+
+""" + _exit_codes(c0="the scenario was written", c1="(not used by init)", c3="(not used by init)")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """``kmodel init INPUT... [-o FILE]``: the default scenario for manifests, commented."""
+    from kmodel.errors import OutputError
+    from kmodel.inputs import is_scenario_doc, read_sources, wrap
+    from kmodel.wrap import relocate, render_init
+    from kmodel.yamlio import write_atomic
+
+    sources = read_sources(args.manifests)
+    for s in sources:
+        if any(is_scenario_doc(d) for d in s.docs):
+            raise InputError("is already a kmodel Scenario; kmodel init takes plain Kubernetes manifests", file=s.label)
+    output: Path | None = args.output
+    base = output.parent if output is not None else Path(".")
+    data, sizing, scenario = wrap(sources, args.manifests[0])
+    text = render_init(relocate(data, sources, base), sizing, [p.name for p in scenario.model().properties()])
+    if output is None:
+        sys.stdout.write(text)
+        return EXIT_HELD
+    try:
+        write_atomic(output, text)
+    except OSError as err:
+        raise OutputError(f"cannot write: {err.strerror or err}", file=str(output)) from None
+    print(f"wrote {output}; check it with: kmodel check {output}", file=sys.stderr)
+    return EXIT_HELD
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

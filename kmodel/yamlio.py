@@ -4,6 +4,7 @@ Reading uses ``yaml.safe_load_all`` only. Guards, in order:
 - the file: only a regular file is read (a FIFO, a device such as ``/dev/zero`` or a
   directory is refused without blocking: it is opened with ``O_NONBLOCK`` and checked with
   ``fstat``), and at most ``MAX_BYTES`` are read, however large the file claims to be;
+  standard input (``read_stream``, ``kmodel check -``) is read to its end, up to the same limit;
 - the text: one pass over the YAML *events* (libyaml's parser when it is installed, which is
   fast; it only counts) refuses a collection of more than ``MAX_ITEMS`` entries or a document of
   more than ``MAX_EVENTS`` nodes before the slow pure-Python ``safe_load_all`` builds anything
@@ -29,7 +30,7 @@ import re
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -80,6 +81,32 @@ def read_text(path: Path, label: str | None = None) -> str:
         raise InputError(f"cannot read: {err.strerror}", file=label) from None
     finally:
         os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=label) from None
+
+
+STDIN_LABEL = "<stdin>"
+
+
+def read_stream(stream: BinaryIO, label: str = STDIN_LABEL) -> str:
+    """The UTF-8 text of a byte stream (standard input: ``kmodel check -``), with the file
+    guards that apply to a stream: at most ``MAX_BYTES`` are read (one byte more to tell), and
+    the text must be UTF-8. Errors name ``label``. Reads until end of file, as ``cat`` does."""
+    chunks = []
+    left = MAX_BYTES + 1
+    try:
+        while left > 0:
+            chunk = stream.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror or err}", file=label) from None
+    if left <= 0:
+        raise InputError(f"input is more than {MAX_BYTES} bytes; the limit is {MAX_BYTES}", file=label)
     try:
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
@@ -205,8 +232,10 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-def dump(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+def dump(data: Any, flow: bool | None = False) -> str:
+    """``flow=None``: collections of scalars in flow style (``{cpu: '4', memory: 16Gi}``), for
+    files people edit; the default writes every collection in block style."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=flow, width=100)
 
 
 def write_atomic(path: Path, text: str) -> None:

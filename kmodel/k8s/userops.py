@@ -51,7 +51,10 @@ class UserOp:
 
     @property
     def target_name(self) -> str:
-        return f"{self.target[0]}/{self.target[2]}"
+        """``Kind/name`` in the default namespace, else ``Kind/namespace/name``: the action's
+        ``target`` argument, unique among the scenario's ops on objects of several namespaces."""
+        kind, namespace, name = self.target
+        return f"{kind}/{name}" if namespace in ("", "default") else f"{kind}/{namespace}/{name}"
 
 
 Applied = tuple[Store, str] | None
