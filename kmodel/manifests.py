@@ -241,16 +241,15 @@ def parse_inert(f: Fields, namespaced: bool, name_error: Callable[[str], str | N
     every other top-level field (a ConfigMap's ``data``, a Role's ``rules``), frozen."""
     meta = parse_meta(f, namespaced=namespaced, name_error=name_error or dns1123_subdomain_error)
     data = schemas.jsonable(f.data)
-    spec = dict(Fields(data).map("spec").data)
-    for key, value in data.items():
-        if key in ("apiVersion", "kind", "metadata", "spec", "status") or value is None:
-            continue
-        if key in spec:
-            raise f.error(key, "given twice (top-level and in spec)")
-        spec[key] = value
-    status = Fields(data).map("status").data
     try:
-        return GenericObject(data["apiVersion"], data["kind"], meta, spec, status)
+        spec = dict(freeze(Fields(data).map("spec").data, "spec"))
+        for key, value in data.items():
+            if key in ("apiVersion", "kind", "metadata", "spec", "status") or value is None:
+                continue
+            if key in spec:
+                raise f.error(key, "given twice (top-level and in spec)")
+            spec[key] = freeze(value, key)  # errors name the field where it is in the manifest
+        return GenericObject(data["apiVersion"], data["kind"], meta, spec, Fields(data).map("status").data)
     except TypeError as err:
         raise f.error(None, str(err)) from None
 

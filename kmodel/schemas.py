@@ -117,7 +117,10 @@ def validate(doc: Mapping[str, Any], api_version: str, kind: str) -> None:
         return
     from jsonschema.exceptions import best_match
 
-    error = best_match(_validator(name).iter_errors(doc))
+    try:
+        error = best_match(_validator(name).iter_errors(doc))
+    except RecursionError:
+        raise InputError(f"nested too deeply to check against the {kind} schema") from None
     if error is None:
         return
     path, message = _describe(error)
@@ -129,7 +132,7 @@ def _describe(error: Any) -> tuple[tuple[str | int, ...], str]:
     instance, schema, value = error.instance, error.schema, error.validator_value
     if error.validator == "additionalProperties" and isinstance(instance, dict):
         known = list(schema.get("properties", {}))
-        extra = sorted(k for k in instance if k not in known)
+        extra = sorted((str(k) for k in instance if k not in known), key=str)
         if extra:
             close = difflib.get_close_matches(extra[0], known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
