@@ -80,6 +80,14 @@ SUPPORTED = {
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 DEFAULT_MAX_PODS = 110
+DEFAULT_EPHEMERAL_STORAGE = 100 * 2**30  # bytes
+# initialNode: runtime.GOOS / GOARCH of the kubelet, stable and deprecated keys
+KUBELET_LABELS = {
+    "kubernetes.io/os": "linux",
+    "kubernetes.io/arch": "amd64",
+    "beta.kubernetes.io/os": "linux",
+    "beta.kubernetes.io/arch": "amd64",
+}
 
 
 WORKLOAD_KINDS = ("DaemonSet", "Job", "CronJob", "ReplicationController")
@@ -899,12 +907,19 @@ def make_node(
     taints: tuple[Taint, ...] = (),
     unschedulable: bool = False,
 ) -> Node:
-    """A registered, Ready node as the kubelet posts it (``kubernetes.io/hostname`` label added)."""
+    """A registered, Ready node as the kubelet posts it. Labels: those ``pkg/kubelet/
+    kubelet_node_status.go: initialNode`` sets on a linux/amd64 kubelet (``kubernetes.io/hostname``,
+    ``kubernetes.io/os``, ``kubernetes.io/arch`` and their deprecated ``beta.kubernetes.io/``
+    forms, which manifests still select on), under the scenario's own. Capacity: ``pods`` 110
+    (kubelet ``maxPods``) and ``ephemeral-storage`` 100Gi (the kubelet reports its root
+    filesystem's size; 100 GB is GKE's default boot disk) unless the scenario gives them."""
     cap = dict(capacity)
     cap.setdefault("pods", DEFAULT_MAX_PODS)
+    cap.setdefault("ephemeral-storage", DEFAULT_EPHEMERAL_STORAGE)
     alloc = dict(allocatable) if allocatable is not None else dict(cap)
     alloc.setdefault("pods", cap["pods"])
-    all_labels = {"kubernetes.io/hostname": name}
+    alloc.setdefault("ephemeral-storage", cap["ephemeral-storage"])
+    all_labels = {"kubernetes.io/hostname": name, **KUBELET_LABELS}
     all_labels.update(labels or {})
     return Node(
         meta=ObjectMeta(name=name, labels=FMap(all_labels)),

@@ -125,10 +125,18 @@ def test_node_defaults() -> None:
     )
     assert isinstance(node, Node)
     assert node.meta.namespace == ""
-    assert node.status.capacity == FMap({"cpu": 4000, "memory": 8 * 2**30, "pods": 110})
+    assert node.status.capacity == FMap(
+        {"cpu": 4000, "memory": 8 * 2**30, "pods": 110, "ephemeral-storage": 100 * 2**30}
+    )
     assert node.status.allocatable == node.status.capacity
-    assert node.meta.labels["kubernetes.io/hostname"] == "n1"
-    assert node.meta.labels["zone"] == "a"
+    assert dict(node.meta.labels) == {  # pkg/kubelet/kubelet_node_status.go: initialNode
+        "kubernetes.io/hostname": "n1",
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "beta.kubernetes.io/os": "linux",
+        "beta.kubernetes.io/arch": "amd64",
+        "zone": "a",
+    }
     assert node.ready_status() == "True"
 
 
@@ -455,3 +463,14 @@ def test_unmodelled_kinds_load_as_inert_objects() -> None:
 )
 def test_schema_and_version_errors(doc: Any, message: str) -> None:
     assert error_of([doc]) == message
+
+
+def test_kubelet_labels_keep_identical_nodes_interchangeable() -> None:
+    """The labels added by ``make_node`` are the same on every node but the hostname, which
+    symmetry's node signature leaves out: identical nodes stay one class."""
+    from kmodel.k8s.symmetry import _signature
+    from kmodel.manifests import make_node
+
+    cap = FMap({"cpu": 4000, "memory": 2**30})
+    assert _signature(make_node("node-1", cap)) == _signature(make_node("node-2", cap))
+    assert _signature(make_node("node-1", cap)) != _signature(make_node("node-2", cap, labels={"zone": "b"}))
