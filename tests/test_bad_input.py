@@ -581,3 +581,23 @@ def test_inert_objects_are_listed_by_check(tmp_path: Path, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert "  present, not modelled: ServiceAccount default/web\n" in out
     assert "- present, not modelled: ServiceAccount default/web\n" in (tmp_path / "out" / "web.md").read_text()
+
+
+def test_hpa_metrics_not_evaluated_are_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An HPA's metrics other than cpu load; ``check`` and the report name them as not evaluated."""
+    extra = """\
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: ReplicaSet, name: web}
+  maxReplicas: 3
+  metrics:
+    - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}}
+    - {type: Resource, resource: {name: memory, target: {type: Utilization, averageUtilization: 70}}}
+"""
+    path = write_scenario(tmp_path, extra=extra)
+    assert main(["check", str(path), "--out", str(tmp_path / "out")]) == 0
+    line = "HPA metrics not evaluated: HorizontalPodAutoscaler default/web: memory Resource (Utilization 70)"
+    assert f"  {line}\n" in capsys.readouterr().out
+    assert f"- {line}\n" in (tmp_path / "out" / "web.md").read_text()
