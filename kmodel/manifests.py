@@ -95,8 +95,19 @@ WORKLOAD_KINDS = ("DaemonSet", "Job", "CronJob", "ReplicationController")
 MODEL_OWNED = ("Lease", "EndpointSlice")
 """Kinds kmodel's own components write (leader election, the EndpointSlice controller): a manifest
 may not add objects of them beside the model's."""
-CRDKinds = Mapping[tuple[str, str], bool]
-"""(apiVersion, kind) → namespaced, of the kinds CustomResourceDefinitions in the input define."""
+
+
+@attrs.frozen
+class CRDVersion:
+    """A kind a CustomResourceDefinition in the input serves at one version: whether it is
+    namespaced, and that version's ``schema.openAPIV3Schema`` (None if it has none)."""
+
+    namespaced: bool
+    schema: Any = attrs.field(default=None, eq=False, repr=False)
+
+
+CRDKinds = Mapping[tuple[str, str], CRDVersion]
+"""(apiVersion, kind) → its CRDVersion, of the kinds CustomResourceDefinitions in the input define."""
 
 
 def parse_documents(
@@ -119,11 +130,12 @@ def parse_documents(
     return out
 
 
-def defined_kinds(docs: Iterable[Any]) -> dict[tuple[str, str], bool]:
+def defined_kinds(docs: Iterable[Any]) -> dict[tuple[str, str], CRDVersion]:
     """The kinds the ``apiextensions.k8s.io/v1`` CustomResourceDefinitions among ``docs`` define:
     (``spec.group``/version, ``spec.names.kind``) for each served version, → whether
-    ``spec.scope`` is Namespaced. Malformed CRDs are skipped here; parsing them reports why."""
-    out: dict[tuple[str, str], bool] = {}
+    ``spec.scope`` is Namespaced and the version's schema. Malformed CRDs are skipped here;
+    parsing them reports why."""
+    out: dict[tuple[str, str], CRDVersion] = {}
     for doc in docs:
         if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
             continue
@@ -137,7 +149,10 @@ def defined_kinds(docs: Iterable[Any]) -> dict[tuple[str, str], bool]:
             continue
         for v in versions:
             if isinstance(v, dict) and isinstance(v.get("name"), str) and v.get("served", True) is not False:
-                out[(f"{spec['group']}/{v['name']}", kind)] = spec.get("scope", "Namespaced") != "Cluster"
+                schema = v.get("schema")
+                openapi = schema.get("openAPIV3Schema") if isinstance(schema, dict) else None
+                namespaced = spec.get("scope", "Namespaced") != "Cluster"
+                out[(f"{spec['group']}/{v['name']}", kind)] = CRDVersion(namespaced, openapi)
     return out
 
 
@@ -164,8 +179,12 @@ def parse_object(doc: Any, custom_kinds: Collection[str] = (), crd_kinds: CRDKin
         schemas.validate(schemas.jsonable(doc), api_version, kind)
         return parse_inert(f, kind not in CLUSTER_SCOPED, name_error=_name_check(kind))
     crds = crd_kinds or {}
-    if (api_version, kind) in crds:
-        return parse_inert(f, crds[(api_version, kind)])
+    crd = crds.get((api_version, kind))
+    if crd is not None:
+        obj = parse_inert(f, crd.namespaced)
+        if isinstance(crd.schema, dict):
+            schemas.validate_custom(schemas.jsonable(doc), crd.schema, kind)
+        return obj
     raise _unknown_kind(f, kind, api_version, crds)
 
 

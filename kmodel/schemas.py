@@ -150,6 +150,92 @@ def _describe(error: Any) -> tuple[tuple[str | int, ...], str]:
     return path, _shorten(error.message)
 
 
+def validate_custom(doc: Mapping[str, Any], openapi_schema: Any, kind: str) -> None:
+    """Check an object of a CRD's kind against that version's ``openAPIV3Schema``, as the API
+    server does with strict field validation (``kubectl apply``'s default): types, enums and
+    bounds, required fields, and unknown fields are errors unless the schema preserves them
+    (``x-kubernetes-preserve-unknown-fields``). ``metadata`` is checked as for every kind (by
+    ``parse_meta``), not by the schema; CEL rules (``x-kubernetes-validations``) and formats are not
+    checked.
+
+    Raises:
+        InputError: the object does not match the schema.
+    """
+    validator = _custom_validator(json.dumps(openapi_schema, sort_keys=True, default=str))
+    try:
+        from jsonschema.exceptions import best_match
+
+        error = best_match(validator.iter_errors(doc))
+    except RecursionError:
+        raise InputError(f"nested too deeply to check against the {kind} schema") from None
+    if error is not None:
+        path, message = _describe(error)
+        raise InputError(f"{message} (schema of {kind}'s CustomResourceDefinition)", path=path)
+
+
+@functools.cache
+def _custom_validator(schema_json: str) -> Any:
+    import jsonschema
+
+    root = _structural(json.loads(schema_json))
+    root.setdefault("properties", {}).update({"apiVersion": {}, "kind": {}, "metadata": {}})
+    return jsonschema.Draft202012Validator(root)
+
+
+_KEPT = frozenset(
+    {
+        "type",
+        "enum",
+        "required",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+        "multipleOf",
+    }
+)
+
+
+def _structural(schema: Any) -> dict[str, Any]:
+    """A CRD's structural schema (OpenAPI v3.0 with Kubernetes extensions,
+    ``staging/src/k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/types_jsonschema.go``) as
+    JSON Schema 2020-12: ``nullable`` adds null to the type, ``x-kubernetes-int-or-string`` is an
+    integer or a string, v3.0's boolean ``exclusiveMinimum``/``Maximum`` become bounds, and an object
+    with ``properties`` allows no other field unless it preserves unknown fields (an embedded
+    resource also allows apiVersion, kind and metadata). Descriptions, defaults and formats go."""
+    if not isinstance(schema, dict):
+        return {}
+    out: dict[str, Any] = {k: v for k, v in schema.items() if k in _KEPT}
+    for key in ("properties", "patternProperties"):
+        if isinstance(schema.get(key), dict):
+            out[key] = {n: _structural(x) for n, x in schema[key].items()}
+    for key in ("items", "additionalProperties", "not"):
+        if key in schema:
+            out[key] = _structural(schema[key]) if isinstance(schema[key], dict) else schema[key]
+    for key in ("allOf", "anyOf", "oneOf"):
+        if isinstance(schema.get(key), list):
+            out[key] = [_structural(x) for x in schema[key]]
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if schema.get(exclusive) is True and bound in out:
+            out[exclusive] = out.pop(bound)
+    if schema.get("x-kubernetes-int-or-string"):
+        out["type"] = ["integer", "string"]
+    if schema.get("nullable") and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    preserve = schema.get("x-kubernetes-preserve-unknown-fields") is True
+    if "properties" in out and "additionalProperties" not in schema and not preserve:
+        if schema.get("x-kubernetes-embedded-resource"):
+            out["properties"].update({"apiVersion": {}, "kind": {}, "metadata": {}})
+        out["additionalProperties"] = False
+    return out
+
+
 _ARTICLES = {"object": "a mapping", "array": "a list", "integer": "an integer"}
 
 

@@ -474,3 +474,54 @@ def test_kubelet_labels_keep_identical_nodes_interchangeable() -> None:
     cap = FMap({"cpu": 4000, "memory": 2**30})
     assert _signature(make_node("node-1", cap)) == _signature(make_node("node-2", cap))
     assert _signature(make_node("node-1", cap)) != _signature(make_node("node-2", cap, labels={"zone": "b"}))
+
+
+CRD_YAML = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              required: [size]
+              properties:
+                size: {type: integer, minimum: 1}
+                port: {x-kubernetes-int-or-string: true}
+                note: {type: string, nullable: true}
+                extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+"""
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"size": 3, "port": "http", "note": None, "extra": {"any": {"thing": 1}}}, None),
+        ({"size": 3, "port": 8080}, None),
+        ({"size": 3, "sise": 4}, "spec.sise: unknown field (did you mean 'size'?)"),
+        ({"size": "3"}, "spec.size: expected an integer, got the string '3'"),
+        ({"size": 0}, "spec.size: 0 is less than the minimum of 1"),
+        ({}, "spec.size: is required"),
+    ],
+)
+def test_objects_of_a_crd_kind_are_checked_against_its_schema(spec: dict[str, Any], message: str | None) -> None:
+    """With strict field validation (kubectl's default) the API server refuses a custom resource
+    that does not match its CRD's openAPIV3Schema, unknown fields included."""
+    docs = [
+        *yaml.safe_load_all(CRD_YAML),
+        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": spec},
+    ]
+    if message is None:
+        assert parse_documents(docs, "app.yaml")[1].kind == "Widget"
+        return
+    assert error_of(docs) == f"app.yaml: document 2: {message} (schema of Widget's CustomResourceDefinition)"
