@@ -432,6 +432,19 @@ def _bench_phase(name: str, spent: float) -> str:
     return f"\033[Kbench: {name}…"
 
 
+def _print_scope(sc: Any) -> None:
+    """What the check did not exercise: the inert objects and the HPA metrics not evaluated
+    (``kmodel.report.document.not_modelled_notes``), a few names per line."""
+    from kmodel.report.document import not_modelled_notes
+
+    notes = not_modelled_notes(sc)
+    for key, what in (("notModelled", "present, not modelled"), ("metricsNotEvaluated", "HPA metrics not evaluated")):
+        names = notes.get(key, [])
+        if names:
+            more = f", and {len(names) - 5} more (see the report)" if len(names) > 5 else ""
+            print(f"  {what}: {', '.join(names[:5])}{more}")
+
+
 def _print_violation(head: str, verdict: str, trace: Any, faults: Any, length: str, trace_file: Path | None) -> None:
     """The lines of a violation, as ``check`` and ``explore`` print them."""
     from kmodel.k8s.invariants import caveat
@@ -500,6 +513,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 length = f"{len(result.trace.steps)} steps (found in a run of {result.found_steps})"
                 faults = sc.config.faults
                 _print_violation(head, _paint("VIOLATED", "red"), result.trace, faults, length, trace_file)
+            _print_scope(sc)
             print(f"  report: {report_file}")
             if o.interrupted:
                 print("kmodel: interrupted; the report covers the runs done so far", file=sys.stderr)

@@ -25,7 +25,8 @@ from typing import Any, BinaryIO
 import attrs
 
 from kmodel.errors import InputError
-from kmodel.scenario import Scenario, load_scenario, parse_manifest_docs, scenario_from_data
+from kmodel.manifests import defined_kinds, parse_documents
+from kmodel.scenario import Scenario, load_scenario, scenario_from_data
 from kmodel.wrap import Sizing, Source, default_scenario_data
 from kmodel.yamlio import STDIN_LABEL, load_documents, read_stream, read_text
 
@@ -116,7 +117,8 @@ def wrap(sources: Sequence[Source], first_input: str) -> tuple[dict[str, Any], S
     """The default scenario around plain manifests: its document (``spec.manifests`` relative
     to the current directory), the node sizing, and the loaded scenario. Every object is parsed
     first, so errors name the input file and document, not the generated scenario."""
-    parsed = [attrs.evolve(s, objects=tuple(parse_manifest_docs(list(s.docs), s.label))) for s in sources]
+    crds = defined_kinds([d for s in sources for d in s.docs])  # a CRD in any input defines its kind
+    parsed = [attrs.evolve(s, objects=tuple(parse_documents(list(s.docs), s.label, crd_kinds=crds))) for s in sources]
     seen: dict[tuple[str, str, str], str] = {}
     for s in parsed:
         for obj in s.objects:

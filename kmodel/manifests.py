@@ -14,12 +14,14 @@ Defaults applied (``pkg/apis/core/v1/defaults.go``, ``pkg/apis/apps/v1/defaults.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import attrs
 
+from kmodel import schemas
 from kmodel.core.fmap import FMap
 from kmodel.errors import InputError
 from kmodel.fields import INT32_MAX, MAX_REPLICAS, MAX_WAIT_SECONDS, Fields
@@ -60,8 +62,10 @@ from kmodel.k8s.objects import (
     Taint,
     Toleration,
     TopologySpreadConstraint,
+    freeze,
 )
 from kmodel.k8s.quantity import QuantityError, parse_quantity, to_model_units
+from kmodel.k8s.version import CLUSTER_SCOPED, KUBERNETES_VERSION, removed_message
 
 SUPPORTED = {
     "Pod": "v1",
@@ -73,66 +77,208 @@ SUPPORTED = {
     "HorizontalPodAutoscaler": "autoscaling/v2",
     "PodDisruptionBudget": "policy/v1",
 }
-KNOWN_UNMODELLED = (
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "EndpointSlice",
-    "ConfigMap",
-    "Secret",
-    "Namespace",
-    "Lease",
-)
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 DEFAULT_MAX_PODS = 110
+DEFAULT_EPHEMERAL_STORAGE = 100 * 2**30  # bytes
+# initialNode: runtime.GOOS / GOARCH of the kubelet, stable and deprecated keys
+KUBELET_LABELS = {
+    "kubernetes.io/os": "linux",
+    "kubernetes.io/arch": "amd64",
+    "beta.kubernetes.io/os": "linux",
+    "beta.kubernetes.io/arch": "amd64",
+}
 
 
-def parse_documents(docs: list[Any], label: str, first_index: int = 1, custom_kinds: Collection[str] = ()) -> list[Any]:
+WORKLOAD_KINDS = ("DaemonSet", "Job", "CronJob", "ReplicationController")
+"""Inert kinds whose controllers would create pods upstream: kmodel stores them and creates none."""
+MODEL_OWNED = ("Lease", "EndpointSlice")
+"""Kinds kmodel's own components write (leader election, the EndpointSlice controller): a manifest
+may not add objects of them beside the model's."""
+
+
+@attrs.frozen
+class CRDVersion:
+    """A kind a CustomResourceDefinition in the input serves at one version: whether it is
+    namespaced, and that version's ``schema.openAPIV3Schema`` (None if it has none)."""
+
+    namespaced: bool
+    schema: Any = attrs.field(default=None, eq=False, repr=False)
+
+
+CRDKinds = Mapping[tuple[str, str], CRDVersion]
+"""(apiVersion, kind) → its CRDVersion, of the kinds CustomResourceDefinitions in the input define."""
+
+
+def parse_documents(
+    docs: list[Any],
+    label: str,
+    first_index: int = 1,
+    custom_kinds: Collection[str] = (),
+    crd_kinds: CRDKinds | None = None,
+) -> list[Any]:
     """Objects of every document, in order; errors name ``label`` and the 1-based document.
-    ``custom_kinds``: kinds a user controller owns, parsed as ``GenericObject``."""
+    ``custom_kinds``: kinds a user controller owns, parsed as ``GenericObject``. ``crd_kinds``:
+    the kinds CRDs define (``defined_kinds``; default: those of ``docs``)."""
+    crds = defined_kinds(docs) if crd_kinds is None else crd_kinds
     out = []
     for i, doc in enumerate(docs, start=first_index):
         try:
-            out.append(parse_object(doc, custom_kinds))
+            out.append(parse_object(doc, custom_kinds, crds))
         except InputError as err:
             raise err.within(file=label, document=i) from None
     return out
 
 
-def parse_object(doc: Any, custom_kinds: Collection[str] = ()) -> Any:
+def defined_kinds(docs: Iterable[Any]) -> dict[tuple[str, str], CRDVersion]:
+    """The kinds the ``apiextensions.k8s.io/v1`` CustomResourceDefinitions among ``docs`` define:
+    (``spec.group``/version, ``spec.names.kind``) for each served version, → whether
+    ``spec.scope`` is Namespaced and the version's schema. Malformed CRDs are skipped here;
+    parsing them reports why."""
+    out: dict[tuple[str, str], CRDVersion] = {}
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
+            continue
+        if doc.get("apiVersion") != "apiextensions.k8s.io/v1" or not isinstance(doc.get("spec"), dict):
+            continue
+        spec = doc["spec"]
+        names = spec.get("names")
+        kind = names.get("kind") if isinstance(names, dict) else None
+        versions = spec.get("versions")
+        if not isinstance(kind, str) or not isinstance(spec.get("group"), str) or not isinstance(versions, list):
+            continue
+        for v in versions:
+            if isinstance(v, dict) and isinstance(v.get("name"), str) and v.get("served", True) is not False:
+                schema = v.get("schema")
+                openapi = schema.get("openAPIV3Schema") if isinstance(schema, dict) else None
+                namespaced = spec.get("scope", "Namespaced") != "Cluster"
+                out[(f"{spec['group']}/{v['name']}", kind)] = CRDVersion(namespaced, openapi)
+    return out
+
+
+def parse_object(doc: Any, custom_kinds: Collection[str] = (), crd_kinds: CRDKinds | None = None) -> Any:
+    """One object: a modelled kind as its frozen class, any other valid object as an inert
+    ``GenericObject`` (``parse_inert``). Built-in kinds are checked against the OpenAPI schema of
+    ``KUBERNETES_VERSION`` (``kmodel.schemas``); a removed API version, an apiVersion that does not
+    serve the kind and a kind nobody defines are errors."""
     f = Fields(doc, what="a Kubernetes object (a mapping with apiVersion and kind)")
     kind = f.str("kind")
     api_version = f.str("apiVersion")
+    removed = removed_message(api_version, kind)
+    if removed:
+        raise f.error("apiVersion", removed)
     if kind in custom_kinds and kind not in SUPPORTED:
-        return parse_generic(f)
-    if kind not in SUPPORTED:
-        if kind in KNOWN_UNMODELLED:
-            raise f.error(
-                "kind",
-                f"{kind} is not modelled by kmodel yet (supported: {', '.join(SUPPORTED)}; "
-                "or a kind a user controller owns)",
-            )
-        raise f.error(
-            "kind", f"unknown kind {kind!r} (supported: {', '.join(SUPPORTED)}; or a kind a user controller owns)"
-        )
+        obj = parse_generic(f)
+        schemas.validate(schemas.jsonable(doc), api_version, kind)
+        return obj
+    if kind in SUPPORTED:
+        return _parse_modelled(f, kind, api_version)
+    if kind in MODEL_OWNED:
+        raise f.error("kind", f"{kind} objects come from kmodel's own components; a manifest cannot add them (yet)")
+    if schemas.is_builtin(api_version, kind):
+        schemas.validate(schemas.jsonable(doc), api_version, kind)
+        return parse_inert(f, kind not in CLUSTER_SCOPED, name_error=_name_check(kind))
+    crds = crd_kinds or {}
+    crd = crds.get((api_version, kind))
+    if crd is not None:
+        obj = parse_inert(f, crd.namespaced)
+        if isinstance(crd.schema, dict):
+            schemas.validate_custom(schemas.jsonable(doc), crd.schema, kind)
+        return obj
+    raise _unknown_kind(f, kind, api_version, crds)
+
+
+def _parse_modelled(f: Fields, kind: str, api_version: str) -> Any:
+    """A kind kmodel models, in its served version (an ``autoscaling/v1`` HPA converted to v2 as
+    the API server does), then checked against its schema for fields the model does not read."""
+    if kind == "HorizontalPodAutoscaler" and api_version == "autoscaling/v1":
+        schemas.validate(schemas.jsonable(f.data), api_version, kind)
+        return parse_hpa(Fields(hpa_v1_to_v2(f)))
     if api_version != SUPPORTED[kind]:
-        raise f.error("apiVersion", f"{kind} is served as {SUPPORTED[kind]!r}, got {api_version!r}")
-    if kind == "Pod":
-        return parse_pod(f)
-    if kind == "ReplicaSet":
-        return parse_replicaset(f)
-    if kind == "Deployment":
-        return parse_deployment(f)
-    if kind == "StatefulSet":
-        return parse_statefulset(f)
-    if kind == "Service":
-        return parse_service(f)
-    if kind == "HorizontalPodAutoscaler":
-        return parse_hpa(f)
-    if kind == "PodDisruptionBudget":
-        return parse_pdb(f)
-    return parse_node_manifest(f)
+        served = " or ".join(repr(v) for v in schemas.served_versions(kind)) or repr(SUPPORTED[kind])
+        raise f.error("apiVersion", f"{kind} is served as {served}, got {api_version!r}")
+    obj = _PARSERS[kind](f)
+    schemas.validate(schemas.jsonable(f.data), api_version, kind)
+    return obj
+
+
+def _unknown_kind(f: Fields, kind: str, api_version: str, crds: CRDKinds) -> InputError:
+    """Why (``api_version``, ``kind``) is nobody's kind, with what it may have meant."""
+    where = f"Kubernetes {KUBERNETES_VERSION}"
+    served = schemas.served_versions(kind)
+    if served:
+        versions = " or ".join(repr(v) for v in served)
+        return f.error("apiVersion", f"{kind} is served as {versions} in {where}, got {api_version!r}")
+    defined = sorted(v for v, k in crds if k == kind)
+    if defined:
+        versions = " or ".join(repr(v) for v in defined)
+        return f.error(
+            "apiVersion", f"{kind} is served as {versions} by its CustomResourceDefinition, got {api_version!r}"
+        )
+    group_kinds = [k for v, k in schemas.builtin_gvks() if v == api_version] + [k for v, k in crds if v == api_version]
+    if group_kinds:
+        close = difflib.get_close_matches(kind, group_kinds, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f.error("kind", f"unknown kind {kind!r} in {api_version} ({where}){hint}")
+    close = difflib.get_close_matches(kind, schemas.builtin_kinds(), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f.error(
+        "kind",
+        f"unknown kind {kind!r} in {api_version}: not a built-in kind of {where}, and no CustomResourceDefinition "
+        f"in the input defines it nor does a controller own it{hint}; add its CRD to the manifests",
+    )
+
+
+_RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
+
+
+def _name_check(kind: str) -> Callable[[str], str | None]:
+    """The name rule of ``kind``'s ``ValidateObjectMeta`` call: RBAC objects take path segment
+    names (``pkg/apis/rbac/validation: ValidateRBACName`` = ``path.IsValidPathSegmentName``, so
+    ``system:controller:x`` is valid), every other kind here a DNS-1123 subdomain."""
+    return path_segment_error if kind in _RBAC_KINDS else dns1123_subdomain_error
+
+
+def path_segment_error(value: str) -> str | None:
+    """``staging/src/k8s.io/apimachinery/pkg/api/validation/path/name.go: IsValidPathSegmentName``."""
+    if value in (".", ".."):
+        return f"may not be {value!r}"
+    for bad in ("/", "%"):
+        if bad in value:
+            return f"may not contain {bad!r}"
+    return None
+
+
+def not_modelled(objects: Iterable[Any], owned: Collection[str]) -> tuple[str, ...]:
+    """``Kind namespace/name`` of each inert object among ``objects`` (a ``GenericObject`` of a kind
+    no user controller owns), in input order; a workload kind notes that its pods are not created."""
+    out = []
+    for o in objects:
+        if isinstance(o, GenericObject) and o.kind not in owned:
+            name = f"{o.meta.namespace}/{o.meta.name}" if o.meta.namespace else o.meta.name
+            note = " (its pods are not created)" if o.kind in WORKLOAD_KINDS else ""
+            out.append(f"{o.kind} {name}{note}")
+    return tuple(out)
+
+
+def parse_inert(f: Fields, namespaced: bool, name_error: Callable[[str], str | None] | None = None) -> GenericObject:
+    """A valid object of a kind kmodel does not model (ServiceAccount, Role, ConfigMap, Ingress, a
+    CRD, an object of a CRD's kind, ...): stored as a ``GenericObject`` and used by no component
+    (the report lists it as "present, not modelled"). ``spec`` holds the object's ``spec`` and
+    every other top-level field (a ConfigMap's ``data``, a Role's ``rules``), frozen."""
+    meta = parse_meta(f, namespaced=namespaced, name_error=name_error or dns1123_subdomain_error)
+    data = schemas.jsonable(f.data)
+    try:
+        spec = dict(freeze(Fields(data).map("spec").data, "spec"))
+        for key, value in data.items():
+            if key in ("apiVersion", "kind", "metadata", "spec", "status") or value is None:
+                continue
+            if key in spec:
+                raise f.error(key, "given twice (top-level and in spec)")
+            spec[key] = freeze(value, key)  # errors name the field where it is in the manifest
+        return GenericObject(data["apiVersion"], data["kind"], meta, spec, Fields(data).map("status").data)
+    except TypeError as err:
+        raise f.error(None, str(err)) from None
 
 
 def parse_generic(f: Fields) -> GenericObject:
@@ -158,7 +304,7 @@ def parse_generic(f: Fields) -> GenericObject:
         raise f.error(None, str(err)) from None
 
 
-def parse_meta(f: Fields, namespaced: bool = True) -> ObjectMeta:
+def parse_meta(f: Fields, namespaced: bool = True, name_error: Callable[[str], str | None] | None = None) -> ObjectMeta:
     """``metadata`` as ``ValidateObjectMeta`` checks it: ``name`` (or ``generateName``, whose
     generated suffix adds 5 characters) a DNS-1123 subdomain, ``namespace`` a DNS-1123 label,
     labels and annotation keys as ``ValidateLabels`` / ``ValidateAnnotations``."""
@@ -172,7 +318,8 @@ def parse_meta(f: Fields, namespaced: bool = True) -> ObjectMeta:
             continue
         # generateName: the API server appends 5 random characters (names.SimpleNameGenerator),
         # so a prefix of at most 248 characters, and a trailing '-' is fine.
-        problem = dns1123_subdomain_error(value.rstrip("-") + "x" * 5 if key == "generateName" else value)
+        check = name_error or dns1123_subdomain_error
+        problem = check(value.rstrip("-") + "x" * 5 if key == "generateName" else value)
         if problem:
             raise m.error(key, f"{shown(value)} is not a valid name: {problem}")
     namespace = m.str("namespace", "default") if namespaced else ""
@@ -779,12 +926,19 @@ def make_node(
     taints: tuple[Taint, ...] = (),
     unschedulable: bool = False,
 ) -> Node:
-    """A registered, Ready node as the kubelet posts it (``kubernetes.io/hostname`` label added)."""
+    """A registered, Ready node as the kubelet posts it. Labels: those ``pkg/kubelet/
+    kubelet_node_status.go: initialNode`` sets on a linux/amd64 kubelet (``kubernetes.io/hostname``,
+    ``kubernetes.io/os``, ``kubernetes.io/arch`` and their deprecated ``beta.kubernetes.io/``
+    forms, which manifests still select on), under the scenario's own. Capacity: ``pods`` 110
+    (kubelet ``maxPods``) and ``ephemeral-storage`` 100Gi (the kubelet reports its root
+    filesystem's size; 100 GB is GKE's default boot disk) unless the scenario gives them."""
     cap = dict(capacity)
     cap.setdefault("pods", DEFAULT_MAX_PODS)
+    cap.setdefault("ephemeral-storage", DEFAULT_EPHEMERAL_STORAGE)
     alloc = dict(allocatable) if allocatable is not None else dict(cap)
     alloc.setdefault("pods", cap["pods"])
-    all_labels = {"kubernetes.io/hostname": name}
+    alloc.setdefault("ephemeral-storage", cap["ephemeral-storage"])
+    all_labels = {"kubernetes.io/hostname": name, **KUBELET_LABELS}
     all_labels.update(labels or {})
     return Node(
         meta=ObjectMeta(name=name, labels=FMap(all_labels)),
@@ -866,14 +1020,70 @@ def parse_hpa_rules(f: Fields, default: HPAScalingRules) -> HPAScalingRules:
     return HPAScalingRules(window, select, policies)
 
 
+HPA_METRIC_SOURCES = {
+    "Resource": "resource",
+    "Pods": "pods",
+    "Object": "object",
+    "External": "external",
+    "ContainerResource": "containerResource",
+}
+
+
+def parse_hpa_metrics(spec: Fields) -> tuple[int | None, tuple[Any, ...]]:
+    """``spec.metrics``: the first ``Resource`` metric ``cpu`` with a ``Utilization`` target is
+    the one the model evaluates (its averageUtilization, > 0 as ``validateMetricTarget`` requires;
+    no metrics at all → cpu at 80%, ``SetDefaults_HorizontalPodAutoscaler``). Every other metric
+    (memory, Pods, Object, External, ContainerResource, a cpu AverageValue target) is accepted,
+    checked as ``validateMetricSpec`` does (a known type whose source field is set), and carried
+    frozen in ``other_metrics``: the HPA does not evaluate it, and the report says so. An HPA with
+    no cpu Utilization metric then never gets a metric proposal (upstream would act on its other
+    metrics; here it only holds minReplicas/maxReplicas)."""
+    metrics = list(spec.list("metrics"))
+    if not metrics:
+        return DEFAULT_CPU_UTILIZATION, ()
+    utilization: int | None = None
+    other = []
+    for path, item in metrics:
+        mf = Fields(item, path)
+        mtype = mf.str("type")
+        if mtype not in HPA_METRIC_SOURCES:
+            raise mf.error("type", f"expected one of {', '.join(HPA_METRIC_SOURCES)}, got {mtype!r}")
+        source = mf.map(HPA_METRIC_SOURCES[mtype], required=True)
+        target = source.map("target", required=True)
+        cpu = mtype == "Resource" and source.raw("name") == "cpu" and target.raw("type") == "Utilization"
+        if utilization is None and cpu:
+            utilization = target.int("averageUtilization", minimum=1, maximum=INT32_MAX)
+            continue
+        other.append(freeze(schemas.jsonable(item), "metric"))
+    return utilization, tuple(other)
+
+
+def hpa_v1_to_v2(f: Fields) -> dict[str, Any]:
+    """An ``autoscaling/v1`` HPA as the API server converts it to v2
+    (``pkg/apis/autoscaling/v1/conversion.go:
+    Convert_v1_HorizontalPodAutoscalerSpec_To_autoscaling_HorizontalPodAutoscalerSpec``):
+    scaleTargetRef, minReplicas and maxReplicas as they are; ``targetCPUUtilizationPercentage``,
+    when set, becomes the one metric ``{type: Resource, resource: {name: cpu, target: {type:
+    Utilization, averageUtilization: N}}}``; unset, there are no metrics and defaulting makes it
+    cpu at 80% (v1's ``SetDefaults_HorizontalPodAutoscaler`` sets 80 as well). v1's ``status``
+    and its metrics annotations are not read."""
+    spec = f.map("spec", required=True)
+    out: dict[str, Any] = {k: spec.data[k] for k in ("scaleTargetRef", "minReplicas", "maxReplicas") if k in spec.data}
+    if spec.has("targetCPUUtilizationPercentage"):
+        percent = spec.int("targetCPUUtilizationPercentage", minimum=1, maximum=INT32_MAX)
+        target = {"type": "Utilization", "averageUtilization": percent}
+        out["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": target}}]
+    return {"apiVersion": "autoscaling/v2", "kind": f.data["kind"], "metadata": f.data.get("metadata"), "spec": out}
+
+
 def parse_hpa(f: Fields) -> HorizontalPodAutoscaler:
     """An ``autoscaling/v2`` HorizontalPodAutoscaler with ``SetDefaults_HorizontalPodAutoscaler``
     (``pkg/apis/autoscaling/v2/defaults.go``: minReplicas 1; no metrics → cpu at 80%; a given
     ``behavior`` filled from ``defaultHPAScaleUpRules`` / ``defaultHPAScaleDownRules``) and the
     checks of ``pkg/apis/autoscaling/validation: ValidateHorizontalPodAutoscalerSpec`` the model
     relies on: minReplicas ≥ 1 (scale to zero is behind the HPAScaleToZero gate), maxReplicas ≥
-    minReplicas, a target of kind Deployment, ReplicaSet or StatefulSet. Metrics: only one
-    ``Resource`` metric ``cpu`` with a ``Utilization`` target is modelled."""
+    minReplicas, a target of kind Deployment, ReplicaSet or StatefulSet. Metrics: see
+    ``parse_hpa_metrics``."""
     meta = parse_meta(f)
     spec = f.map("spec", required=True)
     ref = spec.map("scaleTargetRef", required=True)
@@ -885,22 +1095,7 @@ def parse_hpa(f: Fields) -> HorizontalPodAutoscaler:
     max_replicas = replicas(spec, "maxReplicas", None, minimum=1)
     if max_replicas < min_replicas:
         raise spec.error("maxReplicas", f"must be greater than or equal to minReplicas ({min_replicas})")
-    utilization = DEFAULT_CPU_UTILIZATION
-    metrics = list(spec.list("metrics"))
-    if len(metrics) > 1:
-        raise spec.error("metrics", "kmodel models one Resource metric (cpu) per HPA")
-    for path, item in metrics:
-        mf = Fields(item, path)
-        mtype = mf.str("type")
-        if mtype != "Resource":
-            raise mf.error("type", f"only Resource metrics are modelled, got {mtype!r}")
-        res = mf.map("resource", required=True)
-        if res.str("name") != "cpu":
-            raise res.error("name", f"only the cpu resource is modelled, got {res.raw('name')!r}")
-        target = res.map("target", required=True)
-        if target.str("type") != "Utilization":
-            raise target.error("type", f"only Utilization targets are modelled, got {target.raw('type')!r}")
-        utilization = target.int("averageUtilization", minimum=1, maximum=INT32_MAX)
+    utilization, other_metrics = parse_hpa_metrics(spec)
     behavior = None
     if spec.has("behavior"):
         bf = spec.map("behavior")
@@ -911,5 +1106,17 @@ def parse_hpa(f: Fields) -> HorizontalPodAutoscaler:
         )
     return HorizontalPodAutoscaler(
         meta=meta,
-        spec=HorizontalPodAutoscalerSpec(kind, name, max_replicas, min_replicas, utilization, behavior),
+        spec=HorizontalPodAutoscalerSpec(kind, name, max_replicas, min_replicas, utilization, behavior, other_metrics),
     )
+
+
+_PARSERS: dict[str, Callable[[Fields], Any]] = {
+    "Pod": parse_pod,
+    "ReplicaSet": parse_replicaset,
+    "Deployment": parse_deployment,
+    "StatefulSet": parse_statefulset,
+    "Service": parse_service,
+    "HorizontalPodAutoscaler": parse_hpa,
+    "PodDisruptionBudget": parse_pdb,
+    "Node": parse_node_manifest,
+}

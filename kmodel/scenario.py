@@ -60,8 +60,9 @@ from kmodel.k8s.usercontrollers import Controller, UserInvariant, make_controlle
 from kmodel.k8s.userops import parse_user_op
 from kmodel.manifests import (
     DNS1123_LABEL_MAX,
-    KNOWN_UNMODELLED,
+    defined_kinds,
     label_map,
+    not_modelled,
     parse_documents,
     parse_resources,
     parse_taint,
@@ -119,6 +120,9 @@ class Scenario:
     config: ClusterConfig
     budget: Budget
     resolved: dict[str, Any] = attrs.field(eq=False, repr=False)
+    inert: tuple[str, ...] = attrs.field(default=(), eq=False)
+    """The objects stored but used by no component ("present, not modelled"), as
+    ``manifests.not_modelled`` names them."""
 
     def model(self) -> ClusterModel:
         return ClusterModel(self.config)
@@ -173,20 +177,22 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
 
     raw_objects: list[Any] = []
     objects: list[Any] = []
+    files = []
     for path, item in spec.list("manifests"):
         if not isinstance(item, str):
             raise InputError("expected a file name", path=path)
         if base_dir is None:
             raise InputError("manifests must be inlined here (use spec.objects)", path=path)
         mpath = base_dir / item
-        mlabel = str(mpath)
-        docs = load_documents(read_text(mpath, mlabel), mlabel)
-        objects.extend(parse_manifest_docs(docs, mlabel, custom_kinds))
-        raw_objects.extend(docs)
+        files.append((str(mpath), load_documents(read_text(mpath, str(mpath)), str(mpath))))
     inline = list(spec.list("objects"))
     inline_docs = [doc for _, doc in inline]
+    crds = defined_kinds([*(d for _, docs in files for d in docs), *inline_docs])  # CRDs in any file
+    for mlabel, docs in files:
+        objects.extend(parse_documents(docs, mlabel, custom_kinds=custom_kinds, crd_kinds=crds))
+        raw_objects.extend(docs)
     try:
-        objects.extend(parse_manifest_docs(inline_docs, label, custom_kinds))
+        objects.extend(parse_documents(inline_docs, label, custom_kinds=custom_kinds, crd_kinds=crds))
     except InputError as err:
         idx = (err.document or 1) - 1
         raise InputError(err.message, path=("spec", "objects", idx, *err.path)) from None
@@ -316,23 +322,8 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
         ClusterModel(config).initial()
     except ValueError as err:
         raise InputError(f"the objects cannot be applied: {err}", path=("spec", "objects")) from None
-    return Scenario(name, description, label, config, budget, resolved)
-
-
-def parse_manifest_docs(docs: list[Any], label: str, custom_kinds: frozenset[str] = frozenset()) -> list[Any]:
-    """``parse_documents``, skipping ``Namespace`` documents while kmodel rejects the kind
-    (``KNOWN_UNMODELLED``): an application's YAML often creates its namespace, which changes
-    nothing the model checks (objects name their namespace, and the store does not require it
-    to exist). Documents keep their numbers in error messages.
-
-    TODO(inert kinds): drop this once ``kmodel.manifests`` loads Namespace as an inert object;
-    the check on ``KNOWN_UNMODELLED`` turns the skip off by itself when the kind leaves it."""
-    out = []
-    for i, doc in enumerate(docs, start=1):
-        if isinstance(doc, dict) and doc.get("kind") == "Namespace" and "Namespace" in KNOWN_UNMODELLED:
-            continue
-        out.extend(parse_documents([doc], label, first_index=i, custom_kinds=custom_kinds))
-    return out
+    inert = not_modelled(workloads, custom_kinds)
+    return Scenario(name, description, label, config, budget, resolved, inert)
 
 
 MAX_GROUP_SIZE = 5

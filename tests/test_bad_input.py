@@ -528,3 +528,76 @@ def test_flag_values_are_checked_after_parsing(
 
 def test_replay_step_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert_input_error(capsys, ["replay", str(TRACE), "--step=--"], tmp_path / "out", "--step: expected an integer")
+
+
+# -- issue 16: removed API versions, schema errors, unknown kinds ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragments"),
+    [
+        (
+            "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec: {minAvailable: 1}\n",
+            (
+                "document 2: apiVersion: policy/v1beta1 PodDisruptionBudget was removed in Kubernetes 1.25; "
+                "use policy/v1",
+            ),
+        ),
+        (
+            "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\n",
+            ("document 2: apiVersion: batch/v1beta1 CronJob was removed in Kubernetes 1.25; use batch/v1",),
+        ),
+        (
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web}\nautomountServiceAccountTokn: false\n",
+            ("document 2: automountServiceAccountTokn: unknown field (did you mean", "API schema of ServiceAccount"),
+        ),
+        (
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec: {rules: [{host: 3}]}\n",
+            ("document 2: spec.rules[0].host: expected a string, got an integer",),
+        ),
+        (
+            "apiVersion: v1\nkind: ConfigMapp\nmetadata: {name: web}\n",
+            ("document 2: kind: unknown kind 'ConfigMapp' in v1 (Kubernetes 1.34) (did you mean 'ConfigMap'?)",),
+        ),
+        (
+            "apiVersion: example.com/v1\nkind: Database\nmetadata: {name: db}\n",
+            ("document 2: kind: unknown kind 'Database' in example.com/v1: not a built-in kind", "add its CRD"),
+        ),
+    ],
+    ids=["removed-pdb", "removed-cronjob", "schema-unknown-field", "schema-type", "kind-typo", "no-crd"],
+)
+def test_new_manifest_errors_are_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, fragments: tuple[str, ...]
+) -> None:
+    path = write_scenario(tmp_path, extra=extra)
+    assert_input_error(capsys, ["check", str(path)], tmp_path / "out", "app.yaml: ", *fragments)
+
+
+def test_inert_objects_are_listed_by_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An unmodelled kind loads, and ``check`` says it is present but not modelled."""
+    extra = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web}\n"
+    path = write_scenario(tmp_path, extra=extra)
+    assert main(["check", str(path), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "  present, not modelled: ServiceAccount default/web\n" in out
+    assert "- present, not modelled: ServiceAccount default/web\n" in (tmp_path / "out" / "web.md").read_text()
+
+
+def test_hpa_metrics_not_evaluated_are_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An HPA's metrics other than cpu load; ``check`` and the report name them as not evaluated."""
+    extra = """\
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: ReplicaSet, name: web}
+  maxReplicas: 3
+  metrics:
+    - {type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}}
+    - {type: Resource, resource: {name: memory, target: {type: Utilization, averageUtilization: 70}}}
+"""
+    path = write_scenario(tmp_path, extra=extra)
+    assert main(["check", str(path), "--out", str(tmp_path / "out")]) == 0
+    line = "HPA metrics not evaluated: HorizontalPodAutoscaler default/web: memory Resource (Utilization 70)"
+    assert f"  {line}\n" in capsys.readouterr().out
+    assert f"- {line}\n" in (tmp_path / "out" / "web.md").read_text()

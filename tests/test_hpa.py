@@ -26,6 +26,7 @@ from kmodel.k8s.controllers.hpa import (
     convert_with_behavior_rate,
     convert_with_rules,
     get_resource_replicas,
+    recommend,
     scale_down_limit,
     scale_up_limit,
     stabilize_legacy,
@@ -204,9 +205,11 @@ def test_manifest_defaults() -> None:
         ({"minReplicas": 5}, "spec.maxReplicas: must be greater than or equal to minReplicas (5)"),
         ({"minReplicas": 0}, "spec.minReplicas: must be ≥ 1"),
         ({"scaleTargetRef": {"kind": "Pod", "name": "x"}}, "spec.scaleTargetRef.kind: expected one of"),
+        ({"metrics": [{"type": "Pods"}]}, "spec.metrics[0].pods: is required"),
+        ({"metrics": [{"type": "Memory"}]}, "spec.metrics[0].type: expected one of Resource, Pods"),
         (
-            {"metrics": [{"type": "Resource", "resource": {"name": "memory", "target": {"type": "Utilization"}}}]},
-            "spec.metrics[0].resource.name: only the cpu resource",
+            {"metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization"}}}]},
+            "spec.metrics[0].resource.target.averageUtilization: is required",
         ),
         (
             {"behavior": {"scaleUp": {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 3600}]}}},
@@ -358,3 +361,65 @@ def test_bad_hpa_in_a_scenario_exits_2(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert "spec.objects[1].spec.maxReplicas" in run.stderr
+
+
+def v1_doc(**spec: Any) -> dict[str, Any]:
+    base = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "maxReplicas": 4}
+    base.update(spec)
+    return {
+        "apiVersion": "autoscaling/v1",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web"},
+        "spec": base,
+    }
+
+
+def test_autoscaling_v1_converts_as_the_api_server_does() -> None:
+    """``pkg/apis/autoscaling/v1/conversion.go``: targetCPUUtilizationPercentage becomes one cpu
+    Utilization metric; unset, the v2 default (cpu at 80%) applies."""
+    cpu = {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}}}
+    (v1,) = parse_documents([v1_doc(minReplicas=2, targetCPUUtilizationPercentage=60)], "hpa.yaml")
+    (v2,) = parse_documents([hpa_doc(minReplicas=2, metrics=[cpu])], "hpa.yaml")
+    assert v1 == v2
+    (v1,) = parse_documents([v1_doc()], "hpa.yaml")
+    (v2,) = parse_documents([hpa_doc()], "hpa.yaml")
+    assert v1 == v2 and v1.spec.target_utilization == 80
+
+
+def test_autoscaling_v1_errors_name_v1_fields() -> None:
+    with pytest.raises(InputError) as info:
+        parse_documents([v1_doc(targetCPUUtilizationPercentage=0)], "hpa.yaml")
+    assert str(info.value) == "hpa.yaml: document 1: spec.targetCPUUtilizationPercentage: must be ≥ 1, got 0"
+    with pytest.raises(InputError) as info:
+        parse_documents([v1_doc(metrics=[])], "hpa.yaml")  # a v2 field in a v1 object
+    assert str(info.value).startswith("hpa.yaml: document 1: spec.metrics: unknown field")
+
+
+def test_other_metrics_are_carried_not_evaluated() -> None:
+    """Memory, Pods, Object, External and ContainerResource metrics load; the HPA acts on the cpu
+    metric alone and names the others as not evaluated."""
+    cpu = {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}
+    memory = {
+        "type": "Resource",
+        "resource": {"name": "memory", "target": {"type": "Utilization", "averageUtilization": 70}},
+    }
+    pods = {
+        "type": "Pods",
+        "pods": {"metric": {"name": "packets-per-second"}, "target": {"type": "AverageValue", "averageValue": "1k"}},
+    }
+    external = {
+        "type": "External",
+        "external": {"metric": {"name": "queue_messages_ready"}, "target": {"type": "Value", "value": "30"}},
+    }
+    (hpa,) = parse_documents([hpa_doc(metrics=[memory, cpu, pods, external])], "hpa.yaml")
+    assert hpa.spec.target_utilization == 50
+    assert hpa.spec.not_evaluated() == (
+        "memory Resource (Utilization 70)",
+        "packets-per-second Pods (AverageValue 1k)",
+        "queue_messages_ready External (Value 30)",
+    )
+    (cpu_only,) = parse_documents([hpa_doc(metrics=[cpu])], "hpa.yaml")
+    assert cpu_only.spec.other_metrics == () and cpu_only.spec.target_utilization == 50
+    (no_cpu,) = parse_documents([hpa_doc(metrics=[memory])], "hpa.yaml")
+    assert no_cpu.spec.target_utilization is None
+    assert isinstance(recommend(no_cpu, None, (), None), str)  # no proposal: the HPA only keeps min/max

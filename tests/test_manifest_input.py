@@ -265,12 +265,12 @@ def test_init_from_stdin_inlines_the_objects(tmp_path: Path) -> None:
 def test_namespaces_same_names_in_two_namespaces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     namespaces = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n"
-    # TODO(inert kinds): the Namespace document is skipped until kmodel.manifests loads it as inert
     (tmp_path / "a.yaml").write_text(
         namespaces + deployment("web", 1, namespace="shop") + "---\n" + deployment("web", 1)
     )
     (sc,) = load_inputs(["a.yaml"])
-    assert [(o.meta.namespace, o.meta.name) for o in sc.config.objects] == [("shop", "web"), ("default", "web")]
+    got = [(o.KIND, o.meta.namespace, o.meta.name) for o in sc.config.objects]
+    assert got == [("Namespace", "", "shop"), ("Deployment", "shop", "web"), ("Deployment", "default", "web")]
     targets = sorted(v for a in sc.model().action_space() if a.op == "scale" for v in dict(a.params)["target"])
     assert targets[0] == "Deployment/shop/web" and targets[-1] == "Deployment/web"
     code = main(["check", "a.yaml", *FAST, "--out", "out"])

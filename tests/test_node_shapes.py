@@ -76,7 +76,9 @@ def test_group_keeps_labels_taints_and_hostname() -> None:
     }
     sc = scenario_from_data(scenario(group), "s.yaml")
     node = sc.config.nodes[1]
-    assert dict(node.meta.labels) == {"kubernetes.io/hostname": "node-2", "pool": "web", ZONE: "a"}
+    kubelet = {"kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}  # and their beta. twins
+    kubelet.update({f"beta.{k}": v for k, v in kubelet.items()})
+    assert dict(node.meta.labels) == {"kubernetes.io/hostname": "node-2", **kubelet, "pool": "web", ZONE: "a"}
     assert [t.key for t in node.spec.taints] == ["dedicated"]
     assert "failure-domain.beta.kubernetes.io/zone" not in node.meta.labels  # deprecated since v1.17
 

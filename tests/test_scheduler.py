@@ -501,7 +501,7 @@ def test_parse_affinity_and_spread() -> None:
         pod_doc(
             affinity={
                 **affinity(term),
-                "podAntiAffinity": {"ignored": True},  # not modelled
+                "podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": []},  # not modelled
             },
             topologySpreadConstraints=[
                 spread(labelSelector={"matchLabels": {"app": "web"}}, minDomains=2, nodeTaintsPolicy="Honor")

@@ -574,20 +574,40 @@ class HPABehavior:
     scale_down: HPAScalingRules
 
 
-@abstraction.declare(plain={"max_replicas", "min_replicas", "target_utilization"})
+@abstraction.declare(plain={"max_replicas", "min_replicas", "target_utilization", "other_metrics"})
 @attrs.frozen
 class HorizontalPodAutoscalerSpec:
-    """``autoscaling/v2`` HorizontalPodAutoscalerSpec restricted to one ``Resource`` metric
-    ``cpu`` with an ``averageUtilization`` target (``SetDefaults_HorizontalPodAutoscaler``:
-    minReplicas 1; no metrics → cpu at ``DefaultCPUUtilization`` = 80%). ``behavior`` None: the
-    controller's legacy path (``normalizeDesiredReplicas``)."""
+    """``autoscaling/v2`` HorizontalPodAutoscalerSpec evaluating one ``Resource`` metric ``cpu``
+    with an ``averageUtilization`` target (``SetDefaults_HorizontalPodAutoscaler``: minReplicas 1;
+    no metrics → cpu at ``DefaultCPUUtilization`` = 80%); None when the HPA has no such metric.
+    ``behavior`` None: the controller's legacy path (``normalizeDesiredReplicas``).
+    ``other_metrics``: the spec's other metrics, frozen (``freeze``), carried but not evaluated."""
 
     target_kind: str
     target_name: str
     max_replicas: int
     min_replicas: int = 1
-    target_utilization: int = 80
+    target_utilization: int | None = 80
     behavior: HPABehavior | None = None
+    other_metrics: tuple[Any, ...] = ()
+
+    def not_evaluated(self) -> tuple[str, ...]:
+        """One line per metric the model does not evaluate: ``memory Resource (Utilization 70)``."""
+        return tuple(describe_metric(m) for m in self.other_metrics)
+
+
+def describe_metric(metric: Any) -> str:
+    """``Pods packets-per-second (AverageValue 1k)`` for a frozen ``autoscaling/v2`` MetricSpec."""
+    mtype = metric.get("type", "")
+    source = next((v for k, v in metric.items() if k != "type" and isinstance(v, FMap)), FMap())
+    name = source.get("name")
+    if name is None and isinstance(source.get("metric"), FMap):
+        name = source["metric"].get("name")
+    target = source.get("target") if isinstance(source.get("target"), FMap) else FMap()
+    ttype = target.get("type", "")
+    amount = {"Utilization": "averageUtilization", "AverageValue": "averageValue", "Value": "value"}.get(ttype, "")
+    container = f" of container {source['container']}" if "container" in source else ""
+    return f"{name or '?'} {mtype}{container} ({ttype} {target.get(amount, '?')})"
 
 
 @abstraction.declare(fields={"last_scale_time": abstraction.TIME}, plain={"current_replicas", "desired_replicas"})

@@ -14,6 +14,7 @@ from typing import Any
 from kmodel.api import CheckResult, ReplayResult, replay
 from kmodel.k8s.invariants import caveat
 from kmodel.k8s.metrics import workload_metrics
+from kmodel.k8s.objects import HorizontalPodAutoscaler
 
 API = "API server"
 USER = "user"
@@ -56,6 +57,9 @@ def build(
         "invariants": invariants,
         "counterexample": None,
     }
+    scope = not_modelled_notes(sc)
+    if scope:  # keys only where they apply: other reports keep their bytes
+        doc.update(scope)
     faults = sc.config.faults
     if exhaustive is not None:
         doc["exhaustive"] = exhaustive
@@ -69,6 +73,34 @@ def build(
         if note is not None:
             doc["counterexample"]["caveat"] = note
     return doc
+
+
+def not_modelled_notes(sc: Any) -> dict[str, list[str]]:
+    """What the scenario holds that the check did not exercise: ``notModelled``, the inert objects
+    (stored, used by no component), and ``metricsNotEvaluated``, each HPA metric other than the
+    cpu one the HPA acts on. Only the keys that have entries."""
+    out: dict[str, list[str]] = {}
+    if sc.inert:
+        out["notModelled"] = list(sc.inert)
+    metrics = [
+        f"HorizontalPodAutoscaler {o.meta.namespace}/{o.meta.name}: {m}"
+        for o in sc.config.objects
+        if isinstance(o, HorizontalPodAutoscaler)
+        for m in o.spec.not_evaluated()
+    ]
+    if metrics:
+        out["metricsNotEvaluated"] = metrics
+    return out
+
+
+def scope_lines(doc: dict[str, Any]) -> list[str]:
+    """The report's lines for ``not_modelled_notes``."""
+    lines = []
+    if doc.get("notModelled"):
+        lines.append(f"present, not modelled: {', '.join(doc['notModelled'])}")
+    if doc.get("metricsNotEvaluated"):
+        lines.append(f"HPA metrics not evaluated: {', '.join(doc['metricsNotEvaluated'])}")
+    return lines
 
 
 def _counterexample(result: CheckResult, model: Any, trace_file: Path | None, report_dir: Path) -> dict[str, Any]:

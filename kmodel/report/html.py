@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from kmodel.report.document import exhaustive_line, participants
+from kmodel.report.document import exhaustive_line, participants, scope_lines
 from kmodel.report.svg import sequence_svg, timeline_svg
 
 CSS = """
@@ -35,6 +35,7 @@ def render_html(doc: dict[str, Any]) -> str:
         f"budget {doc['budget']['runs']} runs × up to {doc['budget']['stepsPerRun']} steps; explored "
         f"{ex['runs']} runs, {ex['randomPhaseSteps']} random-phase and "
         f"{ex['settlePhaseSteps']} settle-phase steps.</p>",
+        *(f'<p class="scope">{e(line)}.</p>' for line in scope_lines(doc)),
         '<table id="invariants"><tr><th>invariant</th><th>kind</th><th>verdict</th><th>promise</th></tr>',
     ]
     for inv in doc["invariants"]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kmodel.report.document import exhaustive_line, mermaid
+from kmodel.report.document import exhaustive_line, mermaid, scope_lines
 
 
 def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> str:
@@ -22,6 +22,7 @@ def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> st
         f"- seed: {doc['seed']}; budget: {doc['budget']['runs']} runs × up to {doc['budget']['stepsPerRun']} steps",
         f"- explored: {ex['runs']} runs, {ex['randomPhaseSteps']} random-phase steps, "
         f"{ex['settlePhaseSteps']} settle-phase steps",
+        *(f"- {line}" for line in scope_lines(doc)),
         "",
         "| invariant | kind | verdict | promise |",
         "|---|---|---|---|",

@@ -402,7 +402,11 @@ def pod_samples(target: Any, pods: Iterable[Pod], load: WorkloadLoad | None) -> 
 def recommend(
     hpa: HorizontalPodAutoscaler, target: Any, pods: Iterable[Pod], load: WorkloadLoad | None
 ) -> Proposal | str:
-    """The metric's proposal for ``hpa`` (``computeReplicasForMetrics`` with one cpu metric)."""
+    """The metric's proposal for ``hpa`` (``computeReplicasForMetrics`` with one cpu metric). An
+    HPA without a cpu Utilization metric gets none (its other metrics are not evaluated): like
+    upstream's "invalid metrics" error, it then keeps its replicas within min and max."""
+    if hpa.spec.target_utilization is None:
+        return "no cpu Utilization metric (kmodel evaluates only that one)"
     return get_resource_replicas(target.spec.replicas, hpa.spec.target_utilization, pod_samples(target, pods, load))
 
 
