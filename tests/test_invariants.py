@@ -12,7 +12,8 @@ import attrs
 import pytest
 
 from kmodel.k8s import invariants
-from kmodel.k8s.invariants import BUILTIN, Invariant, declare, never_settles, observers, select, trackers
+from kmodel.k8s.invariants import BUILTIN, Invariant, declare, monitors, select
+from kmodel.k8s.monitors import HOOKS, FirstViolation, listens
 from kmodel.k8s.state import ClusterConfig
 
 # The order every report lists the built-in invariants in: changing it changes golden reports.
@@ -63,17 +64,35 @@ def test_select_defaults_to_what_applies() -> None:
     assert ha == [n for n in ORDER if n not in optional | (conditional - leader)]
     named = select(plain, ("NodeGroupsScaleDown", "NoExcessReplicas"))
     assert [p.name for p in named] == ["NodeGroupsScaleDown", "NoExcessReplicas"]
-    assert named[1].check.__name__ == "recorded_NoExcessReplicas"  # an observer's record
+    assert named[1].check.__name__ == "monitored_NoExcessReplicas"  # its monitor's verdict
 
 
 def test_hooks_are_derived_from_the_declarations() -> None:
     names = [*ORDER, "SomeUserInvariant"]  # a name not built in has no hooks
-    assert [n for n, _ in observers(names)] == ["NoExcessReplicas", "PDBHolds", "SingleLeader", "FencedWrites"]
-    assert [n for n, _ in trackers(names)] == ["HPASettles"]
-    assert never_settles(names) == ("HPASettles",)
+    observed = ["NoExcessReplicas", "PDBHolds", "SingleLeader", "FencedWrites"]  # stateless observers
+    found = monitors(names)
+    assert [n for n, _ in found] == ["NoExcessReplicas", "NoTrafficToDeadPods", "HPASettles", *observed[1:]]
+    hooks = {n: tuple(h for h in HOOKS if listens(m, h)) for n, m in found}
+    assert hooks == {
+        **{n: ("on_request",) for n in observed},
+        "NoTrafficToDeadPods": ("on_event",),
+        "HPASettles": ("on_request", "blocks_settle"),
+    }
+    assert all(isinstance(m, FirstViolation) for n, m in found if n in observed)
     assert invariants.caveat_faults("NoExcessReplicas") == ("staleRelist", "requestLoss")
     assert invariants.caveat_faults("SomeUserInvariant") == ()
     assert invariants.describe("ReplicasConverge") == BUILTIN["ReplicasConverge"].text
+
+
+def test_no_invariant_reads_a_positional_request_tag() -> None:
+    """Controllers announce typed intents (``CreateIntent``, ``ScaleIntent``); an invariant never
+    unpacks ``req.tag`` as a tuple."""
+    source = Path(invariants.__file__).read_text()
+    tree = ast.parse(source)
+    subscripted = [
+        ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Subscript) and "tag" in ast.unparse(n.value)
+    ]
+    assert subscripted == []
 
 
 def _holds(state: Any) -> str | None:
@@ -84,9 +103,9 @@ def _holds(state: Any) -> str | None:
     ("fields", "message"),
     [
         ({"kind": "sometimes", "check": _holds}, "kind must be"),
-        ({"kind": "always"}, "no check, factory or observer"),
-        ({"kind": "always", "check": _holds, "factory": lambda model: _holds}, "not both"),
-        ({"kind": "always", "check": _holds, "never_settles": True}, "never_settles needs"),
+        ({"kind": "always"}, "no check, factory or monitor"),
+        ({"kind": "always", "check": _holds, "factory": lambda model: _holds}, "not check and factory"),
+        ({"kind": "always", "check": _holds, "monitor": FirstViolation(lambda *_: None)}, "not check and monitor"),
     ],
 )
 def test_a_bad_declaration_is_refused(fields: dict[str, Any], message: str) -> None:
@@ -116,7 +135,7 @@ def test_flap_history_revision_is_renumbered_with_the_load() -> None:
 
     from kmodel.core.run import settle_steps
     from kmodel.k8s.explore_view import ExploreView
-    from kmodel.k8s.invariants import FlapHistory
+    from kmodel.k8s.invariants import FlapRecord
     from kmodel.scenario import scenario_from_data
 
     path = Path(__file__).resolve().parents[1] / "properties" / "scenarios" / "hpa-oscillation.yaml"
@@ -125,7 +144,8 @@ def test_flap_history_revision_is_renumbered_with_the_load() -> None:
     model = ExploreView(scenario_from_data(data, str(path)).model())
     seen = 0
     for _, state in settle_steps(model, model.initial()):
-        slots = [(k, v) for k, v in state.monitor.items() if isinstance(v, FlapHistory)]
+        record = state.monitor.get("HPASettles")
+        slots = list(record.last.items()) if isinstance(record, FlapRecord) else []
         if not slots:
             continue
         loads = {o.meta.name: o.meta.resource_version for o in state.store.list("WorkloadLoad")}
@@ -133,7 +153,7 @@ def test_flap_history_revision_is_renumbered_with_the_load() -> None:
         abstract_loads = {o.meta.name: o.meta.resource_version for o in abstract.store.list("WorkloadLoad")}
         for key, history in slots:
             (name,) = loads  # one workload, one load
-            renumbered = abstract.monitor[key]
+            renumbered = abstract.monitor["HPASettles"].last[key]
             assert (history.load_rv == loads[name]) == (renumbered.load_rv == abstract_loads[name])
             seen += 1
     assert seen > 0, "the two HPAs write a flap history before the violation"
