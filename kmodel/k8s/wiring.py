@@ -56,9 +56,10 @@ class Wiring:
         ]
         # the selected invariants' monitors, and those of them each hook of the cluster runs
         self.monitors = invariants.monitors(p.name for p in self.properties)
-        self.on_request = tuple((n, m) for n, m in self.monitors if listens(m, "on_request"))
-        self.on_event = tuple((n, m) for n, m in self.monitors if listens(m, "on_event"))
-        self.settle_blockers = tuple((n, m) for n, m in self.monitors if listens(m, "blocks_settle"))
+        # (bound methods: ``observe`` runs on every applied request, the reconcile's hot path)
+        self.on_request = tuple((n, m.on_request) for n, m in self.monitors if listens(m, "on_request"))
+        self.on_event = tuple((n, m.on_event) for n, m in self.monitors if listens(m, "on_event"))
+        self.settle_blockers = tuple((n, m.blocks_settle) for n, m in self.monitors if listens(m, "blocks_settle"))
         self.initial_monitor: Monitor = FMap((n, r) for n, m in self.monitors if (r := m.initial(config)) is not None)
         self.user_ops = {spec.op for spec in user_specs(config.user)}
         self.budgeted = frozenset(op.op for op in config.user if "times" in dict(op.params))
@@ -172,9 +173,9 @@ class Wiring:
 
     def observe(self, before: Store, req: Request, res: Result, who: str, monitor: Monitor) -> Monitor:
         """``monitor`` after the selected invariants' monitors saw one applied request."""
-        for name, m in self.on_request:
+        for name, hook in self.on_request:
             record = monitor.get(name)
-            new = m.on_request(record, before, req, res, who)
+            new = hook(record, before, req, res, who)
             if new is not record:
                 monitor = monitor.delete(name) if new is None else monitor.set(name, new)
         return monitor
@@ -187,9 +188,9 @@ class Wiring:
         """``state.monitor`` after the selected invariants' monitors saw ``event``, which a step
         announces (``kmodel.k8s.monitors.ServiceRequest``); the same object if none changed."""
         monitor = state.monitor
-        for name, m in self.on_event:
+        for name, hook in self.on_event:
             record = monitor.get(name)
-            new = m.on_event(record, event, state)
+            new = hook(record, event, state)
             if new is not record:
                 monitor = monitor.delete(name) if new is None else monitor.set(name, new)
         return monitor
@@ -198,4 +199,4 @@ class Wiring:
         """A monitor's record proves the cluster cannot become quiescent (an HPA flapping under
         constant load): the settle phase stops there."""
         blockers = self.settle_blockers
-        return bool(blockers) and any(m.blocks_settle(state.monitor.get(n)) for n, m in blockers)
+        return bool(blockers) and any(blocks(state.monitor.get(n)) for n, blocks in blockers)
