@@ -12,6 +12,7 @@ import attrs
 import pytest
 
 from kmodel.k8s import invariants
+from kmodel.k8s import monitors as monitors_module
 from kmodel.k8s.invariants import BUILTIN, Invariant, declare, monitors, select
 from kmodel.k8s.monitors import HOOKS, FirstViolation, listens
 from kmodel.k8s.state import ClusterConfig
@@ -157,3 +158,69 @@ def test_flap_history_revision_is_renumbered_with_the_load() -> None:
             assert (history.load_rv == loads[name]) == (renumbered.load_rv == abstract_loads[name])
             seen += 1
     assert seen > 0, "the two HPAs write a flap history before the violation"
+
+
+def test_steps_name_no_invariant() -> None:
+    """Steps announce what happened (``kmodel.k8s.monitors.ServiceRequest``); only monitors
+    decide what violates an invariant, so no step module names one."""
+    steps = Path(invariants.__file__).parent / "steps"
+    for path in sorted(steps.glob("*.py")):
+        text = path.read_text()
+        named = [n for n in BUILTIN if n in text]
+        assert named == [], f"{path.name} names {named}"
+
+
+@attrs.frozen
+class _Seen:
+    """A test monitor's record: the creates it saw, and whether it has seen enough."""
+
+    creates: tuple[str, ...] = ()
+    done: bool = False
+
+
+class _CountCreates(monitors_module.InvariantMonitor[_Seen]):
+    """Every hook of a monitor, exercised: starts with a record, counts pod creates, fails at 2."""
+
+    def initial(self, config: ClusterConfig) -> _Seen | None:
+        return _Seen()
+
+    def on_request(self, record: _Seen | None, before: Any, req: Any, res: Any, who: str) -> _Seen | None:
+        if record is None or record.done or req.verb != "create" or req.key[0] != "Pod" or not res.ok:
+            return record
+        creates = (*record.creates, who)
+        return _Seen(creates, len(creates) >= 2)
+
+    def verdict(self, record: _Seen | None, state: Any) -> str | None:
+        return f"{len(record.creates)} pod creates" if record is not None and record.done else None
+
+    def blocks_settle(self, record: _Seen | None) -> bool:
+        return record is not None and record.done
+
+
+def test_a_monitor_keeps_its_record_in_the_state_and_may_stop_the_settle_phase(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kmodel.k8s.cluster import ClusterModel
+    from kmodel.scenario import load_scenario
+
+    inv = Invariant(name="TwoCreates", kind="eventually", text="test", monitor=_CountCreates())
+    monkeypatch.setitem(invariants._DECLARED, inv.name, inv)
+    config = attrs.evolve(load_scenario(None).config, invariants=("TwoCreates",), start="applied")
+    model = ClusterModel(config)
+    start = model.initial()
+    assert dict(start.monitor) == {"TwoCreates": _Seen()}  # initial(config), before any step
+    assert model.system_actions(start) and model.time_action(start) is not None
+    state = start
+    for _ in range(200):
+        if model.wiring.never_settles(state):
+            break
+        actions = model.system_actions(state)
+        state = next((s for a in actions if (s := model.step(state, a)) is not None), state)
+        if state is start:
+            break
+    record = state.monitor["TwoCreates"]
+    assert record.done and record.creates == ("replicaset-controller",) * 2
+    assert model.system_actions(state) == [] and model.time_action(state) is None  # blocks_settle
+    (prop,) = model.properties()
+    assert prop.check(state) == "2 pod creates" and prop.check(start) is None
+    assert any(a.op == "deliver" for a in model.actions(state))  # only the settle phase stops
