@@ -85,15 +85,18 @@ def test_hooks_are_derived_from_the_declarations() -> None:
     assert invariants.describe("ReplicasConverge") == BUILTIN["ReplicasConverge"].text
 
 
-def test_no_invariant_reads_a_positional_request_tag() -> None:
-    """Controllers announce typed intents (``CreateIntent``, ``ScaleIntent``); an invariant never
-    unpacks ``req.tag`` as a tuple."""
-    source = Path(invariants.__file__).read_text()
-    tree = ast.parse(source)
-    subscripted = [
-        ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Subscript) and "tag" in ast.unparse(n.value)
-    ]
-    assert subscripted == []
+def test_no_monitor_reads_a_positional_request_tag() -> None:
+    """Controllers announce typed intents (``CreateIntent``, ``ScaleIntent``); no monitor (nor
+    the observer a ``FirstViolation`` wraps) unpacks ``req.tag`` as a tuple."""
+    import inspect
+
+    for name, monitor in monitors(ORDER):
+        hook = monitor.observe if isinstance(monitor, FirstViolation) else type(monitor)
+        tree = ast.parse(inspect.getsource(hook).strip())
+        subscripted = [
+            ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Subscript) and "tag" in ast.unparse(n.value)
+        ]
+        assert subscripted == [], name
 
 
 def _holds(state: Any) -> str | None:
