@@ -19,7 +19,7 @@ from kmodel.k8s.controllers.kubelet import KubeletLocal
 from kmodel.k8s.controllers.replicaset import RSLocal
 from kmodel.k8s.explore_view import ExploreView
 from kmodel.k8s.faults import FAULT_OPS, FAULTS
-from kmodel.k8s.invariants import caveat_faults, recorded, replicas_converge
+from kmodel.k8s.invariants import NO_EXCESS_REPLICAS, caveat_faults, replicas_converge
 from kmodel.scenario import scenario_from_data
 
 RS = "replicaset-controller"
@@ -219,7 +219,7 @@ def test_stale_relist_makes_upstream_replicaset_overshoot_then_heal() -> None:
         Action.of("restart_stale", component=RS, lag=1),  # relist from just before that create
         Action.of("reconcile", component=RS),
     )
-    assert recorded("NoExcessReplicas")(s) is not None
+    assert NO_EXCESS_REPLICAS.property_check()(s) is not None
     assert len([p for p in pods(s) if p.is_active()]) == 5
     healed = settled(model, s, safety=False)  # NoExcessReplicas stays recorded; let it heal
     assert replicas_converge(healed) is None
@@ -274,7 +274,7 @@ def test_lost_create_response_can_make_upstream_overshoot() -> None:
     )
     assert len([p for p in pods(s) if p.is_active()]) == 4  # it was created
     s = run(model, s, Action.of("reconcile", component=RS))  # requeued by the error, stale cache
-    assert recorded("NoExcessReplicas")(s) is not None
+    assert NO_EXCESS_REPLICAS.property_check()(s) is not None
     healed = settled(model, s, safety=False)
     assert replicas_converge(healed) is None
 

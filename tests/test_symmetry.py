@@ -356,6 +356,7 @@ def test_explore_cli_says_when_pod_symmetry_was_turned_off(tmp_path: Path, capsy
 STRING_FIELDS: dict[str, set[str]] = {
     "Backend": {"ip", "node", "pod_name", "pod_uid"},
     "FlapHistory": {"direction", "moves"},  # "up"/"down"; "HPA <hpa> <n> → <m>": no node or pod names
+    "FlapRecord": {"flap", "last"},  # keys (namespace, kind, name) of workloads; the flap names HPAs and moves
     "ClusterState": {"components", "faults_left", "lost", "monitor", "nodes_up", "offsets", "partitioned", "paused"},
     "ComponentState": {"cache"},
     "Condition": {"message", "reason", "status", "type"},

@@ -138,6 +138,7 @@ class ClusterModel:
             components=FMap(comps),
             nodes_up=FMap((n, True) for n in w.node_names),
             faults_left=FMap((*self.config.faults, *user_budgets(self.config.user))),
+            monitor=w.initial_monitor,
         )
         if self.config.start == "settled":
             for _, settled in settle_steps(self, state):

@@ -7,9 +7,9 @@ every step; ``eventually`` ones are convergence properties checked after the fai
 Everything the rest of kmodel asks about a built-in invariant is derived from its declaration:
 ``BUILTIN`` (name → declaration, in declaration order, which is the order of the default
 selection and so of most reports' invariant lists), ``select`` (the properties a model
-checks), ``observers``, ``trackers`` and ``never_settles`` (what the cluster runs on each
-applied request, and when its settle phase may stop), ``describe``, ``caveat`` and
-``caveat_faults``. None of them keeps a table of its own.
+checks), ``monitors`` (the histories the cluster keeps for it: ``kmodel.k8s.wiring`` runs their
+hooks on each applied request and announced event, and asks them whether the settle phase may
+stop), ``describe``, ``caveat`` and ``caveat_faults``. None of them keeps a table of its own.
 
 Adding an invariant
 -------------------
@@ -32,13 +32,24 @@ That one declaration is the whole registration: ``select`` checks it by default,
 name it, and the default selection lists it in declaration order (so add new ones at the end
 unless the golden reports are regenerated on purpose). Optional fields, for when the check needs more:
 
-- ``observer``: ``(before: Store, req, res, who) -> str | None`` sees every applied API request
-  (the store just before it); the first message it returns is recorded in
-  ``ClusterState.monitor`` under the invariant's name, and the check defaults to reading it
-  back (``recorded``). For promises about transitions, not states.
-- ``tracker``: an observer with memory, ``(before, req, res, who, monitor) -> monitor``; it may
-  keep private entries under ``"<name>/..."`` and sets ``"<name>"`` to the violation.
-- ``never_settles``: a recorded violation proves the settle phase cannot end, so it stops there.
+- ``monitor``: instead of ``check``, for a promise about transitions rather than states: an
+  ``InvariantMonitor`` (``kmodel.k8s.monitors``, whose docstring has the details) keeps a typed
+  record in ``ClusterState.monitor`` under the invariant's name, updated by its hooks
+  ``on_request`` (each applied API request) and ``on_event`` (each event a step announces, such
+  as a client request to a Service), and gives the verdict; ``blocks_settle`` says when the
+  record proves the settle phase cannot end. A monitor that only remembers the first violation
+  is a stateless observer, ``(before: Store, req, res, who) -> str | None``, wrapped in
+  ``FirstViolation``::
+
+    def no_big_creates(before: Store, req: Request, res: Result, who: str) -> str | None:
+        intent = req.tag  # a controller's typed intent (CreateIntent, ScaleIntent), never a tuple
+        ...  # None, or one line saying what went wrong
+
+    NO_BIG_CREATES = declare(Invariant(name=..., kind="always", text=..., monitor=FirstViolation(no_big_creates)))
+
+  A monitor with more memory subclasses ``InvariantMonitor`` and overrides the hooks it needs
+  (HPASettles' ``FlapMonitor``); its record is a frozen attrs class with its time and revision
+  fields declared for the abstraction (``FlapRecord``).
 - ``optional``: checked only when a scenario names it.
 - ``applies``: ``(model) -> bool`` on the ``ModelLike`` (config and HA processes); by default the
   invariant is checked only where it returns True, so other scenarios' reports stay unchanged.
@@ -66,23 +77,15 @@ from kmodel.k8s.controllers.replicaset import CreateIntent, owned_active_pods
 from kmodel.k8s.controllers.scheduler import fit_failures, node_usage
 from kmodel.k8s.faults import FAULT_OPS
 from kmodel.k8s.leaderelection import leader_missing, split_brain_write, unfenced_write
+from kmodel.k8s.monitors import FirstViolation, InvariantMonitor, ServiceRequest
 from kmodel.k8s.objects import Node, Pod, ReplicaSet, condition
 from kmodel.k8s.quantity import format_amount
-from kmodel.k8s.state import ClusterConfig, ClusterState, Monitor
+from kmodel.k8s.state import ClusterConfig, ClusterState
 from kmodel.k8s.store import Request, Result, Store
 
 # -- the declaration ---------------------------------------------------------------------------
 
 Check = Callable[[ClusterState], str | None]
-# An observer sees every request a component sends, with the store just before it is applied,
-# and returns a violation message or None. The cluster records the first message per invariant
-# in ``ClusterState.monitor``; the invariant's check reads it back (``recorded``). Only the
-# observers of selected invariants run.
-Observer = Callable[[Store, Request, Result, str], str | None]
-# A tracker is an observer with memory: it sees each request like an observer and returns the
-# monitor, where it may keep private entries (keys "<invariant>/...") and set "<invariant>" to a
-# violation message.
-Tracker = Callable[[Store, Request, Result, str, Monitor], Monitor]
 
 
 class ModelLike(Protocol):
@@ -96,13 +99,14 @@ class ModelLike(Protocol):
     def processes(self) -> Mapping[str, Any]: ...
 
 
-def recorded(name: str) -> Check:
-    """The check of a history invariant: the violation its observer recorded, if any."""
+def monitored(name: str, monitor: InvariantMonitor[Any]) -> Check:
+    """The check of a monitored invariant: its monitor's verdict on the record ``state`` holds
+    under ``name`` (None while there is none)."""
 
     def check(state: ClusterState) -> str | None:
-        return state.monitor.get(name)
+        return monitor.verdict(state.monitor.get(name), state)
 
-    check.__name__ = f"recorded_{name}"
+    check.__name__ = f"monitored_{name}"
     return check
 
 
@@ -134,10 +138,9 @@ class Invariant:
         name: the name scenarios and reports use.
         kind: ``"always"`` (checked after every step) or ``"eventually"`` (once settled).
         text: the promise, one sentence or two, as reports print it.
-        check: ``state -> str | None``; None for a history invariant (its observer's record is
-            read back) or one built per model by ``factory``.
-        observer, tracker: see ``Observer`` and ``Tracker``.
-        never_settles: a recorded violation proves the settle phase cannot end.
+        check: ``state -> str | None``.
+        monitor: for a promise about transitions, not states, the invariant's history
+            (``kmodel.k8s.monitors.InvariantMonitor``); its verdict is the check.
         optional: checked only when a scenario names it.
         applies: whether the invariant can apply to a model; None: everywhere.
         factory: builds the check from the model (its configuration), instead of ``check``.
@@ -145,44 +148,45 @@ class Invariant:
             fault, for the reason (with its upstream citation).
 
     Raises:
-        ValueError: the kind is unknown, or the declaration has no way to check (no ``check``,
-            ``factory`` or ``observer``), or both ``check`` and ``factory``, or ``never_settles``
-            without an observer or tracker to record the violation.
+        ValueError: the kind is unknown, or the declaration gives not exactly one of ``check``,
+            ``factory`` and ``monitor``.
     """
 
     name: str
     kind: PropertyKind = attrs.field(validator=_kind)
     text: str
     check: Check | None = attrs.field(default=None, eq=False, repr=False)
-    observer: Observer | None = attrs.field(default=None, eq=False, repr=False)
-    tracker: Tracker | None = attrs.field(default=None, eq=False, repr=False)
-    never_settles: bool = False
+    monitor: InvariantMonitor[Any] | None = attrs.field(default=None, eq=False, repr=False)
     optional: bool = False
     applies: Callable[[ModelLike], bool] | None = attrs.field(default=None, eq=False, repr=False)
     factory: Callable[[ModelLike], Check] | None = attrs.field(default=None, eq=False, repr=False)
     caveats: tuple[tuple[str, str], ...] = ()
 
     def __attrs_post_init__(self) -> None:
-        if self.check is not None and self.factory is not None:
-            raise ValueError(f"invariant {self.name}: give check or factory, not both")
-        if self.check is None and self.factory is None and self.observer is None:
-            raise ValueError(f"invariant {self.name}: no check, factory or observer")
-        if self.never_settles and self.observer is None and self.tracker is None:
-            raise ValueError(f"invariant {self.name}: never_settles needs an observer or tracker to record it")
+        given = [f for f in ("check", "factory", "monitor") if getattr(self, f) is not None]
+        if not given:
+            raise ValueError(f"invariant {self.name}: no check, factory or monitor")
+        if len(given) > 1:
+            both = " and ".join(given)
+            raise ValueError(f"invariant {self.name}: give one of check, factory and monitor, not {both}")
 
     def applies_to(self, model: ModelLike) -> bool:
         """Whether ``select`` checks it by default for ``model``."""
         return not self.optional and (self.applies is None or self.applies(model))
 
     def property(self, model: ModelLike) -> Property[ClusterState]:
-        """The property ``model`` checks: the check, or the factory's, or the observer's record."""
-        if self.factory is not None:
-            check = self.factory(model)
-        elif self.check is not None:
-            check = self.check
-        else:
-            check = recorded(self.name)
+        """The property ``model`` checks: the check, the factory's, or the monitor's verdict."""
+        check = self.factory(model) if self.factory is not None else self.property_check()
         return Property(self.name, self.kind, self.text, check)
+
+    def property_check(self) -> Check:
+        """The check of a declaration without a ``factory``: ``check``, or the monitor's verdict
+        on its record (``monitored``)."""
+        if self.monitor is not None:
+            return monitored(self.name, self.monitor)
+        if self.check is None:
+            raise ValueError(f"invariant {self.name}: its check is built per model (factory)")
+        return self.check
 
 
 _DECLARED: dict[str, Invariant] = {}
@@ -266,7 +270,7 @@ NO_EXCESS_REPLICAS = declare(
         name="NoExcessReplicas",
         kind="always",
         text="The ReplicaSet controller never creates a pod beyond spec.replicas (ControllerExpectations).",
-        observer=excess_replicas_create,
+        monitor=FirstViolation(excess_replicas_create),
         caveats=(
             # kubernetes#59848 (PR #60478: a watch cache in an HA setup "can be arbitrarily delayed",
             # so a list at resourceVersion=0 may return stale data), and
@@ -648,13 +652,33 @@ def _fmt_endpoints(endpoints: Any) -> str:
     return ", ".join(parts) or "no endpoints"
 
 
-def no_traffic_to_dead_pods(state: ClusterState) -> str | None:  # recorded by kmodel.k8s.steps.user.request
-    """No client request reaches a pod whose container is not running at that instant: the first
-    request that does is recorded by the ``request`` step (a history variable). Upstream does not
-    promise this: a pod's containers can stop before every kube-proxy has seen its endpoint go, which
-    is why a ``preStop`` sleep is the documented mitigation (kubernetes.io, "Pod Lifecycle":
-    termination of Pods; KEP-1669). Optional: it is checked only when a scenario names it."""
-    return state.monitor.get("NoTrafficToDeadPods")
+@attrs.frozen
+class DeadPodTraffic(InvariantMonitor[str]):
+    """Monitor of NoTrafficToDeadPods: no client request reaches a pod whose container is not
+    running at that instant. The ``request`` step announces each client request to a Service as a
+    ``ServiceRequest``; the first that reached a stopped container is recorded, as its message
+    (the record). Upstream does not promise this: a pod's containers can stop before every
+    kube-proxy has seen its endpoint go, which is why a ``preStop`` sleep is the documented
+    mitigation (kubernetes.io, "Pod Lifecycle": termination of Pods; KEP-1669)."""
+
+    def on_event(self, record: str | None, event: object, state: ClusterState) -> str | None:
+        if record is not None or not isinstance(event, ServiceRequest) or event.running:
+            return record
+        (ns, name), b = event.service, event.backend
+        pod = state.store.get(("Pod", ns, b.pod_name))
+        if pod is None or pod.meta.uid != b.pod_uid:
+            where = "deleted from the API"
+        elif pod.meta.deletion_timestamp is not None:
+            where = "Terminating"
+        else:
+            where = "not deleted"
+        return (
+            f"a request to Service {ns}/{name} from {event.node} went through {event.via} to pod {b.pod_name} "
+            f"({b.ip}) on {b.node}, whose container is not running (pod {where})"
+        )
+
+    def verdict(self, record: str | None, state: ClusterState) -> str | None:
+        return record
 
 
 NO_TRAFFIC_TO_DEAD_PODS = declare(
@@ -665,24 +689,20 @@ NO_TRAFFIC_TO_DEAD_PODS = declare(
             "No request to a Service reaches a pod whose container is not running (optional: upstream does not "
             "promise it)."
         ),
-        check=no_traffic_to_dead_pods,
+        monitor=DeadPodTraffic(),
         optional=True,
     )
 )
+no_traffic_to_dead_pods = NO_TRAFFIC_TO_DEAD_PODS.property_check()
 
 
-def hpa_settles(state: ClusterState) -> str | None:
-    """After settling, every HPA's target has the replica count the HPA recommends, computed
-    from the true store with the controller's own formula (``kmodel.k8s.controllers.hpa``:
-    ``GetResourceReplicas``, then minReplicas/maxReplicas); the load is held constant while
-    settling (no user steps). A flap recorded by ``hpa_flap_tracker`` (the scale direction
-    reversed twice under the same load) is reported instead: such a cluster never settles, and
-    the settle phase stops once it is recorded (its declaration says ``never_settles``)."""
+def hpa_recommendations_held(state: ClusterState) -> str | None:
+    """Every HPA's target has the replica count the HPA recommends, computed from the true store
+    with the controller's own formula (``kmodel.k8s.controllers.hpa``: ``GetResourceReplicas``,
+    then minReplicas/maxReplicas). HPASettles' verdict once no flap is recorded; the load is
+    held constant while settling (no user steps)."""
     from kmodel.k8s.controllers.hpa import Proposal, load_key, recommend, target_of
 
-    flap = state.monitor.get("HPASettles")
-    if flap is not None:
-        return flap
     store = state.store
     pods = store.list("Pod")
     for hpa in sorted(store.list("HorizontalPodAutoscaler"), key=lambda h: (h.meta.namespace, h.meta.name)):
@@ -709,12 +729,12 @@ def hpa_settles(state: ClusterState) -> str | None:
 @abstraction.declare(fields={"load_rv": abstraction.REV}, plain={"reversals"})
 @attrs.frozen
 class FlapHistory:
-    """What ``hpa_flap_tracker`` remembers of one scale target, kept in ``ClusterState.monitor``
-    under ``HPASettles/last/<ns>/<kind>/<name>``: the direction and load (the ``WorkloadLoad``
-    resourceVersion, a revision the explorer's abstraction renumbers with every other) of the
-    last scale write, the reversals in a row so far, and the last (at most 3) moves, oldest
-    first. (It used to be kept as the string ``direction|rv|reversals|moves``, whose revision the
-    abstraction could not see, so an abstract state compared a renumbered load with a raw one.)"""
+    """What ``FlapMonitor`` remembers of one scale target (in ``FlapRecord.last``): the direction
+    and load (the ``WorkloadLoad`` resourceVersion, a revision the explorer's abstraction
+    renumbers with every other) of the last scale write, the reversals in a row so far, and the
+    last (at most 3) moves, oldest first. (It used to be kept as the string
+    ``direction|rv|reversals|moves``, whose revision the abstraction could not see, so an abstract
+    state compared a renumbered load with a raw one.)"""
 
     direction: str  # "up" or "down"
     load_rv: int
@@ -722,40 +742,69 @@ class FlapHistory:
     moves: tuple[str, ...]
 
 
-def hpa_flap_tracker(before: Store, req: Request, res: Result, who: str, monitor: Monitor) -> Monitor:
-    """History for HPASettles: each successful HPA scale write (its request tag is a
+Target = tuple[str, str, str]  # a scale target: (namespace, kind, name)
+
+
+@abstraction.declare()  # no times or revisions of its own: those are in its FlapHistory values
+@attrs.frozen
+class FlapRecord:
+    """HPASettles' record (``ClusterState.monitor["HPASettles"]``): the last scale write's
+    ``FlapHistory`` per target, and the flap once one is recorded (the violation)."""
+
+    last: FMap[Target, FlapHistory] = FMap()
+    flap: str | None = None
+
+
+@attrs.frozen
+class FlapMonitor(InvariantMonitor[FlapRecord]):
+    """Monitor of HPASettles: each successful HPA scale write (its request tag is a
     ``ScaleIntent``) is remembered per target with its direction and the target's load (the
     ``WorkloadLoad`` resourceVersion), as a ``FlapHistory``. A write that reverses the direction
     of the previous one under the same load counts as a reversal; the second reversal in a row
-    is recorded as the violation. Under a constant load one HPA's recommendation does not depend
-    on the replica count (the demand is spread over the ready pods), so repeated reversals mean
-    HPAs that fight (two HPAs on one workload: kubernetes/kubernetes#101648), which never settles."""
-    from kmodel.k8s.controllers.hpa import ScaleIntent
+    is recorded as the flap. Under a constant load one HPA's recommendation does not depend on
+    the replica count (the demand is spread over the ready pods), so repeated reversals mean HPAs
+    that fight (two HPAs on one workload: kubernetes/kubernetes#101648): such a cluster never
+    settles, so a recorded flap stops the settle phase (``blocks_settle``) and is the verdict.
+    Without one, the verdict is ``hpa_recommendations_held``."""
 
-    intent = req.tag
-    if not res.ok or not isinstance(intent, ScaleIntent):
-        return monitor
-    (ns, hpa_name), (kind, _, name) = intent.hpa, intent.target
-    current, desired = intent.current, intent.desired
-    if current == desired:
-        return monitor
-    from kmodel.k8s.objects import load_name
+    def on_request(
+        self, record: FlapRecord | None, before: Store, req: Request, res: Result, who: str
+    ) -> FlapRecord | None:
+        from kmodel.k8s.controllers.hpa import ScaleIntent
 
-    load = before.get(("WorkloadLoad", ns, load_name(kind, name)))
-    load_rv = load.meta.resource_version if load is not None else 0
-    direction = "up" if desired > current else "down"
-    slot = f"HPASettles/last/{ns}/{kind}/{name}"
-    move = f"HPA {hpa_name} {current} → {desired}"
-    history = FlapHistory(direction, load_rv, 0, (move,))
-    last = monitor.get(slot)
-    if isinstance(last, FlapHistory) and last.load_rv == load_rv and last.direction != direction:
-        history = FlapHistory(direction, load_rv, last.reversals + 1, (*last.moves, move)[-3:])
-    if history.reversals >= 2:
+        intent = req.tag
+        if not res.ok or not isinstance(intent, ScaleIntent) or (record is not None and record.flap is not None):
+            return record
+        (ns, hpa_name), (kind, _, name) = intent.hpa, intent.target
+        current, desired = intent.current, intent.desired
+        if current == desired:
+            return record
+        from kmodel.k8s.objects import load_name
+
+        load = before.get(("WorkloadLoad", ns, load_name(kind, name)))
+        load_rv = load.meta.resource_version if load is not None else 0
+        direction = "up" if desired > current else "down"
+        target = (ns, kind, name)
+        move = f"HPA {hpa_name} {current} → {desired}"
+        history = FlapHistory(direction, load_rv, 0, (move,))
+        record = record if record is not None else FlapRecord()
+        last = record.last.get(target)
+        if last is not None and last.load_rv == load_rv and last.direction != direction:
+            history = FlapHistory(direction, load_rv, last.reversals + 1, (*last.moves, move)[-3:])
+        if history.reversals < 2:
+            return FlapRecord(record.last.set(target, history))
         cpu = f"{load.cpu}m CPU demand" if load is not None else "no load"
         moves = "; ".join(history.moves)
-        msg = f"{kind} {ns}/{name} flaps under constant load ({cpu}) and never settles: {moves} (each undoes the last)"
-        return monitor.set("HPASettles", msg).delete(slot)
-    return monitor.set(slot, history)
+        flap = f"{kind} {ns}/{name} flaps under constant load ({cpu}) and never settles: {moves} (each undoes the last)"
+        return FlapRecord(record.last.delete(target), flap)
+
+    def verdict(self, record: FlapRecord | None, state: ClusterState) -> str | None:
+        if record is not None and record.flap is not None:
+            return record.flap
+        return hpa_recommendations_held(state)
+
+    def blocks_settle(self, record: FlapRecord | None) -> bool:
+        return record is not None and record.flap is not None
 
 
 HPA_SETTLES = declare(
@@ -767,12 +816,11 @@ HPA_SETTLES = declare(
             "count the HPA recommends, and no HPA flaps (reverses its scaling direction again and again under the "
             "same load)."
         ),
-        check=hpa_settles,
-        tracker=hpa_flap_tracker,
-        never_settles=True,
+        monitor=FlapMonitor(),
         applies=lambda model: any(o.KIND == "HorizontalPodAutoscaler" for o in model.config.objects),
     )
 )
+hpa_settles = HPA_SETTLES.property_check()
 
 
 def all_pods_scheduled(state: ClusterState, groups: tuple[Any, ...] = ()) -> str | None:
@@ -921,7 +969,7 @@ PDB_HOLDS = declare(
             "count, computed from the true cluster (not the PDB's status); pods unready through a crash or node "
             "failure are not held against it."
         ),
-        observer=pdb_holds_evict,
+        monitor=FirstViolation(pdb_holds_evict),
     )
 )
 
@@ -1000,7 +1048,7 @@ SINGLE_LEADER = declare(
             "while another replica holds the leader-election Lease (no split brain; client-go does not "
             "promise it). Vacuous without HA."
         ),
-        observer=split_brain_write,
+        monitor=FirstViolation(split_brain_write),
         applies=_has_ha,
     )
 )
@@ -1014,7 +1062,7 @@ FENCED_WRITES = declare(
             "Every write by an HA replica's controllers that lands carries the Lease's current epoch "
             "(leaseTransitions): what the kmodel variant fencedLeaderElection enforces. Vacuous without HA."
         ),
-        observer=unfenced_write,
+        monitor=FirstViolation(unfenced_write),
         applies=_has_ha,
     )
 )
@@ -1046,20 +1094,9 @@ def select(model: ModelLike, names: tuple[str, ...] | None) -> list[Property[Clu
     return [inv.property(model) for inv in chosen]
 
 
-def observers(names: Iterable[str]) -> tuple[tuple[str, Observer], ...]:
-    """The observers of the invariants ``names``, in their order (names not built in: none)."""
-    return tuple((n, obs) for n in names if (inv := BUILTIN.get(n)) is not None and (obs := inv.observer) is not None)
-
-
-def trackers(names: Iterable[str]) -> tuple[tuple[str, Tracker], ...]:
-    """The trackers of the invariants ``names``, in their order (names not built in: none)."""
-    return tuple((n, t) for n in names if (inv := BUILTIN.get(n)) is not None and (t := inv.tracker) is not None)
-
-
-def never_settles(names: Iterable[str]) -> tuple[str, ...]:
-    """Those of the invariants ``names`` whose recorded violation proves the settle phase
-    cannot end (``Invariant.never_settles``), in their order."""
-    return tuple(n for n in names if (inv := BUILTIN.get(n)) is not None and inv.never_settles)
+def monitors(names: Iterable[str]) -> tuple[tuple[str, InvariantMonitor[Any]], ...]:
+    """The monitors of the invariants ``names``, in their order (names not built in: none)."""
+    return tuple((n, m) for n in names if (inv := BUILTIN.get(n)) is not None and (m := inv.monitor) is not None)
 
 
 def describe(name: str) -> str:

@@ -17,8 +17,8 @@ from kmodel.k8s.objects import Node
 from kmodel.k8s.store import Store
 from kmodel.k8s.userops import UserOp
 
-# History variables of the transition invariants (``kmodel.k8s.invariants``): an invariant's name
-# maps to its first recorded violation message; ``<name>/...`` keys hold its monitor's own records.
+# The records of the invariants' monitors (``kmodel.k8s.monitors``): an invariant's name maps to
+# its monitor's record (a first violation message, or a frozen attrs record); absent: none yet.
 Monitor = FMap[str, Any]
 
 
@@ -83,7 +83,7 @@ class ClusterState:
     components: FMap[str, ComponentState]
     nodes_up: FMap[str, bool]
     faults_left: FMap[str, int]
-    monitor: Monitor = FMap()  # history variables for transition invariants
+    monitor: Monitor = FMap()  # the invariants' monitors' records (``kmodel.k8s.monitors``)
     partitioned: FMap[str, bool] = FMap()  # node → its kubelet is cut off from the API server
     offsets: FMap[str, int] = FMap()  # component → clock offset (seconds) from the true clock
     paused: FMap[str, int] = FMap()  # HA process → the true time its pause ends

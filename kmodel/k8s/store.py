@@ -123,7 +123,7 @@ class Event:
 class Request:
     """One API call. ``precondition_rv``/``precondition_uid`` are the optimistic-concurrency
     preconditions; ``tag`` is the caller's note, handed back with the result: a tuple, or a typed
-    intent an invariant's observer reads off every applied request (``replicaset.CreateIntent``,
+    intent an invariant's monitor reads off every applied request (``replicaset.CreateIntent``,
     ``hpa.ScaleIntent``). It is never part of the cluster state."""
 
     verb: Verb

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from kmodel.core.fmap import FMap
 from kmodel.core.model import Property
 from kmodel.k8s import components as builtin
 from kmodel.k8s import invariants
 from kmodel.k8s import leaderelection as le
 from kmodel.k8s.informers import Component, ComponentState, View, cache_from_store
+from kmodel.k8s.monitors import listens
 from kmodel.k8s.state import ClusterConfig, ClusterState, Monitor
 from kmodel.k8s.store import APIConfig, Event, Request, Result, Store
 from kmodel.k8s.userops import user_specs
@@ -52,10 +54,13 @@ class Wiring:
             *invariants.select(self, config.invariants),
             *config.user_invariants,
         ]
-        names = [p.name for p in self.properties]
-        self.observers = invariants.observers(names)
-        self.trackers = invariants.trackers(names)
-        self.stops = invariants.never_settles(names)
+        # the selected invariants' monitors, and those of them each hook of the cluster runs
+        self.monitors = invariants.monitors(p.name for p in self.properties)
+        # (bound methods: ``observe`` runs on every applied request, the reconcile's hot path)
+        self.on_request = tuple((n, m.on_request) for n, m in self.monitors if listens(m, "on_request"))
+        self.on_event = tuple((n, m.on_event) for n, m in self.monitors if listens(m, "on_event"))
+        self.settle_blockers = tuple((n, m.blocks_settle) for n, m in self.monitors if listens(m, "blocks_settle"))
+        self.initial_monitor: Monitor = FMap((n, r) for n, m in self.monitors if (r := m.initial(config)) is not None)
         self.user_ops = {spec.op for spec in user_specs(config.user)}
         self.budgeted = frozenset(op.op for op in config.user if "times" in dict(op.params))
         faults = dict(config.faults)
@@ -164,23 +169,34 @@ class Wiring:
                 return ev
         return None
 
+    # -- the invariants' monitors (kmodel.k8s.monitors) -----------------------------------------
+
     def observe(self, before: Store, req: Request, res: Result, who: str, monitor: Monitor) -> Monitor:
-        """Run the selected history invariants' observers on one applied request
-        (``kmodel.k8s.invariants``); the first violation of each is kept."""
-        for inv, observe in self.observers:
-            if inv not in monitor:
-                msg = observe(before, req, res, who)
-                if msg is not None:
-                    monitor = monitor.set(inv, msg)
-        for inv, track in self.trackers:
-            if inv not in monitor:
-                monitor = track(before, req, res, who, monitor)
+        """``monitor`` after the selected invariants' monitors saw one applied request."""
+        for name, hook in self.on_request:
+            record = monitor.get(name)
+            new = hook(record, before, req, res, who)
+            if new is not record:
+                monitor = monitor.delete(name) if new is None else monitor.set(name, new)
         return monitor
 
     def monitored(self) -> bool:
-        return bool(self.observers or self.trackers)
+        """Whether any selected invariant's monitor sees requests (else ``observe`` is skipped)."""
+        return bool(self.on_request)
+
+    def announce(self, state: ClusterState, event: object) -> Monitor:
+        """``state.monitor`` after the selected invariants' monitors saw ``event``, which a step
+        announces (``kmodel.k8s.monitors.ServiceRequest``); the same object if none changed."""
+        monitor = state.monitor
+        for name, hook in self.on_event:
+            record = monitor.get(name)
+            new = hook(record, event, state)
+            if new is not record:
+                monitor = monitor.delete(name) if new is None else monitor.set(name, new)
+        return monitor
 
     def never_settles(self, state: ClusterState) -> bool:
-        """A recorded violation of an invariant that proves the cluster cannot become quiescent
-        (an HPA flapping under constant load): the settle phase stops there."""
-        return bool(self.stops) and any(n in state.monitor for n in self.stops)
+        """A monitor's record proves the cluster cannot become quiescent (an HPA flapping under
+        constant load): the settle phase stops there."""
+        blockers = self.settle_blockers
+        return bool(blockers) and any(blocks(state.monitor.get(n)) for n, blocks in blockers)

@@ -76,8 +76,8 @@ HPAKey = tuple[str, str]
 class ScaleIntent:
     """The tag of a scale write this controller sends (``Request.tag``): the HPA, its target
     (kind, namespace, name), the replica counts from and to, and the HPA's clock. ``on_result``
-    reads it back, and the HPASettles tracker (``kmodel.k8s.invariants``) reads it off every
-    applied request."""
+    reads it back, and the HPASettles monitor (``kmodel.k8s.invariants.FlapMonitor``) reads it
+    off every applied request."""
 
     hpa: HPAKey
     target: tuple[str, str, str]

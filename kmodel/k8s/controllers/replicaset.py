@@ -104,7 +104,7 @@ RSKey = tuple[str, str]  # (namespace, name)
 class CreateIntent:
     """The tag of a pod create this controller sends (``Request.tag``): the ReplicaSet it
     creates for and the ``spec.replicas`` it acted on. ``on_result`` reads it back, and the
-    NoExcessReplicas observer (``kmodel.k8s.invariants``) reads it off every applied request."""
+    NoExcessReplicas monitor (``kmodel.k8s.invariants``) reads it off every applied request."""
 
     replica_set: RSKey
     acting: int

@@ -7,6 +7,7 @@ import attrs
 
 from kmodel.core.model import Action
 from kmodel.k8s.controllers.kubeproxy import route_request
+from kmodel.k8s.monitors import ServiceRequest
 from kmodel.k8s.state import ClusterState
 from kmodel.k8s.userops import apply_user_op, budget_key
 from kmodel.k8s.wiring import Wiring
@@ -34,33 +35,24 @@ def user(w: Wiring, state: ClusterState, action: Action, log: list[str] | None) 
 
 
 def request(w: Wiring, state: ClusterState, action: Action, log: list[str] | None) -> ClusterState | None:
-    """A client request (``kmodel.k8s.controllers.kubeproxy.route_request``). It changes the state
-    only when it reaches a pod whose container is not running: the history variable
-    ``NoTrafficToDeadPods`` records the first such request."""
-    if "NoTrafficToDeadPods" in state.monitor:
-        return None
+    """A client request (``kmodel.k8s.controllers.kubeproxy.route_request``), announced to the
+    invariants' monitors as a ``ServiceRequest``. It changes nothing but what a monitor records
+    of it, and is enabled only when a monitor records something (``kmodel.k8s.monitors``)."""
     target = action.arg("target")
     svc = next((op.target for op in w.config.user if op.op == "request" and op.target_name == target), None)
     service = state.store.get(svc) if svc is not None else None
-    if service is None:
+    if service is None or not w.on_event:
         return None
     node = action.arg("node")
     routed = route_request(state, service, node, action.arg("index"))
-    if routed is None or routed.running:
+    if routed is None:
         return None
     b = routed.backend
-    pod = state.store.get(("Pod", service.meta.namespace, b.pod_name))
-    if pod is None or pod.meta.uid != b.pod_uid:
-        where = "deleted from the API"
-    elif pod.meta.deletion_timestamp is not None:
-        where = "Terminating"
-    else:
-        where = "not deleted"
-    msg = (
-        f"a request to Service {service.meta.namespace}/{service.meta.name} from {node} went "
-        f"through {routed.via} to pod {b.pod_name} ({b.ip}) on {b.node}, whose container is not running "
-        f"(pod {where})"
-    )
+    event = ServiceRequest(node, (service.meta.namespace, service.meta.name), routed.via, b, routed.running)
+    monitor = w.announce(state, event)
+    if monitor is state.monitor:
+        return None
     if log is not None:
-        log.append(f"client on {node} → {routed.via} → {b.pod_name}: container not running")
-    return attrs.evolve(state, monitor=state.monitor.set("NoTrafficToDeadPods", msg))
+        running = "running" if routed.running else "not running"
+        log.append(f"client on {node} → {routed.via} → {b.pod_name}: container {running}")
+    return attrs.evolve(state, monitor=monitor)
