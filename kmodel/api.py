@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import attrs
 
 from kmodel._version import __version__
+from kmodel.core.bounded import BoundedOutcome, bounded_search
 from kmodel.core.explore import ExploreProgress, ExploreResult, lasso_violation
 from kmodel.core.explore import explore as explore_model
 from kmodel.core.machine import CheckOutcome, check_model
@@ -77,6 +78,19 @@ class CheckResult:
     seconds: float
     found_steps: int  # length of the failing run before minimising
     search_seconds: float = 0.0  # the random search alone: time to the first violation, or the whole budget
+    bounded: BoundedOutcome | None = None  # the deviation-bounded search, when it ran
+    found_by: str = ""  # "random" or "bounded" when a violation was found
+
+    @property
+    def guarantee(self) -> str:
+        """The line a report and the summary give for what the deviation-bounded search covered."""
+        if self.bounded is not None:
+            return self.bounded.guarantee()
+        if self.trace is not None:
+            return "deviation-bounded search: not run (the random phase found a violation first)"
+        if self.outcome.interrupted:
+            return "deviation-bounded search: not run (interrupted)"
+        return "deviation-bounded search: off"
 
     @property
     def held(self) -> bool:
@@ -96,8 +110,17 @@ def check(
     steps: int | None = None,
     hypothesis_shrink: bool = False,
     on_run: Callable[[int], None] | None = None,
+    deviations: int | None = None,
+    schedules: int | None = None,
+    on_schedule: Callable[[int, int, int], None] | None = None,
 ) -> CheckResult:
     """Search a scenario for an invariant violation.
+
+    Two searches run, within the scenario's budget: the random phase, then, if it found nothing,
+    the deviation-bounded search (``kmodel.core.bounded``): every schedule with at most
+    ``deviations`` (default ``budget.deviations``) departures from the fair default schedule,
+    fewest first, up to ``schedules`` schedules (``budget.schedules``); ``deviations=-1`` turns it
+    off. ``on_schedule(k, schedules, points)`` reports its progress.
 
     Hypothesis generates runs (seeded, no example database, so the same seed gives the same
     result). A failing run is then minimised by deleting steps while the same invariant still
@@ -115,10 +138,25 @@ def check(
     searched = time.perf_counter() - t0
     trace = None
     found = len(outcome.steps)
-    if outcome.violation is not None:
-        steps_min, violation = minimize(model, outcome.steps, outcome.violation)
+    found_steps, found_violation, found_by = outcome.steps, outcome.violation, "random"
+    dev = deviations if deviations is not None else sc.budget.deviations
+    bounded = None
+    if outcome.violation is None and not outcome.interrupted and dev >= 0:
+        bounded = bounded_search(
+            model,
+            deviations=dev,
+            max_schedules=schedules if schedules is not None else sc.budget.schedules,
+            on_progress=on_schedule,
+        )
+        found_steps, found_violation, found_by = bounded.steps, bounded.violation, "bounded"
+        found = len(bounded.steps)
+    if found_violation is not None:
+        steps_min, violation = minimize(model, found_steps, found_violation)
         trace = Trace(__version__, sc.resolved, seed, tuple(steps_min), violation)
-    return CheckResult(sc, seed, ex, st, outcome, trace, time.perf_counter() - t0, found, searched)
+    else:
+        found_by = ""
+    seconds = time.perf_counter() - t0
+    return CheckResult(sc, seed, ex, st, outcome, trace, seconds, found, searched, bounded, found_by)
 
 
 def trace_path(out_dir: Path, trace: Trace, scenario_name: str) -> Path:

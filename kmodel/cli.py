@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from kmodel._version import __version__
+from kmodel.core.bounded import MAX_DEVIATIONS
 from kmodel.errors import InputError
 from kmodel.k8s.usercontrollers import UserCodeError
 
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--hypothesis-shrink", action="store_true", help="also run Hypothesis's shrinker (slower) before minimising"
     )
+    _bounded_flags(c)
     c.add_argument(
         "--report",
         action="store_true",
@@ -227,6 +229,20 @@ def _positive(text: str) -> int:
     return n
 
 
+def _bounded_flags(c: argparse.ArgumentParser) -> None:
+    """The deviation-bounded search's budget (``kmodel.core.bounded``), after the random phase."""
+    c.add_argument(
+        "--deviations",
+        type=int,
+        metavar="K",
+        help="cover every schedule with at most K deviations from the fair default schedule, then go deeper while "
+        "--schedules lasts (default: the scenario's budget.deviations, 2); -1 turns the search off",
+    )
+    c.add_argument(
+        "--schedules", type=_positive, help="schedules the bounded search may run (default: budget.schedules)"
+    )
+
+
 _INT_FLAGS = {
     "seed": ("--seed", 0),
     "examples": ("--examples", 1),
@@ -236,6 +252,8 @@ _INT_FLAGS = {
     "max_states": ("--max-states", 1),
     "max_depth": ("--max-depth", 1),
     "seeds": ("--seeds", 1),
+    "deviations": ("--deviations", -1),
+    "schedules": ("--schedules", 1),
 }
 
 
@@ -253,6 +271,8 @@ def check_flags(args: argparse.Namespace) -> None:
             raise InputError(f"{flag}: must fit in 64 bits (-2^63 to 2^63-1), got {value}")
         if minimum is not None and value < minimum:
             raise InputError(f"{flag}: expected a positive integer, got {value}")
+        if attr == "deviations" and value > MAX_DEVIATIONS:
+            raise InputError(f"{flag}: at most {MAX_DEVIATIONS}, got {value}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -460,6 +480,13 @@ def _print_violation(head: str, verdict: str, trace: Any, faults: Any, length: s
     print(f"  replay: kmodel replay {trace_file}")
 
 
+def _found_by(result: Any) -> str:
+    if result.found_by == "bounded":
+        b = result.bounded
+        return f"by the deviation-bounded search, {b.deviations} deviations in a schedule of {result.found_steps} steps"
+    return f"in a run of {result.found_steps}"
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from kmodel.api import check, describe_explore, explore, save_trace, trace_path
     from kmodel.inputs import load_inputs
@@ -491,6 +518,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                     steps=args.steps,
                     hypothesis_shrink=args.hypothesis_shrink,
                     on_run=on_run,
+                    deviations=args.deviations,
+                    schedules=args.schedules,
+                    on_schedule=lambda *_: interrupted.check(),
                 )
             o = result.outcome
             trace_file = None
@@ -515,7 +545,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 _print_violation(head, _paint("VIOLATED", "red"), result.trace, faults, length, trace_file)
             _print_scope(sc)
             print(f"  report: {report_file}")
-            if o.interrupted:
+            if o.interrupted or (result.bounded is not None and result.bounded.interrupted):
                 print("kmodel: interrupted; the report covers the runs done so far", file=sys.stderr)
                 code = EXIT_INTERRUPTED
                 break

@@ -104,12 +104,21 @@ CONTROL_PLANE = {
     "defaultUnreachableTolerationSeconds": ("default_unreachable_toleration_seconds", "int"),
 }
 DEFAULT_NAME = "default"
+DEFAULT_DEVIATIONS = 2  # CHESS: every unknown bug it found needed at most 2 preemptions
+DEFAULT_SCHEDULES = 500  # about 10 s on the default scenario; the guarantee line says how far it got
+MAX_DEVIATIONS = 8  # past a few, the schedules with k deviations outnumber any budget
 
 
 @attrs.frozen
 class Budget:
+    """What ``kmodel check`` may spend: the random phase's ``examples`` runs of up to ``steps``
+    steps, then the deviation-bounded search (``kmodel.core.bounded``) over every schedule with
+    at most ``deviations`` deviations, up to ``schedules`` schedules."""
+
     steps: int = 50
     examples: int = 200
+    deviations: int = DEFAULT_DEVIATIONS
+    schedules: int = DEFAULT_SCHEDULES
 
 
 @attrs.frozen
@@ -278,10 +287,12 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
         inv = tuple(dict.fromkeys(builtin))
 
     bf = spec.map("budget")
-    bf.only(("steps", "examples"))
+    bf.only(("steps", "examples", "deviations", "schedules"))
     budget = Budget(
         steps=bf.int("steps", 50, minimum=1, maximum=10_000),
         examples=bf.int("examples", 200, minimum=1, maximum=1_000_000),
+        deviations=bf.int("deviations", DEFAULT_DEVIATIONS, minimum=0, maximum=MAX_DEVIATIONS),
+        schedules=bf.int("schedules", DEFAULT_SCHEDULES, minimum=1, maximum=10_000_000),
     )
     start = spec.str("start", "settled")
     if start not in ("settled", "applied"):

@@ -52,6 +52,7 @@ def build(
         "seed": result.seed,
         "budget": {"runs": result.examples, "stepsPerRun": result.steps},
         "explored": {"runs": o.runs, "randomPhaseSteps": o.model_steps, "settlePhaseSteps": o.settle_steps},
+        "bounded": _bounded(result),
         "coverage": [{"step": op, "count": n} for op, n in o.op_counts],
         "abstractStates": o.abstract_states,
         "invariants": invariants,
@@ -103,6 +104,34 @@ def scope_lines(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
+def found_sentence(cx: dict[str, Any]) -> str:
+    """How the counterexample was found, for the Markdown and HTML reports."""
+    if cx.get("foundBy") == "bounded":
+        return (
+            f"Found by the deviation-bounded search (after {cx['foundAfterRuns']} random runs held) in a "
+            f"schedule of {cx['foundRunSteps']} steps"
+        )
+    return f"Found after {cx['foundAfterRuns']} runs in a run of {cx['foundRunSteps']} steps"
+
+
+def _bounded(result: CheckResult) -> dict[str, Any]:
+    """What the deviation-bounded search covered (``kmodel.core.bounded``), with its guarantee line."""
+    b = result.bounded
+    if b is None:
+        return {"ran": False, "guarantee": result.guarantee}
+    return {
+        "ran": True,
+        "guarantee": result.guarantee,
+        "deviations": b.bound,
+        "covered": b.covered,
+        "complete": b.complete,
+        "schedules": b.schedules,
+        "distinctStates": b.points,
+        "steps": b.steps_run,
+        "counterexampleDeviations": b.deviations if b.violation is not None else None,
+    }
+
+
 def _counterexample(result: CheckResult, model: Any, trace_file: Path | None, report_dir: Path) -> dict[str, Any]:
     trace = result.trace
     assert trace is not None
@@ -134,7 +163,8 @@ def _counterexample(result: CheckResult, model: Any, trace_file: Path | None, re
     return {
         "invariant": trace.violation.invariant,
         "message": trace.violation.message,
-        "foundAfterRuns": result.outcome.first_failure_run,
+        "foundBy": result.found_by,
+        "foundAfterRuns": result.outcome.first_failure_run if result.found_by == "random" else result.outcome.runs,
         "foundRunSteps": result.found_steps,
         "steps": rows,
         "trace": rel,

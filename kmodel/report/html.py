@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from kmodel.report.document import exhaustive_line, participants, scope_lines
+from kmodel.report.document import exhaustive_line, found_sentence, participants, scope_lines
 from kmodel.report.svg import sequence_svg, timeline_svg
 
 CSS = """
@@ -35,6 +35,7 @@ def render_html(doc: dict[str, Any]) -> str:
         f"budget {doc['budget']['runs']} runs × up to {doc['budget']['stepsPerRun']} steps; explored "
         f"{ex['runs']} runs, {ex['randomPhaseSteps']} random-phase and "
         f"{ex['settlePhaseSteps']} settle-phase steps.</p>",
+        f'<p class="guarantee" id="guarantee">{e(doc["bounded"]["guarantee"])}.</p>',
         *(f'<p class="scope">{e(line)}.</p>' for line in scope_lines(doc)),
         '<table id="invariants"><tr><th>invariant</th><th>kind</th><th>verdict</th><th>promise</th></tr>',
     ]
@@ -55,7 +56,7 @@ def render_html(doc: dict[str, Any]) -> str:
             "<h2>Counterexample</h2>",
             f'<p class="violated">{e(cx["invariant"])}: {e(cx["message"])}</p>',
             f'<p class="caveat" id="caveat">{e(cx["caveat"])}</p>' if cx.get("caveat") else "",
-            f"<p>Found after {cx['foundAfterRuns']} runs in a run of {cx['foundRunSteps']} steps, minimised to "
+            f"<p>{e(found_sentence(cx))}, minimised to "
             f"{len(cx['steps'])} steps. Replay: <code>{e(cx['replay'] or '')}</code></p>",
             '<table id="steps"><tr><th>#</th><th>clock</th><th>step</th><th>what changed</th></tr>',
         ]

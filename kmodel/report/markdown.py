@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kmodel.report.document import exhaustive_line, mermaid, scope_lines
+from kmodel.report.document import exhaustive_line, found_sentence, mermaid, scope_lines
 
 
 def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> str:
@@ -22,6 +22,7 @@ def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> st
         f"- seed: {doc['seed']}; budget: {doc['budget']['runs']} runs × up to {doc['budget']['stepsPerRun']} steps",
         f"- explored: {ex['runs']} runs, {ex['randomPhaseSteps']} random-phase steps, "
         f"{ex['settlePhaseSteps']} settle-phase steps",
+        f"- {doc['bounded']['guarantee']}",
         *(f"- {line}" for line in scope_lines(doc)),
         "",
         "| invariant | kind | verdict | promise |",
@@ -44,8 +45,7 @@ def render_document(doc: dict[str, Any], timeline_file: str | None = None) -> st
             f"{cx['invariant']}: {cx['message']}",
             "",
             *([cx["caveat"], ""] if cx.get("caveat") else []),
-            f"Found after {cx['foundAfterRuns']} runs in a run of {cx['foundRunSteps']} steps, "
-            f"minimised to {len(cx['steps'])} steps. Trace: [{cx['trace']}]({cx['trace']})",
+            f"{found_sentence(cx)}, minimised to {len(cx['steps'])} steps. Trace: [{cx['trace']}]({cx['trace']})",
             "",
             "```",
             cx["replay"] or "",
