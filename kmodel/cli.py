@@ -540,9 +540,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"{head}: {_paint('all invariants held', 'green')}")
             else:
                 code = EXIT_VIOLATED
-                length = f"{len(result.trace.steps)} steps (found in a run of {result.found_steps})"
+                length = f"{len(result.trace.steps)} steps (found {_found_by(result)})"
                 faults = sc.config.faults
                 _print_violation(head, _paint("VIOLATED", "red"), result.trace, faults, length, trace_file)
+            print(f"  {result.guarantee}")
             _print_scope(sc)
             print(f"  report: {report_file}")
             if o.interrupted or (result.bounded is not None and result.bounded.interrupted):

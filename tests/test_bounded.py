@@ -165,3 +165,33 @@ def test_check_reports_the_guarantee_when_everything_held() -> None:
     assert r.held and r.bounded is not None
     assert r.guarantee.startswith("no violation")
     assert r.guarantee == r.bounded.guarantee()
+
+
+def test_cli_check_prints_the_guarantee_and_how_the_violation_was_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kmodel.cli import main
+
+    path = str(SCENARIOS / "op-lost-update.yaml")
+    code = main(["check", path, "--examples", "1", "--steps", "1", "--out", str(tmp_path / "a")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "found by the deviation-bounded search" in out
+    assert "deviation-bounded search: AppliedConfigKept violated with" in out
+    doc = (tmp_path / "a" / "op-lost-update.md").read_text()
+    assert "deviation-bounded search: AppliedConfigKept violated with" in doc
+    assert "Found by the deviation-bounded search" in doc
+    code = main(["check", path, "--examples", "1", "--steps", "1", "--deviations", "-1", "--out", str(tmp_path / "b")])
+    out = capsys.readouterr().out
+    assert code == 0 and "deviation-bounded search: off" in out
+
+
+@pytest.mark.parametrize("flag", [["--deviations", "9"], ["--deviations", "-2"], ["--schedules=--"]])
+def test_cli_rejects_bad_bounded_flags(flag: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kmodel.cli import main
+
+    code = main(["check", str(SCENARIOS / "op-lost-update.yaml"), *flag, "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and flag[0].split("=")[0] in err and "Traceback" not in err
+    assert not any(tmp_path.iterdir())
