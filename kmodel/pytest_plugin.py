@@ -8,12 +8,17 @@ A property suite over your own scenario is a few lines::
     def test_known_bug_is_found(kmodel_check):
         kmodel_check("scenarios/no-expectations.yaml", expect="NoExcessReplicas")
 
-``kmodel_check(path, expect="held", seed=None, examples=None, steps=None)`` runs ``kmodel.check``
-with the session's options, writes the trace and the reports under the report directory, and
-asserts the expected verdict; it returns the ``CheckResult``.
+``kmodel_check(path, expect="held", seed=None, examples=None, steps=None, deviations=None,
+schedules=None)`` runs ``kmodel.check`` (the random phase, then the deviation-bounded search) with
+the session's options, writes the trace and the reports under the report directory, and asserts
+the expected verdict; it returns the ``CheckResult`` (``.guarantee`` is what the bounded search
+covered, the line the reports give; a failure message for an expected violation that was not
+found ends with it).
 
 Options (and ini keys): ``--kmodel-seed`` (``kmodel_seed``, default 0), ``--kmodel-examples``
-(``kmodel_examples``), ``--kmodel-steps`` (``kmodel_steps``), ``--kmodel-report DIR``
+(``kmodel_examples``), ``--kmodel-steps`` (``kmodel_steps``), ``--kmodel-deviations``
+(``kmodel_deviations``; -1 turns the bounded search off), ``--kmodel-schedules``
+(``kmodel_schedules``), ``--kmodel-report DIR``
 (``kmodel_report``, default ``<pytest basetemp>/kmodel``). The ``kmodel`` marker tags such tests
 (``-m kmodel`` selects them). At the end the terminal summary lists every violation found with
 its trace and replay command; under pytest-xdist the workers' findings are sent to the
@@ -43,10 +48,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kmodel-seed", type=int, default=None, help="seed for kmodel checks (default 0)")
     group.addoption("--kmodel-examples", type=int, default=None, help="runs per check (default: scenario budget)")
     group.addoption("--kmodel-steps", type=int, default=None, help="steps per run (default: scenario budget)")
+    group.addoption("--kmodel-deviations", type=int, default=None, help="deviation bound (default: scenario budget)")
+    group.addoption("--kmodel-schedules", type=int, default=None, help="bounded-search schedules (default: budget)")
     group.addoption("--kmodel-report", default=None, help="directory for kmodel traces and reports")
     parser.addini("kmodel_seed", "seed for kmodel checks", default="0")
     parser.addini("kmodel_examples", "runs per kmodel check", default="")
     parser.addini("kmodel_steps", "steps per kmodel run", default="")
+    parser.addini("kmodel_deviations", "deviation bound of kmodel's bounded search", default="")
+    parser.addini("kmodel_schedules", "schedules kmodel's bounded search may run", default="")
     parser.addini("kmodel_report", "directory for kmodel traces and reports", default="")
 
 
@@ -59,12 +68,20 @@ _findings = pytest.StashKey[list[dict[str, Any]]]()
 
 
 @functools.cache
-def cached_check(path: str | None, seed: int, examples: int | None = None, steps: int | None = None) -> Any:
+def cached_check(
+    path: str | None,
+    seed: int,
+    examples: int | None = None,
+    steps: int | None = None,
+    deviations: int | None = None,
+    schedules: int | None = None,
+) -> Any:
     """``kmodel.check`` of a scenario file, memoised for the session: tests that check the same
     scenario with the same settings share one run (results are deterministic)."""
     import kmodel
 
-    return kmodel.check(kmodel.load_scenario(path), seed=seed, examples=examples, steps=steps)
+    sc = kmodel.load_scenario(path)
+    return kmodel.check(sc, seed=seed, examples=examples, steps=steps, deviations=deviations, schedules=schedules)
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -99,9 +116,12 @@ def kmodel_check(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         seed: int | None = None,
         examples: int | None = None,
         steps: int | None = None,
+        deviations: int | None = None,
+        schedules: int | None = None,
     ) -> Any:
+        budget = (examples, steps, deviations, schedules)
         try:
-            return _check(request, tmp_path_factory, scenario, expect, seed, examples, steps)
+            return _check(request, tmp_path_factory, scenario, expect, seed, budget)
         except EXPECTED_ERRORS:
             raise
         except Exception as exc:  # e.g. in writing the reports: a kmodel bug all the same
@@ -116,8 +136,7 @@ def _check(
     scenario: str | Path | None,
     expect: str,
     seed: int | None,
-    examples: int | None,
-    steps: int | None,
+    budget: tuple[int | None, int | None, int | None, int | None],
 ) -> Any:
     """``kmodel_check``'s body: check, write the trace and reports together, assert the verdict."""
     import kmodel
@@ -127,11 +146,12 @@ def _check(
 
     config = request.config
     sc = kmodel.load_scenario(scenario)
+    names = ("examples", "steps", "deviations", "schedules")
+    given = [value if value is not None else _option(config, name) for name, value in zip(names, budget, strict=True)]
     result = cached_check(
         None if scenario is None else str(scenario),
         seed if seed is not None else (_option(config, "seed") or 0),
-        examples if examples is not None else _option(config, "examples"),
-        steps if steps is not None else _option(config, "steps"),
+        *given,
     )
     out = _report_dir(config, tmp_path_factory)
     trace_file = None
@@ -162,7 +182,9 @@ def _check(
                 pytrace=False,
             )
     elif result.trace is None:
-        pytest.fail(f"{sc.name}: expected {expect} to be violated, but every invariant held", pytrace=False)
+        pytest.fail(
+            f"{sc.name}: expected {expect} to be violated, but every invariant held; {result.guarantee}", pytrace=False
+        )
     elif result.trace.violation.invariant != expect:
         v = result.trace.violation
         pytest.fail(
