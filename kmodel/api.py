@@ -80,6 +80,7 @@ class CheckResult:
     search_seconds: float = 0.0  # the random search alone: time to the first violation, or the whole budget
     bounded: BoundedOutcome | None = None  # the deviation-bounded search, when it ran
     found_by: str = ""  # "random" or "bounded" when a violation was found
+    bounded_seconds: float = 0.0  # the deviation-bounded search alone (0 when it did not run); no minimising
 
     @property
     def guarantee(self) -> str:
@@ -141,13 +142,16 @@ def check(
     found_steps, found_violation, found_by = outcome.steps, outcome.violation, "random"
     dev = deviations if deviations is not None else sc.budget.deviations
     bounded = None
+    bounded_seconds = 0.0
     if outcome.violation is None and not outcome.interrupted and dev >= 0:
+        tb = time.perf_counter()
         bounded = bounded_search(
             model,
             deviations=dev,
             max_schedules=schedules if schedules is not None else sc.budget.schedules,
             on_progress=on_schedule,
         )
+        bounded_seconds = time.perf_counter() - tb
         found_steps, found_violation, found_by = bounded.steps, bounded.violation, "bounded"
         found = len(bounded.steps)
     if found_violation is not None:
@@ -156,7 +160,7 @@ def check(
     else:
         found_by = ""
     seconds = time.perf_counter() - t0
-    return CheckResult(sc, seed, ex, st, outcome, trace, seconds, found, searched, bounded, found_by)
+    return CheckResult(sc, seed, ex, st, outcome, trace, seconds, found, searched, bounded, found_by, bounded_seconds)
 
 
 def trace_path(out_dir: Path, trace: Trace, scenario_name: str) -> Path:

@@ -84,9 +84,13 @@ EPILOG_BENCH = """examples:
   kmodel bench --suite                            every scenario (built-in + properties/scenarios/*.yaml), 5 seeds
   kmodel bench --suite a.yaml b.yaml --seeds 2 --out /tmp/bench
 
---suite writes benchmarks.md and benchmarks.json under --out: per scenario the verdict, the time
-to the first violation (median and worst over seeds 0..N-1), the runs it took, the shrunk
-trace's length, and for safety violations a bounded explore's shortest trace and the ratio.
+--suite writes benchmarks.md and benchmarks.json under --out: a row per scenario and per diluted
+twin (the scenario plus an unrelated Deployment and Service, 3x the steps; --no-diluted: none),
+each measured twice, by the random search alone and by the default check (random, then the
+deviation-bounded search): seeds that found a violation and the time to it (median and worst
+over seeds 0..N-1), the bounded counterexample's deviations, the shrunk trace's length, and for
+safety violations a bounded explore's shortest trace and the ratio. The summary counts the
+known-bad scenarios each mode found and the held ones it reported violated, against --expected.
 Times are wall clock: these files are not golden results.
 
 """ + _exit_codes(c0="the figures were measured", c1="(not used by bench)", c3="(not used by bench)")
@@ -203,6 +207,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=50_000,
         help="--suite: distinct states the bounded explore may visit (default 50000)",
+    )
+    b.add_argument(
+        "--diluted",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="--suite: a row for each scenario's diluted twin too (default: on)",
+    )
+    b.add_argument(
+        "--expected",
+        type=Path,
+        default=None,
+        help="--suite: the expected verdicts the summary counts against (default: properties/expected.yaml if present)",
     )
     b.add_argument("--out", default="reports", type=Path, help="--suite: where benchmarks.md/.json go (reports/)")
     return p
@@ -776,14 +792,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_bench_suite(args: argparse.Namespace) -> int:
     """``kmodel bench --suite``: figures per scenario into ``benchmarks.md`` and ``.json``."""
-    from kmodel.bench import kept_sections, render_suite_markdown, run_suite
+    from kmodel.bench import kept_sections, load_expected, render_suite_markdown, run_suite
     from kmodel.staging import Staging
 
     paths: list[str | None] = list(args.scenarios)
     if not paths:
         paths = [None, *(str(p) for p in sorted(Path("properties/scenarios").glob("*.yaml")))]
+    expected_path: Path | None = args.expected
+    if expected_path is None and Path("properties/expected.yaml").is_file():
+        expected_path = Path("properties/expected.yaml")
+    expected = None if expected_path is None else load_expected(expected_path)
     with _Progress(_bench_phase, every=0.0) as phase:
-        doc = run_suite(paths, seeds=args.seeds, explore_states=args.explore_states, progress=phase)
+        doc = run_suite(
+            paths,
+            seeds=args.seeds,
+            explore_states=args.explore_states,
+            dilute=args.diluted,
+            expected=expected,
+            progress=phase,
+        )
     out: Path = args.out
     md, js = out / "benchmarks.md", out / "benchmarks.json"
     kept = kept_sections(md.read_text(encoding="utf-8") if md.is_file() else None)
@@ -796,12 +823,25 @@ def cmd_bench_suite(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2))
     else:
         for e in doc["scenarios"]:
-            t = e["timeToViolation"]
-            when = "" if t is None else f", first violation in {t['median']}s median / {t['worst']}s worst"
-            print(f"{e['scenario']}: {e['verdict']} ({e['foundInSeeds']}/{e['seeds']} seeds{when})")
+            if e["noRoom"] is not None:
+                print(f"{e['scenario']}: not measured ({e['noRoom']})")
+                continue
+            modes = []
+            for mode, label in (("random", "random alone"), ("default", "default check")):
+                m = e[mode]
+                t = m["timeToViolation"]
+                when = "" if t is None else f", {t['median']}s median / {t['worst']}s worst"
+                modes.append(f"{label} {m['foundInSeeds']}/{e['seeds']} seeds{when}")
+            print(f"{e['scenario']}: {e['verdict']} ({'; '.join(modes)})")
+        found = []
+        for mode, label in (("random", "random alone"), ("default", "default check")):
+            p, d = s[mode]["plain"], s[mode]["diluted"]
+            plain, diluted = f"{p['foundInEverySeed']}/{p['knownBad']}", f"{d['foundInEverySeed']}/{d['knownBad']}"
+            found.append(f"{label} {plain} plain, {diluted} diluted")
+        held = sum(len(s["default"][g]["heldButViolated"]) for g in ("plain", "diluted"))
         print(
-            f"suite: {s['scenarios']} scenarios, median time to violation {s['medianTimeToViolation']}s, "
-            f"mean shrunk/shortest {s['meanShrunkOverShortest']}"
+            f"suite: {s['scenarios']} scenarios, {s['dilutedTwins']} diluted twins; known-bad found in every seed: "
+            f"{'; '.join(found)}; held but violated: {held}"
         )
     print(f"  benchmarks: {md} (and {js.name})")
     return EXIT_HELD
