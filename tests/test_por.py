@@ -188,3 +188,21 @@ def test_a_reduction_that_cut_the_search_leaves_liveness_unknown(tmp_path: Path,
     assert "liveness" not in json.loads((out / "one-node.explore.json").read_text())
     # no state expanded alone: the search was complete, and held means held
     assert main(["explore", str(ROOT / "tests" / "data" / "one-node.yaml"), "--por", "--out", str(out)]) == 0
+
+
+def test_symmetry_leaves_liveness_unknown_too(tmp_path: Path, capsys: Any) -> None:
+    """The same rule for --symmetry: on three identical nodes (the reduction active) a held
+    exploration with "eventually" invariants exits 3 and says liveness is unknown; without
+    --symmetry the same bounded scope is a plain held/bound verdict."""
+    import json
+
+    from kmodel.cli import main
+
+    path = ROOT / "tests" / "data" / "three-nodes.yaml"
+    out = tmp_path / "out"
+    assert main(["explore", str(path), "--symmetry", "--out", str(out)]) == 3
+    printed = capsys.readouterr().out
+    assert "safety invariants held; liveness unknown: symmetry" in printed
+    (summary_file,) = out.glob("*.explore.json")
+    summary = json.loads(summary_file.read_text())
+    assert summary["verdict"] == "held" and summary["liveness"] == "unknown"
