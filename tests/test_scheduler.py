@@ -579,3 +579,47 @@ def test_parse_errors_name_the_field(spec: dict[str, Any], expected: str) -> Non
     msg = error_of(pod_doc(**spec))
     assert msg.startswith("app.yaml: document 1: spec.")
     assert expected in msg
+
+
+# -- score ties are model choices: check draws them ----------------------------------------------
+
+TIE = SCENARIOS / "sched-tie-node-selector.yaml"
+
+
+def test_tie_choice_is_a_choice_spec_the_settle_phase_never_takes() -> None:
+    """The scheduler's ``reconcile(component=scheduler, node=N)`` is a ``choice`` spec of the
+    action space (so ``check`` draws it), right after its plain reconcile; the settle phase's
+    candidates are the plain reconcile only, and a trace step naming a node is valid input."""
+    from kmodel.api import check_steps
+    from kmodel.core.model import Action, Categories
+    from kmodel.k8s.explore_view import ExploreView
+
+    model = kmodel.load_scenario(TIE).model()
+    space = list(model.action_space())
+    (choice,) = [s for s in space if s.category == "choice"]
+    assert choice.params == (("component", ("scheduler",)), ("node", ("node-1", "node-2")))
+    plain = Action.of("reconcile", component="scheduler")
+    assert space[space.index(choice) - 1].params == (("component", ("scheduler",)),)
+    cats = Categories(space)
+    assert cats.of(plain) == "system"
+    assert cats.of(Action.of("reconcile", component="scheduler", node="node-2")) == "choice"
+    assert cats.of(Action(plain.op, (*plain.args, ("frame", "a:b,b:a")))) == "system"
+    assert all(len(a.args) == 1 for a in model.system_actions(model.initial()))
+    check_steps(ExploreView(model), [Action.of("reconcile", component="scheduler", node="node-2")], "t.yaml")
+
+
+def test_check_finds_the_bug_only_the_other_tie_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kmodel check`` (seed 0, the scenario's budget) finds sched-tie-node-selector's
+    violation through a ``reconcile(..., node=node-2)`` step, and the trace replays; with the
+    choice taken out of the action space (kmodel's old name-ordered tie-break only) the same
+    search finds nothing."""
+    from kmodel.k8s.cluster import ClusterModel
+
+    found = kmodel.check(TIE, seed=0)
+    assert found.trace is not None and found.trace.violation.invariant == "ReplicasConverge"
+    assert "fits no node" in found.trace.violation.message
+    assert any(a.op == "reconcile" and dict(a.args).get("node") == "node-2" for a in found.trace.steps)
+    assert kmodel.replay(found.trace).reproduced
+
+    monkeypatch.setattr(ClusterModel, "_choice_specs", lambda self, name: [])
+    assert kmodel.check(TIE, seed=0).held

@@ -60,15 +60,16 @@ from typing import Any, Generic, Literal, TypeVar
 import attrs
 import networkx as nx
 
-from kmodel.core.model import Action, Model, Property, hooks
+from kmodel.core.model import Action, Categories, Model, Property, hooks
 from kmodel.core.run import SETTLE, Violation, always_props, eventually_props, first_failure
 
 S = TypeVar("S")
 Verdict = Literal["held", "violated", "bound"]
 Bound = Literal["max_states", "max_depth"]
 
-FAIR_CATEGORIES = frozenset({"system", "time"})
-"""Categories whose actions are weakly fair and may repeat forever in a cycle."""
+FAIR_CATEGORIES = frozenset({"system", "time", "choice"})
+"""Categories whose actions are weakly fair and may repeat forever in a cycle (a ``choice`` is
+another outcome of a system action: the model's ``fairness_key`` makes it the same fair action)."""
 
 PROGRESS_EVERY = 1000  # call on_progress every this many generated states (and after each level)
 MAX_UNROLL = 64  # times a symmetric cycle is unrolled to close it on concrete states
@@ -171,7 +172,7 @@ def explore(
     successors = _successor_function(model)
     safety = always_props(model)
     liveness = eventually_props(model)
-    categories = {spec.op: spec.category for spec in model.action_space()}
+    categories = Categories(model.action_space())
     fair_key = _fairness_key(model)
     graph: nx.DiGraph | None = nx.DiGraph() if liveness else None
 
@@ -199,7 +200,7 @@ def explore(
         for sid in level:
             succ = successors(states[sid])
             fair_enabled = (
-                [fair_key(a) for a, _ in succ if categories[a.op] in FAIR_CATEGORIES] if graph is not None else []
+                [fair_key(a) for a, _ in succ if categories.of(a) in FAIR_CATEGORIES] if graph is not None else []
             )
             todo: Sequence[tuple[Action, S]] = succ
             known: S | None = None  # the canonical form of todo[0], when already computed
@@ -239,7 +240,7 @@ def explore(
                         complete = False
                         break
                 if graph is not None:
-                    category = categories[action.op]
+                    category = categories.of(action)
                     if tid not in graph:
                         graph.add_node(tid)
                     if graph.has_edge(sid, tid):
@@ -563,7 +564,7 @@ def lasso_violation(model: Model[S], steps: Sequence[Action], loop_start: int) -
     """
     if not 0 <= loop_start <= len(steps) or SETTLE in steps:
         return None
-    categories = {spec.op: spec.category for spec in model.action_space()}
+    categories = Categories(model.action_space())
     key = _fairness_key(model)
     trail = [model.initial()]
     for action in steps:
@@ -576,12 +577,12 @@ def lasso_violation(model: Model[S], steps: Sequence[Action], loop_start: int) -
     loop = list(steps[loop_start:])
 
     def fair_enabled(state: S) -> set[Action]:
-        return {key(a) for a in model.actions(state) if categories[a.op] in FAIR_CATEGORIES}
+        return {key(a) for a in model.actions(state) if categories.of(a) in FAIR_CATEGORIES}
 
     if loop:
         view = hooks(model).abstract
         same = trail[-1] == trail[loop_start] or (view is not None and view(trail[-1]) == view(trail[loop_start]))
-        if not same or any(categories[a.op] not in FAIR_CATEGORIES for a in loop):
+        if not same or any(categories.of(a) not in FAIR_CATEGORIES for a in loop):
             return None
         members = trail[loop_start:-1]
         always = fair_enabled(members[0])

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, precondition, rule
 
-from kmodel.core.model import Action, ActionSpec, Model, Property
+from kmodel.core.model import Action, ActionSpec, Model, Property, expand
 from kmodel.core.run import (
     SETTLE,
     PropertyFailed,
@@ -265,6 +265,16 @@ def _make_rule(spec: ActionSpec, name: str) -> Any:
         # and a lambda's description means reading its source
         enabled.__name__ = f"{name}_enabled"
         result = precondition(enabled)(result)
+    elif spec.category == "choice":
+        # another option of a choice a system action makes exists only now and then (a score
+        # tie): drawn only when one of its actions is enabled, so runs are not spent on no-ops
+        options = expand(spec)
+
+        def any_enabled(self: Any) -> bool:
+            return any(self._enabled(a) for a in options)
+
+        any_enabled.__name__ = f"{name}_enabled"
+        result = precondition(any_enabled)(result)
     _stable_hash(result, name)
     return result
 

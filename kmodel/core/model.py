@@ -5,9 +5,19 @@ Init/Next): ``initial()`` gives the start state, ``action_space()`` names every 
 ever be taken (by stable names, so Hypothesis shrinks well), ``step(state, action)`` returns the
 next state or ``None`` when the action is not enabled, and ``properties()`` says what must hold.
 
-Actions fall in categories. ``system`` actions are the components doing their job; a fair
-*settle* phase runs only those plus ``time``. ``fault`` and ``user`` actions are the adversary's
-and the user's moves during the random phase.
+Actions fall in categories (``Category``):
+
+- ``system``: the components doing their job; the fair *settle* phase runs only those (the
+  model's ``system_actions``) plus ``time``;
+- ``time``: advancing the clock;
+- ``choice``: another option of a nondeterministic choice a system action makes (upstream picks
+  at random, e.g. the node of a scheduler's score tie); never taken by the settle phase, which
+  keeps taking the default option, but drawn by the random phase like any action and, for the
+  explorer, one more outcome of a weakly fair system action (it may repeat in a fair cycle);
+- ``fault`` and ``user``: the adversary's and the user's moves during the random phase.
+
+One op may have specs of different categories (``reconcile(component)`` is ``system``,
+``reconcile(component, node)`` a ``choice``): ``categories`` tells them apart by their arguments.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ import attrs
 
 S = TypeVar("S")
 Scalar = str | int | bool
-Category = Literal["system", "time", "fault", "user"]
+Category = Literal["system", "time", "choice", "fault", "user"]
 PropertyKind = Literal["always", "eventually"]
 
 
@@ -178,3 +188,30 @@ def expand(spec: ActionSpec) -> list[Action]:
     for name, values in spec.params:
         combos = [{**c, name: v} for c in combos for v in values]
     return [Action.of(spec.op, **c) for c in combos]
+
+
+class Categories:
+    """The category of any action of an action space: that of the spec of its op whose parameters
+    are the most of the action's arguments (``reconcile(component, node)`` is the ``choice``
+    spec's, ``reconcile(component)`` the ``system`` one's; arguments no spec declares, like the
+    explorer's pod ``frame``, are ignored)."""
+
+    def __init__(self, space: Sequence[ActionSpec]) -> None:
+        by_op: dict[str, list[tuple[frozenset[str], Category]]] = {}
+        for spec in space:
+            by_op.setdefault(spec.op, []).append((frozenset(name for name, _ in spec.params), spec.category))
+        self._single = {op: specs[0][1] for op, specs in by_op.items() if len({c for _, c in specs}) == 1}
+        mixed = {op: specs for op, specs in by_op.items() if op not in self._single}
+        self._mixed = {op: sorted(specs, key=lambda s: -len(s[0])) for op, specs in mixed.items()}
+
+    def __contains__(self, op: object) -> bool:
+        return op in self._single or op in self._mixed
+
+    def of(self, action: Action) -> Category:
+        """``action``'s category; raises KeyError for an op the space does not have."""
+        cat = self._single.get(action.op)
+        if cat is not None:
+            return cat
+        specs = self._mixed[action.op]
+        names = {name for name, _ in action.args}
+        return next((c for params, c in specs if params <= names), specs[-1][1])

@@ -12,8 +12,11 @@ components exist, which node hosts what, the selected invariants) is its ``Wirin
   its event handlers run (system; ``steps.watch``);
 - ``reconcile(component)``: one reconcile from its cache at the current clock; its API requests
   go through the API server's pipeline (``kmodel.k8s.apiserver``) and each result is handed back
-  (system; ``steps.reconcile``); ``reconcile(component, node)`` takes another option of an
-  upstream random choice (a scheduler's score tie; listed only by the explorer);
+  (system; ``steps.reconcile``);
+- ``reconcile(component, node)``, right after its component's ``reconcile``: the reconcile taking
+  another option of a choice upstream makes at random (``Component.choices``: the node of a
+  scheduler's score tie), enabled only when that node is one of the options and not the default
+  one, the lowest name, that the plain reconcile and the settle phase take (choice);
 - ``tick()``: the clock jumps to the next timer any running component has, never past work a
   running process owes (time; ``steps.timing``);
 - the faults the scenario's budgets enable (``steps.faults``: crash, lose and recover a node,
@@ -156,11 +159,22 @@ class ClusterModel:
             for name in self.component_names:
                 space.append(ActionSpec("deliver", "system", (("component", (name,)),)))
                 space.append(ActionSpec("reconcile", "system", (("component", (name,)),)))
+                space.extend(self._choice_specs(name))
             space.append(ActionSpec("tick", "time"))
             space.extend(faults.specs(self.wiring))
             space.extend(user_specs(self.config.user))
             self._space = space
         return self._space
+
+    def _choice_specs(self, name: str) -> list[ActionSpec]:
+        """``reconcile(component=NAME, node=N)`` over every node (a node group's too, once
+        added) for a component whose reconcile makes a choice upstream makes at random
+        (``Component.choices``: the scheduler's score ties): a ``choice`` action, so ``check``
+        draws it and ``explore`` branches on it, but the settle phase keeps the default."""
+        if not self.components[name].has_choices:
+            return []
+        nodes = (*self.node_names, *self.group_nodes)
+        return [ActionSpec("reconcile", "choice", (("component", (name,)), ("node", nodes)))]
 
     def actions(self, state: ClusterState) -> list[Action]:
         return [a for spec in self.action_space() for a in expand(spec) if self.step(state, a) is not None]
@@ -216,13 +230,8 @@ class ClusterModel:
     # -- traces ------------------------------------------------------------------------------------
 
     def tie_actions(self) -> list[Action]:
-        """Every choice variant the explorer may list (for replaying explorer traces)."""
-        return [
-            Action.of("reconcile", component=name, node=node)
-            for name, comp in self.components.items()
-            if comp.has_choices
-            for node in (*self.node_names, *self.group_nodes)
-        ]
+        """Every choice action (``reconcile(component, node)``) of the action space."""
+        return [a for spec in self.action_space() if spec.category == "choice" for a in expand(spec)]
 
     def plain_action(self, action: Action) -> Action:
         """``action`` without the explorer's variant arguments (a choice's ``node`` is kept; a

@@ -4,9 +4,10 @@
 model, built the same way (``Scenario.model()``), wrapped in an ``ExploreView`` that adds the
 explorer's hooks (``kmodel.core.model.Explorable``):
 
-- ``successors``: every enabled action with its successor, stepped once; with ``ties`` on, also
-  the other resolutions of upstream's random choices (``Component.choices``: a scheduler's score
-  ties) and every step taken in another frame of pod names (``_framed``);
+- ``successors``: every enabled action with its successor, stepped once, the other resolutions
+  of upstream's random choices (the model's ``choice`` actions, ``Component.choices``: a
+  scheduler's score ties) right after the reconcile they vary; with ``ties`` on, also every step
+  taken in another frame of pod names (``_framed``);
 - ``abstract``: the time abstraction (``kmodel.k8s.abstraction``), after forgetting the delivered
   past nothing can read;
 - ``representative`` / ``symmetry_active``: the symmetry reduction (``kmodel.k8s.symmetry``);
@@ -40,9 +41,10 @@ Succ = list[tuple[Action, ClusterState]]
 
 
 class ExploreView:
-    """``model`` as the explorer sees it (see the module docstring). ``ties``: take the other
-    resolutions of upstream random choices and every other name order of interchangeable pods
-    (the symmetry reduction needs them); ``pod_symmetry``: rename pods of one owner too (off when
+    """``model`` as the explorer sees it (see the module docstring). ``ties``: take every other
+    name order of interchangeable pods (the symmetry reduction needs them; the other resolutions
+    of upstream random choices, which it needs too, are the model's own ``choice`` actions and
+    listed either way); ``pod_symmetry``: rename pods of one owner too (off when
     a scope has too many of them at once: ``kmodel.k8s.symmetry.PodScopeError``); ``abstraction``:
     off, ``abstract`` is the identity and the explorer searches the concrete states (which never
     repeat: heartbeats), for tests that check what the abstraction merges."""
@@ -134,15 +136,18 @@ class ExploreView:
     def successors(self, state: ClusterState) -> Succ:
         """Every enabled action with the state it leads to, in ``actions`` order: a step is
         the only way to tell whether an action is enabled, so the explorer takes both at once
-        instead of stepping each action twice. With ``ties`` on, also the other resolutions of
-        upstream's random choices and every action taken in another frame of pod names."""
+        instead of stepping each action twice. The other resolutions of upstream's random
+        choices come right after the reconcile they vary (``_choice_variants``); with ``ties``
+        on, every action taken in another frame of pod names too."""
         out = []
         for spec in self.model.action_space():
+            if spec.category == "choice":
+                continue  # listed by ``_choice_variants``, after the plain reconcile they vary
             for action in expand(spec):
                 nxt = self.model.step(state, action)
                 if nxt is not None:
                     out.append((action, nxt))
-                    if self.ties and action.op == "reconcile":
+                    if action.op == "reconcile" and self.w.components[action.arg("component")].has_choices:
                         out.extend(self._choice_variants(state, action.arg("component")))
         if self.ties:
             out = self._framed(state, out)
@@ -151,7 +156,10 @@ class ExploreView:
     def _choice_variants(self, state: ClusterState, name: str) -> Succ:
         """``reconcile(component=NAME, node=N)`` for each option N of the component's upstream
         random choice (``Component.choices``: a scheduler's top-scoring nodes of a tie) other than
-        the one its plain reconcile takes, with the state each leads to."""
+        the one its plain reconcile takes, with the state each leads to: the enabled actions of
+        the model's ``choice`` spec, in the options' order, found with one scheduling cycle
+        instead of stepping every node. Listed with or without ``ties``: they are actions of
+        the model ``check`` runs (a plain reconcile with no choice has none)."""
         comp = self.w.components[name]
         tied = comp.choices(state.components[name].local, self.w.view(state, name))
         out = []
@@ -163,7 +171,7 @@ class ExploreView:
         return out
 
     def tie_actions(self) -> list[Action]:
-        """Every choice variant ``successors`` may list (for replaying explorer traces)."""
+        """Every choice action ``successors`` may list (the model's ``choice`` specs)."""
         return self.model.tie_actions()
 
     def _framed(self, state: ClusterState, plain: Succ) -> Succ:

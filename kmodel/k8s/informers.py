@@ -143,8 +143,39 @@ class Component:
 
     def choices(self, local: Any, view: View) -> tuple[str, ...]:
         """Where upstream picks at random, the options this reconcile has, the default first (the
-        scheduler's top-scoring nodes in a tie); the explorer takes each other one with
-        ``reconcile_choosing``. Default: no choice."""
+        scheduler's top-scoring nodes in a tie), else (). Default: no choice.
+
+        A component with ``has_choices`` gets the ``choice`` action ``reconcile(component=NAME,
+        node=N)`` (``kmodel.k8s.cluster.ClusterModel.action_space``), enabled when N is one of
+        its options other than the default and taken with ``reconcile_choosing``: ``check``
+        draws it, ``explore`` branches on it, traces replay it; the plain reconcile and the
+        settle phase keep the default. Where upstream is random or unordered and kmodel fixes
+        an order:
+
+        - the scheduler's tie among top-scoring nodes (``pkg/scheduler/schedule_one.go:
+          selectHost``; ``controllers/scheduler.py: select_host``): a choice;
+        - the client's backend of a Service (kube-proxy's random iptables/IPVS pick): already the
+          adversary's, the ``index`` of the user step ``request`` (``kmodel.k8s.userops``);
+        - which of a ReplicaSet's equal-rank pods are deleted (``getPodsToDelete``, an unstable
+          sort of lister order; ``controllers/replicaset.py: deletion_rank``, by name), the
+          scheduling queue's order of equal-timestamp pods (``_pending``, by name) and a
+          kubelet's or the disruption controller's pod order: fixed by name. The options are
+          pods with generated names, not a fixed list of stable names, so a choice would need a
+          positional argument whose meaning shifts when shrinking deletes a step; the explorer's
+          pod frames (``--symmetry``: ``ExploreView._framed``) take every other name order of
+          interchangeable pods instead;
+        - the node lifecycle controller's node order (``monitorNodeHealth`` over the lister;
+          ``controllers/nodelifecycle.py``, by name) and an EndpointSlice's endpoint order
+          (``controllers/endpointslice.py``): fixed. Node updates of one reconcile are
+          independent writes (their order shows only to a crash after k writes, whose ``after``
+          is already the adversary's), and kube-proxy reads endpoints as a set;
+        - the cluster autoscaler's node group (the default ``random`` expander;
+          ``controllers/autoscaler.py``, by name): fixed, since each shipped scenario has one
+          node group; a choice would need a ``group`` argument beside ``node``;
+        - the Deployment controller's order of equal ReplicaSets (``ReplicaSetsBySizeNewer`` /
+          ``BySizeOlder``): not random upstream (ties fall to creation time, then name, as in
+          ``controllers/deployment.py: by_creation``).
+        """
         return ()
 
     def reconcile_choosing(self, local: Any, view: View, choice: str) -> tuple[Any, list[Request]]:

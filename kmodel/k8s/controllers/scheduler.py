@@ -48,10 +48,11 @@ ports, volumes, preemption (and the "preemption: ..." suffix it adds to the cond
 ``matchLabelKeys``.
 
 Tie-break: upstream picks uniformly at random among the top-scoring nodes (``selectHost``
-reservoir sampling); kmodel picks the first by node name, so runs are reproducible. A plain
-reconcile resolves ties that one fixed way (``kmodel check`` sees only it); the explorer, with
-symmetry reduction on, also takes the other resolutions: ``reconcile(host=N)`` binds to any other
-top-scoring node N (``choices`` / ``reconcile_choosing``; see ``kmodel.k8s.symmetry``).
+reservoir sampling). A plain reconcile, and so the fair settle phase, takes the first by node
+name; every other resolution is a model choice, the action ``reconcile(component=scheduler,
+node=N)`` (category ``choice``; ``choices`` / ``reconcile_choosing``, ``reconcile(host=N)``),
+which ``kmodel check`` draws, ``kmodel explore`` branches on and traces replay
+(``sched-tie-node-selector`` is a bug only such a choice shows).
 
 Assume cache (``pkg/scheduler/internal/cache/cache.go: AssumePod``): a pod is counted on its node
 as soon as it is assumed, before the binding reaches the informer; ``ForgetPod`` on bind failure;
