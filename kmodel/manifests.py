@@ -160,7 +160,10 @@ def parse_object(doc: Any, custom_kinds: Collection[str] = (), crd_kinds: CRDKin
     """One object: a modelled kind as its frozen class, any other valid object as an inert
     ``GenericObject`` (``parse_inert``). Built-in kinds are checked against the OpenAPI schema of
     ``KUBERNETES_VERSION`` (``kmodel.schemas``); a removed API version, an apiVersion that does not
-    serve the kind and a kind nobody defines are errors."""
+    serve the kind and a kind nobody defines are errors, but for an object of an API group that is
+    neither built in nor defined by a CRD in the input: the cluster it is applied to has that CRD
+    installed, so it loads as an inert object whose schema is not checked (Gateway API objects
+    without the Gateway CRDs in the same files)."""
     f = Fields(doc, what="a Kubernetes object (a mapping with apiVersion and kind)")
     kind = f.str("kind")
     api_version = f.str("apiVersion")
@@ -185,7 +188,25 @@ def parse_object(doc: Any, custom_kinds: Collection[str] = (), crd_kinds: CRDKin
         if isinstance(crd.schema, dict):
             schemas.validate_custom(schemas.jsonable(doc), crd.schema, kind)
         return obj
+    if _foreign_group(api_version) and not schemas.served_versions(kind) and not _crd_group(api_version, crds):
+        # a custom resource whose CRD the cluster already has (Gateway API, cert-manager, ...):
+        # real input, so it loads (inert, its schema unchecked) rather than being refused
+        return parse_inert(f, True)
     raise _unknown_kind(f, kind, api_version, crds)
+
+
+def _foreign_group(api_version: str) -> bool:
+    """Whether ``api_version``'s API group is none of the built-in groups of ``KUBERNETES_VERSION``
+    (where a kind nobody serves is a typo: ``apps/v1 Deploymnet``)."""
+    group = api_version.rpartition("/")[0]
+    return group != "" and all(v.rpartition("/")[0] != group for v, _ in schemas.builtin_gvks())
+
+
+def _crd_group(api_version: str, crds: CRDKinds) -> bool:
+    """Whether a CRD in the input defines kinds of ``api_version``'s group (then another kind of
+    that group is a typo too)."""
+    group = api_version.rpartition("/")[0]
+    return any(v.rpartition("/")[0] == group for v, _ in crds)
 
 
 def _parse_modelled(f: Fields, kind: str, api_version: str) -> Any:

@@ -559,12 +559,8 @@ def test_replay_step_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
             "apiVersion: v1\nkind: ConfigMapp\nmetadata: {name: web}\n",
             ("document 2: kind: unknown kind 'ConfigMapp' in v1 (Kubernetes 1.34) (did you mean 'ConfigMap'?)",),
         ),
-        (
-            "apiVersion: example.com/v1\nkind: Database\nmetadata: {name: db}\n",
-            ("document 2: kind: unknown kind 'Database' in example.com/v1: not a built-in kind", "add its CRD"),
-        ),
     ],
-    ids=["removed-pdb", "removed-cronjob", "schema-unknown-field", "schema-type", "kind-typo", "no-crd"],
+    ids=["removed-pdb", "removed-cronjob", "schema-unknown-field", "schema-type", "kind-typo"],
 )
 def test_new_manifest_errors_are_one_line_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, fragments: tuple[str, ...]
