@@ -120,7 +120,8 @@ def check(
     Two searches run, within the scenario's budget: the random phase, then, if it found nothing,
     the deviation-bounded search (``kmodel.core.bounded``): every schedule with at most
     ``deviations`` (default ``budget.deviations``) departures from the fair default schedule,
-    fewest first, up to ``schedules`` schedules (``budget.schedules``); ``deviations=-1`` turns it
+    fewest first, up to ``schedules`` schedules (default: ``budget.schedules``, and
+    ``budget.boundedSteps`` model steps in them); ``deviations=-1`` turns it
     off. ``on_schedule(k, schedules, points)`` reports its progress.
 
     Hypothesis generates runs (seeded, no example database, so the same seed gives the same
@@ -149,6 +150,7 @@ def check(
             model,
             deviations=dev,
             max_schedules=schedules if schedules is not None else sc.budget.schedules,
+            max_steps=sc.budget.bounded_steps if schedules is None else None,
             on_progress=on_schedule,
         )
         bounded_seconds = time.perf_counter() - tb

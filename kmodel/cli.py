@@ -255,7 +255,10 @@ def _bounded_flags(c: argparse.ArgumentParser) -> None:
         "--schedules lasts (default: the scenario's budget.deviations, 2); -1 turns the search off",
     )
     c.add_argument(
-        "--schedules", type=_positive, help="schedules the bounded search may run (default: budget.schedules)"
+        "--schedules",
+        type=_positive,
+        help="schedules the bounded search may run, instead of its step budget (default: budget.schedules and "
+        "budget.boundedSteps)",
     )
 
 

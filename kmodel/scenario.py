@@ -105,7 +105,9 @@ CONTROL_PLANE = {
 }
 DEFAULT_NAME = "default"
 DEFAULT_DEVIATIONS = 2  # CHESS: every unknown bug it found needed at most 2 preemptions
-DEFAULT_SCHEDULES = 500  # about 10 s on the default scenario; the guarantee line says how far it got
+DEFAULT_SCHEDULES = 10_000
+# about 10 s and 520 schedules on the default scenario; the guarantee line says how far it got
+DEFAULT_BOUNDED_STEPS = 70_000
 MAX_DEVIATIONS = 8  # past a few, the schedules with k deviations outnumber any budget
 
 
@@ -113,12 +115,14 @@ MAX_DEVIATIONS = 8  # past a few, the schedules with k deviations outnumber any 
 class Budget:
     """What ``kmodel check`` may spend: the random phase's ``examples`` runs of up to ``steps``
     steps, then the deviation-bounded search (``kmodel.core.bounded``) over every schedule with
-    at most ``deviations`` deviations, up to ``schedules`` schedules."""
+    at most ``deviations`` deviations, up to ``schedules`` schedules and ``bounded_steps`` model
+    steps in them (a budget of work: short schedules come many to the step)."""
 
     steps: int = 50
     examples: int = 200
     deviations: int = DEFAULT_DEVIATIONS
     schedules: int = DEFAULT_SCHEDULES
+    bounded_steps: int = DEFAULT_BOUNDED_STEPS
 
 
 @attrs.frozen
@@ -287,12 +291,13 @@ def _build(data: Any, label: str, base_dir: Path | None) -> Scenario:
         inv = tuple(dict.fromkeys(builtin))
 
     bf = spec.map("budget")
-    bf.only(("steps", "examples", "deviations", "schedules"))
+    bf.only(("steps", "examples", "deviations", "schedules", "boundedSteps"))
     budget = Budget(
         steps=bf.int("steps", 50, minimum=1, maximum=10_000),
         examples=bf.int("examples", 200, minimum=1, maximum=1_000_000),
         deviations=bf.int("deviations", DEFAULT_DEVIATIONS, minimum=0, maximum=MAX_DEVIATIONS),
         schedules=bf.int("schedules", DEFAULT_SCHEDULES, minimum=1, maximum=10_000_000),
+        bounded_steps=bf.int("boundedSteps", DEFAULT_BOUNDED_STEPS, minimum=1, maximum=1_000_000_000),
     )
     start = spec.str("start", "settled")
     if start not in ("settled", "applied"):

@@ -214,3 +214,28 @@ def test_known_upstream_failures_in_other_shapes_are_found_with_two_deviations(n
     found = bounded_search(sc.model(), deviations=sc.budget.deviations, max_schedules=sc.budget.schedules)
     assert found.violation is not None and found.violation.invariant == invariant
     assert found.deviations == 2
+
+
+def test_the_step_budget_stops_the_search_by_work() -> None:
+    """``max_steps`` (``budget.boundedSteps``) counts the model steps the schedules take: a small
+    one stops the search early, and the guarantee says how far it got."""
+    model = kmodel.load_scenario(SCENARIOS / "op-lost-update-rv.yaml").model()
+    small = bounded_search(model, deviations=2, max_steps=200)
+    assert small.violation is None and small.steps_run >= 200
+    assert small.steps_run < bounded_search(model, deviations=2, max_steps=5_000).steps_run
+    assert "budget reached" in small.guarantee() or small.covered < 2
+
+
+def test_budget_keys_are_read_and_checked(tmp_path: Path) -> None:
+    import yaml
+
+    from kmodel.errors import InputError
+    from kmodel.scenario import scenario_from_data
+
+    data = yaml.safe_load((SCENARIOS / "op-lost-update-rv.yaml").read_text())
+    data["spec"]["budget"] = {"deviations": 3, "schedules": 7, "boundedSteps": 900}
+    sc = scenario_from_data(data, "s.yaml", SCENARIOS)
+    assert (sc.budget.deviations, sc.budget.schedules, sc.budget.bounded_steps) == (3, 7, 900)
+    data["spec"]["budget"] = {"deviations": 9}
+    with pytest.raises(InputError, match="budget.deviations"):
+        scenario_from_data(data, "s.yaml", SCENARIOS)

@@ -264,16 +264,18 @@ def bounded_search(
     deviations: int = 2,
     key: Callable[[S], Hashable] | None = None,
     max_schedules: int = 1_000_000,
+    max_steps: int | None = None,
     deepen: bool = True,
     kinds: frozenset[str] = KINDS,
     on_progress: Callable[[int, int, int], None] | None = None,
 ) -> BoundedOutcome:
     """Run every schedule of ``model`` with at most ``deviations`` deviations (module docstring),
     fewest first, and stop at the first violation; with ``deepen``, go on to more deviations
-    while ``max_schedules`` lasts (up to ``MAX_DEVIATIONS``). ``key`` tells states apart for
-    pruning (default: the state itself); ``kinds`` the categories of actions a deviation may
-    take (``ActionSpec.category``; default all); ``on_progress(k, schedules, points)`` is called after
-    each schedule. Ctrl-C stops it with what it covered so far."""
+    while the budget lasts (up to ``MAX_DEVIATIONS``): ``max_schedules`` schedules and, if given,
+    ``max_steps`` model steps in them (a budget of work: cheap schedules come many to the
+    step). ``key`` tells states apart for pruning (default: the state itself); ``kinds`` the
+    categories of actions a deviation may take (``ActionSpec.category``; default all);
+    ``on_progress(k, schedules, points)`` is called after each schedule. Ctrl-C stops it with what it covered so far."""
     search: _Search[S] = _Search(model, key or (lambda s: s), kinds)
     initial = model.initial()
     failed = first_failure(always_props(model), initial)
@@ -283,13 +285,17 @@ def bounded_search(
     search.starts.add(search.key(initial))
     level: list[_Schedule[S]] = [_Schedule((), initial, 0)]
     limit = MAX_DEVIATIONS if deepen else deviations
+
+    def spent() -> bool:
+        return search.schedules >= max_schedules or (max_steps is not None and search.steps_run >= max_steps)
+
     covered, done, interrupted = -1, 0, False
     try:
         for k in range(limit + 1):
             points: list[_Point[S]] = []
             done = 0
             for sched in level:
-                if search.schedules >= max_schedules:
+                if spent():
                     break
                 points.extend(search.run(sched, expand=k < limit))
                 done += 1
@@ -298,7 +304,7 @@ def bounded_search(
             if done < len(level):
                 break  # the budget cut this level
             covered, done = k, 0
-            if k == limit or (k >= deviations and search.schedules >= max_schedules):
+            if k == limit or (k >= deviations and spent()):
                 break
             level = [sched for point in points for sched in search.deviate(point, k + 1)]
             if not level:
