@@ -237,5 +237,5 @@ def test_budget_keys_are_read_and_checked(tmp_path: Path) -> None:
     sc = scenario_from_data(data, "s.yaml", SCENARIOS)
     assert (sc.budget.deviations, sc.budget.schedules, sc.budget.bounded_steps) == (3, 7, 900)
     data["spec"]["budget"] = {"deviations": 9}
-    with pytest.raises(InputError, match="budget.deviations"):
+    with pytest.raises(InputError, match=r"budget\.deviations"):
         scenario_from_data(data, "s.yaml", SCENARIOS)
