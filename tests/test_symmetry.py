@@ -391,7 +391,7 @@ STRING_FIELDS: dict[str, set[str]] = {
     "PodDisruptionBudgetSpec": {"unhealthy_pod_eviction_policy"},
     "PodDisruptionBudgetStatus": {"disrupted_pods"},
     "PodRuntime": {"name", "namespace", "requests", "restart_policy"},
-    "PodSpec": {"node_name", "restart_policy", "scheduler_name"},
+    "PodSpec": {"node_name", "node_selector", "restart_policy", "scheduler_name"},  # a selector value is a whole string
     "PodStatus": {"message", "phase", "reason"},
     "PodTemplateSpec": {"labels"},
     "ProxyLocal": {"table"},
