@@ -293,9 +293,11 @@ def test_broken_modules_are_one_line_errors(tmp_path: Path) -> None:
     assert "taken by a built-in" in bad(tmp_path, 'controllers: ["ops/counter.py:Counter"]', clash)
 
 
-def test_unowned_custom_kind_is_still_unknown(tmp_path: Path) -> None:
-    msg = bad(tmp_path, "faults: {}")  # a Widget, but no controller owns it
-    assert "spec.objects[0].kind: unknown kind 'Widget'" in msg
+def test_unowned_custom_kind_is_inert(tmp_path: Path) -> None:
+    """A Widget no controller owns and no CRD defines loads as an inert object (a cluster with its
+    CRD installed takes it); owned, its fields are the controller's and checked."""
+    sc = kmodel.load_scenario(write_scenario(tmp_path, "faults: {}"))
+    assert [o.kind for o in sc.config.objects if getattr(o, "kind", "") == "Widget"] == ["Widget"]
     owned_bad = "[{apiVersion: example.com/v1, kind: Widget, metadata: {name: w}, data: {}}]"
     msg = bad(tmp_path, 'controllers: ["ops/counter.py:Counter"]', objects=owned_bad)
     assert "spec.objects[0].data: unknown field" in msg
