@@ -49,6 +49,7 @@ from typing import Any
 
 import attrs
 
+from kmodel.core.bounded import MAX_DEVIATIONS
 from kmodel.core.fmap import FMap
 from kmodel.errors import InputError
 from kmodel.fields import MAX_WAIT_SECONDS, Fields, suggest
@@ -109,7 +110,6 @@ DEFAULT_SCHEDULES = 10_000
 # about 4 s and 230 schedules on the default scenario; the guarantee line says how far it got (every shipped
 # bug the bounded search finds took under 20,000: rs-edge-triggered-coalesce 19,159, le-pause-larger 17,884)
 DEFAULT_BOUNDED_STEPS = 30_000
-MAX_DEVIATIONS = 8  # past a few, the schedules with k deviations outnumber any budget
 
 
 @attrs.frozen
