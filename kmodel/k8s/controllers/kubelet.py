@@ -7,7 +7,13 @@ One reconcile is one pass of ``pkg/kubelet/kubelet.go: syncLoop`` over the node'
   ``nodeLeaseRenewIntervalFraction``); the lease controller updates without a resourceVersion
   precondition from its own last copy, modelled as an unconditional update.
 - Node status: posts ``Ready=True`` when its node is not Ready (``setNodeReadyCondition``,
-  on start and after the node lifecycle controller marked it Unknown).
+  on start and after the node lifecycle controller marked it Unknown), on its status tick:
+  ``syncNodeStatus`` runs every ``nodeStatusUpdateFrequency`` (10s,
+  ``pkg/kubelet/apis/config/v1beta1/defaults.go``, Kubernetes 1.34), which kmodel ties to the
+  lease renewal of the same period. Never at once on seeing the Unknown: under a backward clock
+  skew its heartbeat looks older than the last one the node lifecycle controller saw, which marks
+  the node Unknown again, and an immediate re-post made the two trade writes forever at one
+  instant.
 - Admission (``pkg/kubelet/lifecycle/predicate.go: Admit``): a pod that does not fit next to the
   pods already admitted (terminating ones included, as ``filterOutInactivePods`` keeps them)
   fails with phase Failed, reason ``OutOf<resource>`` (first failure only).
@@ -188,12 +194,13 @@ class Kubelet(Component):
     def reconcile(self, local: KubeletLocal, view: View) -> tuple[KubeletLocal, list[Request]]:
         now = view.now
         reqs: list[Request] = []
-        if local.last_renew is None or now >= local.last_renew + self.renew_interval:
+        tick = local.last_renew is None or now >= local.last_renew + self.renew_interval
+        if tick:
             lease = node_lease(self.node, now, self.lease_duration_seconds)
             reqs.append(Request("update", lease.key, lease, tag=("lease",)))
             local = attrs.evolve(local, last_renew=now)
         node = view.get(("Node", "", self.node))
-        if node is not None and node.ready_status() != "True":
+        if tick and node is not None and node.ready_status() != "True":
             cond = Condition(READY, "True", "KubeletReady", "kubelet is posting ready status", last_heartbeat_time=now)
             status = attrs.evolve(node.status, conditions=set_condition(node.status.conditions, cond))
             reqs.append(Request("update_status", node.key, attrs.evolve(node, status=status), tag=("node-status",)))
