@@ -295,3 +295,42 @@ def test_relabel_input_errors_name_the_field(entry: dict[str, Any], path: str, m
         model(user=[entry])
     text = str(err.value)
     assert path in text and message in text, text
+
+
+def test_a_conflicting_status_write_is_retried_once_with_the_live_resource_version() -> None:
+    """``updateReplicaSetStatus`` (``replica_set_utils.go``, ``statusUpdateRetries`` = 1): on a
+    Conflict the controller GETs the live ReplicaSet and writes the status it computed, from its
+    own (stale) cache, onto it, so the stale status lands; without the retry it would not."""
+    from kmodel.k8s.apiserver import send
+    from kmodel.k8s.objects import ReplicaSetStatus
+
+    store = Store()
+    store, res = store.apply(Request("create", ("ReplicaSet", "default", "web"), _rs()), 0, API)
+    cached = res.obj
+    scaled = attrs.evolve(cached, spec=attrs.evolve(cached.spec, replicas=5))
+    scale = Request("update", cached.key, scaled, precondition_rv=cached.meta.resource_version)
+    store, res = store.apply(scale, 0, API)
+    assert res.ok
+    stale = attrs.evolve(cached, status=ReplicaSetStatus(replicas=1, observed_generation=cached.meta.generation))
+    for retry, ok, replicas in ((False, False, 0), (True, True, 1)):
+        req = Request(
+            "update_status", cached.key, stale, precondition_rv=cached.meta.resource_version, retry_conflict=retry
+        )
+        sent = send(store, [req], (), now=0, api=API, who=RS)
+        assert sent is not None
+        (_, result), live = sent.results[0], sent.store.get(cached.key)
+        assert result.ok is ok
+        assert live.status.replicas == replicas
+        assert live.spec.replicas == 5  # the status write never touches the spec
+        if retry:  # the status says it observed the generation before the scale
+            assert live.status.observed_generation < live.meta.generation
+
+
+def test_the_controller_asks_for_the_status_retry() -> None:
+    m = model(2)
+    s = m.initial()
+    while (nxt := m.step(s, Action.of("deliver", component=RS))) is not None:
+        s = nxt
+    _, reqs = m.wiring.components[RS].reconcile(s.components[RS].local, m.wiring.view(s, RS))
+    status = [r for r in reqs if r.verb == "update_status"]
+    assert status and all(r.retry_conflict for r in status)

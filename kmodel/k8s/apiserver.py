@@ -13,6 +13,15 @@ is a tuple of typed interceptors, the faults of ``kmodel.k8s.faults`` that act o
 - ``Fenced(process)``: kmodel's ``fencedLeaderElection`` variant (not upstream): a write whose
   lease epoch is stale is rejected (``kmodel.k8s.leaderelection.fence_rejection``).
 
+A status write with ``Request.retry_conflict`` that gets a Conflict is retried here, within the
+same call, as ``updateReplicaSetStatus`` does (``pkg/controller/replicaset/replica_set_utils.go``,
+Kubernetes 1.34: ``statusUpdateRetries`` = 1): a live GET of the object, then the same
+``newStatus`` (computed from the sender's cache, with the ``observedGeneration`` it acted on) sent
+again with the live resourceVersion. So a status computed from a stale cache lands on a fresh
+object: what upstream does. The GET and the second write are one step of the model (nothing can
+come between them, as nothing else runs in the sender meanwhile); a failed GET (NotFound) is the
+result the sender gets; a lost request or response and a crash act on the call as a whole.
+
 Batches (``Request.batch``) are handled here too, once: the requests of one reconcile are applied in
 order, but once a request with a batch number fails (for any reason, a lost request or response
 included), every later request whose batch number is greater is not sent and the sender gets
@@ -133,6 +142,10 @@ def send(
             store, res = store.apply(req, now, api)
             if listen is not None:
                 listen(before, req, res)
+            if req.retry_conflict and res.reason == "Conflict":
+                if log is not None:
+                    log.append(f"{who}: {format_result(req, res)}; GET and retry")
+                store, res = _retry_status(store, req, now, api, listen)
             if isinstance(lost_res, LoseResponse) and lost_res.index == i:
                 if log is not None:
                     applied = "applied" if res.ok else f"{res.reason}"
@@ -146,6 +159,27 @@ def send(
         if log is not None:
             log.append(f"{who}: {format_result(req, res)}")
     return Sent(store, tuple(results), crashed=crash is not None)
+
+
+def _retry_status(
+    store: Store, req: Request, now: int, api: APIConfig, listen: Listener | None
+) -> tuple[Store, Result]:
+    """``updateReplicaSetStatus``'s retry: ``c.Get`` the live object (its error is the result),
+    then ``UpdateStatus`` of it with the status the sender computed."""
+    live = store.get(req.key)
+    if live is None:
+        return store, Result(False, "NotFound", f"{req.key[0]} {req.key[2]} not found")
+    again = attrs.evolve(
+        req,
+        obj=attrs.evolve(live, status=req.obj.status),
+        precondition_rv=live.meta.resource_version,
+        retry_conflict=False,
+    )
+    before = store
+    store, res = store.apply(again, now, api)
+    if listen is not None:
+        listen(before, again, res)
+    return store, res
 
 
 def _failed_batch(failed: int | None, req: Request, res: Result) -> int | None:

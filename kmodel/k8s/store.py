@@ -151,6 +151,10 @@ class Request:
     # (``pkg/controller/replicaset/replica_set.go``).
     batch: int | None = None
     recheck_deletion: bool = False  # get only: fail if the object is being deleted
+    # update_status only: on Conflict, GET the live object and send the same status once more
+    # with its resourceVersion (``statusUpdateRetries`` = 1 of ``updateReplicaSetStatus``,
+    # ``pkg/controller/replicaset/replica_set_utils.go``); see ``kmodel.k8s.apiserver.send``
+    retry_conflict: bool = False
 
     def __str__(self) -> str:
         kind, ns, name = self.key

@@ -9,7 +9,9 @@ Mirrors ``pkg/controller/replicaset/replica_set.go``:
 - ``syncReplicaSet`` pops one key from the work queue; it calls ``manageReplicas`` only when
   ``SatisfiedExpectations`` (``pkg/controller/controller_utils.go``: no record, or ``add <= 0 &&
   del <= 0``, or older than ``ExpectationsTimeout`` = 5 min) and the RS is not being deleted; it
-  then writes status (``updateReplicaSetStatus``) when it changed.
+  then writes status (``updateReplicaSetStatus``) when it changed; on a Conflict it GETs the live
+  ReplicaSet and writes the same status once more (``statusUpdateRetries`` = 1, see
+  ``kmodel.k8s.apiserver``), so a status computed from a stale cache can land.
 - ``claimPods`` (``syncReplicaSet`` → ``pkg/controller/controller_ref_manager.go:
   PodControllerRefManager.ClaimPods`` / ``claimObject``), over the active pods of the RS's
   namespace: a pod controlled by another owner is ignored; one it controls is claimed if the
@@ -357,6 +359,7 @@ class ReplicaSetController(Component):
                     precondition_rv=rs.meta.resource_version,
                     tag=("rs-status", rs_key),
                     batch=BATCH_MANAGE,
+                    retry_conflict=True,
                 )
             )
         return local, requests
