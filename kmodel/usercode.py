@@ -15,7 +15,9 @@ directory; not packages): those are found by the module's own ``__import__``, ne
 Traces: the resolved scenario a trace embeds carries each module's source in
 ``spec.modules`` (``{MODULE: [source lines]}``), as it carries the manifests inline. So a
 trace replays anywhere, moved or copied to another machine, and always replays the code it
-was found with; to check a fixed controller, run ``kmodel check`` on the scenario again. Note
+was found with; to check a fixed controller, replay the trace with ``--current-code``
+(``kmodel.replay(trace, current_code=True)``: the modules read from disk again, beside the
+scenario file the trace names) or run ``kmodel check`` on the scenario again. Note
 that replaying a trace runs the code embedded in it: replay only traces you trust, as you
 would run only scripts you trust. A scenario may also give ``spec.modules`` itself; a module
 found there is not read from disk.
