@@ -223,3 +223,17 @@ def test_replay_help_describes_current_code() -> None:
     out = kmodel_cli("replay", "--help", cwd=ROOT).stdout
     assert "--current-code" in out and "--scenario FILE" in out
     assert "the fix holds" in out
+
+
+def test_check_help_lists_the_exit_codes_scripts_depend_on() -> None:
+    out = kmodel_cli("check", "--help", cwd=ROOT).stdout
+    block = out[out.index("exit codes:") :]
+    for code, meaning in (
+        (0, "every invariant held"),
+        (1, "an invariant was violated"),
+        (2, "bad input"),
+        (3, "(not used by check)"),
+        (70, "internal error"),
+        (130, "interrupted (Ctrl-C)"),
+    ):
+        assert re.search(rf"^  {code}\s+{re.escape(meaning)}", block, re.M), (code, block)
