@@ -678,6 +678,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
         else:
             cycle = len(run.trace.steps) - run.trace.loop_start
             length = f"a lasso of {run.trace.loop_start} steps, then a cycle of {cycle} repeating"
+        if not run.trace.steps and sc.config.start == "settled":
+            length = "0 steps: violated while settling the initial state (start: settled); replay shows that settle"
         _print_violation(head, "VIOLATED", run.trace, sc.config.faults, length, trace_file)
     elif r.verdict == "bound":
         code = EXIT_BOUND

@@ -237,3 +237,12 @@ def test_check_help_lists_the_exit_codes_scripts_depend_on() -> None:
         (130, "interrupted (Ctrl-C)"),
     ):
         assert re.search(rf"^  {code}\s+{re.escape(meaning)}", block, re.M), (code, block)
+
+
+def test_explore_says_a_violation_was_in_the_initial_settle(project: Path) -> None:
+    explored = kmodel_cli("explore", "widgets.yaml", "--max-states", "100", cwd=project)
+    assert explored.returncode == 1, explored.stdout + explored.stderr
+    assert "violated while settling the initial state (start: settled)" in explored.stdout
+    trace = project / "reports" / "traces" / "widgets-OneConfigMapPerWidget-explore.yaml"
+    replayed = kmodel_cli("replay", str(trace), cwd=project)
+    assert replayed.returncode == 1 and "widget-operator: create ConfigMap/blue-" in replayed.stdout
