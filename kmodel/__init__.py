@@ -6,6 +6,8 @@ Public API::
     result = kmodel.check("scenario.yaml", seed=0)   # or kmodel.check() for the built-in one
     if not result.held:
         kmodel.replay(result.trace)
+    # after fixing your own controller: does the trace still break it on today's code?
+    kmodel.replay("reports/traces/T.yaml", current_code=True).held
 
 Errors: ``kmodel.InputError`` for bad input (a scenario, manifest or trace; an output path that
 cannot be written); ``kmodel.KmodelInternalError``, chained to its cause, when kmodel itself
@@ -14,7 +16,7 @@ fails: a bug in kmodel, never a verdict. A violation is no exception but a resul
 Your own controllers and invariants (named in a scenario's ``spec.controllers`` and
 ``spec.invariants`` as ``"MODULE:NAME"``; see ``kmodel.k8s.usercontrollers``)::
 
-    class Cleanup(kmodel.Controller):
+    class DatabaseOperator(kmodel.Controller):
         name, watches, owns = "cleanup", ("Database", "Secret"), ("Database", "Secret")
 
         def reconcile(self, view):           # reads only its informer cache

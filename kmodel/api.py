@@ -9,7 +9,9 @@ else: a bug in kmodel is never passed off as a verdict or as bad input.
 
 from __future__ import annotations
 
+import copy
 import functools
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,7 +25,7 @@ from kmodel.core.explore import ExploreProgress, ExploreResult, lasso_violation
 from kmodel.core.explore import explore as explore_model
 from kmodel.core.machine import CheckOutcome, check_model
 from kmodel.core.model import Action, ActionSpec, Scalar, expand
-from kmodel.core.run import SETTLE, Violation, minimize, run_steps
+from kmodel.core.run import SETTLE, Violation, always_props, first_failure, minimize, run_steps, settle_steps
 from kmodel.core.trace import Trace
 from kmodel.errors import InputError, KmodelInternalError, OutputError
 from kmodel.fields import _type_name, suggest
@@ -81,6 +83,9 @@ class CheckResult:
     bounded: BoundedOutcome | None = None  # the deviation-bounded search, when it ran
     found_by: str = ""  # "random" or "bounded" when a violation was found
     bounded_seconds: float = 0.0  # the deviation-bounded search alone (0 when it did not run); no minimising
+    initial_settle: bool = False
+    """The violation happened while settling the initial state (``start: settled``): the trace
+    is that settle phase's steps, shrunk, on the scenario with ``start: applied``."""
 
     @property
     def guarantee(self) -> str:
@@ -156,13 +161,61 @@ def check(
         bounded_seconds = time.perf_counter() - tb
         found_steps, found_violation, found_by = bounded.steps, bounded.violation, "bounded"
         found = len(bounded.steps)
+    initial_settle = False
     if found_violation is not None:
         steps_min, violation = minimize(model, found_steps, found_violation)
-        trace = Trace(__version__, sc.resolved, seed, tuple(steps_min), violation)
+        resolved = sc.resolved
+        unrolled = _unroll_initial_settle(sc) if violation.step == 0 and sc.config.start == "settled" else None
+        if unrolled is not None:
+            resolved, steps_min, violation = unrolled
+            initial_settle = True
+        trace = Trace(__version__, resolved, seed, tuple(steps_min), violation, scenario_file=scenario_file(sc))
     else:
         found_by = ""
     seconds = time.perf_counter() - t0
-    return CheckResult(sc, seed, ex, st, outcome, trace, seconds, found, searched, bounded, found_by, bounded_seconds)
+    return CheckResult(
+        sc, seed, ex, st, outcome, trace, seconds, found, searched, bounded, found_by, bounded_seconds, initial_settle
+    )
+
+
+def applied_start(resolved: dict[str, Any]) -> dict[str, Any]:
+    """A resolved scenario with ``start: applied``: the objects just created, nothing run yet."""
+    data = copy.deepcopy(resolved)
+    data["spec"]["start"] = "applied"
+    return data
+
+
+def _unroll_initial_settle(sc: Scenario) -> tuple[dict[str, Any], list[Action], Violation] | None:
+    """A violation in the initial state of a ``start: settled`` scenario happened while the
+    initial state was being settled, where no invariant is checked. Its trace is that settle
+    phase: the same steps (``settle_steps``) from the state before it (``start: applied``),
+    up to the first that breaks a safety invariant, then shrunk like any other trace. None if
+    no step of it breaks one (then the 0-step trace stands)."""
+    data = applied_start(sc.resolved)
+    model = scenario_from_data(data, sc.source).model()
+    safety = always_props(model)
+    start = model.initial()
+    if first_failure(safety, start) is not None:
+        return None
+    steps: list[Action] = []
+    for action, state in settle_steps(model, start):
+        steps.append(action)
+        failed = first_failure(safety, state)
+        if failed is not None:
+            prop, msg = failed
+            shrunk, violation = minimize(model, steps, Violation(prop.name, prop.kind, msg, len(steps)))
+            return data, shrunk, violation
+    return None
+
+
+def scenario_file(sc: Scenario) -> str | None:
+    """The scenario's file as an absolute path, for a scenario with user modules (what
+    ``replay(current_code=True)`` reads them beside); None for any other scenario, so that
+    their traces stay as they were."""
+    if not sc.resolved.get("spec", {}).get("modules"):
+        return None
+    path = Path(sc.source)
+    return str(path.resolve()) if path.is_file() else None
 
 
 def trace_path(out_dir: Path, trace: Trace, scenario_name: str) -> Path:
@@ -176,7 +229,7 @@ def save_trace(trace: Trace, path: Path, *, staging: Staging | None = None) -> N
         f"# kmodel trace: {trace.violation.invariant} violated after {len(trace.steps)} steps.\n"
         f"# Replay it with: kmodel replay {path}\n"
     )
-    text = header + dump(trace.to_data())
+    text = header + dump(trace.to_data(relative_to=os.path.abspath(path.parent)))
     if staging is None:
         try:
             write_atomic(path, text)
@@ -194,7 +247,7 @@ def load_trace(path: str | Path) -> Trace:
     if len(docs) != 1:
         raise InputError(f"expected one YAML document, found {len(docs)}", file=label)
     try:
-        trace = Trace.from_data(docs[0], __version__)
+        trace = Trace.from_data(docs[0], __version__, os.path.abspath(p.parent))
     except InputError as err:
         raise err.within(file=label, document=1) from None
     return trace
@@ -294,31 +347,96 @@ class ReplayResult:
     loop_start: int | None = None  # a lasso: rows after this many steps repeat forever
     initial_sample: tuple[tuple[str, int], ...] = ()
     initial_clock: int = 0
+    current_code: bool = False  # replayed on the modules as they are on disk now
+    difference: Difference | None = None  # current_code: where the run first left the recorded one
 
     @property
     def reproduced(self) -> bool:
         return self.violation is not None and self.violation.invariant == self.expected.invariant
 
+    @property
+    def held(self) -> bool:
+        """No invariant was violated along the replay (with ``current_code``, along the trace
+        and the settle phase after it): for a trace kept as a regression test, the fix holds."""
+        return self.violation is None
+
+
+@attrs.frozen
+class Difference:
+    """The first step where a replay on the current code did something else than the run the
+    trace recorded: the step's index, what it did then, and what it does now."""
+
+    step: int
+    action: Action
+    recorded: str
+    now: str
+
+    def __str__(self) -> str:
+        return f"step {self.step} ({self.action}): recorded: {self.recorded}; now: {self.now}"
+
 
 @internal_errors
-def replay(trace: Trace | str | Path, sample: Callable[[Any], dict[str, int]] | None = None) -> ReplayResult:
+def replay(
+    trace: Trace | str | Path,
+    sample: Callable[[Any], dict[str, int]] | None = None,
+    *,
+    current_code: bool = False,
+    scenario: str | Path | None = None,
+) -> ReplayResult:
     """Re-execute a trace step by step, describing what each step changed. ``sample``, if
     given, measures the state after each step (e.g. ``kmodel.k8s.metrics.workload_metrics``)
-    in the same pass, for charts."""
+    in the same pass, for charts.
 
+    ``current_code=True`` replays the trace's steps on the scenario's user modules (its
+    controllers and invariants, and the modules they import) as they are on disk now, read
+    beside the scenario file the trace names (``scenarioFile``; ``scenario`` gives another),
+    instead of the source the trace embeds; a settle phase follows the last step if the trace
+    has none, so a fix holds only if nothing is violated after the trace either. The result's
+    ``held`` says whether the fix holds, and ``difference`` where the run first did something
+    else than the recorded one."""
+    tr = trace if isinstance(trace, Trace) else load_trace(trace)
+    label = "<trace>" if isinstance(trace, Trace) else str(trace)
+    tr = _settled_start_as_steps(tr)
+    if not current_code:
+        if scenario is not None:
+            raise InputError("a scenario is read only with current_code=True (--current-code)", file=label)
+        return _replay(_trace_model(tr, label), tr, tr.steps, sample)
+    recorded = _replay(_trace_model(tr, label), tr, tr.steps, None)
+    model = _current_model(tr, label, scenario)
+    steps = tr.steps if tr.steps and tr.steps[-1] == SETTLE else (*tr.steps, SETTLE)
+    result = _replay(model, tr, steps, sample)
+    return attrs.evolve(result, current_code=True, difference=_difference(recorded.rows, result.rows))
+
+
+def _settled_start_as_steps(tr: Trace) -> Trace:
+    """A trace whose violation is in the initial state of a ``start: settled`` scenario (0
+    steps; ``check`` writes such traces with the settle's steps, older kmodels did not): the
+    same trace on ``start: applied`` with one ``settle`` step, so that replay shows how the
+    settle broke the invariant, step by step."""
+    spec = tr.scenario.get("spec")
+    if tr.steps or tr.violation.step != 0 or not isinstance(spec, dict) or spec.get("start", "settled") != "settled":
+        return tr
+    return attrs.evolve(tr, scenario=applied_start(tr.scenario), steps=(SETTLE,))
+
+
+def _replay(
+    model: ExploreView, tr: Trace, steps: Sequence[Action], sample: Callable[[Any], dict[str, int]] | None
+) -> ReplayResult:
     def measure(state: Any) -> tuple[tuple[str, int], ...]:
         return tuple(sample(state).items()) if sample is not None else ()
 
-    tr = trace if isinstance(trace, Trace) else load_trace(trace)
-    label = "<trace>" if isinstance(trace, Trace) else str(trace)
-    model = _trace_model(tr, label)
     rows: list[ReplayRow] = []
     found: Violation | None = None
-    for i, action, before, after, violation, sub in run_steps(model, tr.steps, skip_disabled=True):
-        if after is before and action != SETTLE:
+    for i, action, before, after, violation, sub in run_steps(model, steps, skip_disabled=True):
+        if after is before and action != SETTLE and action.op != "initial":
             rows.append(
                 ReplayRow(i, action, "not enabled in this state: skipped", None, after.clock, sample=measure(after))
             )
+        elif action.op == "initial":
+            desc = "the initial state"
+            if model.config.start == "settled":
+                desc += " (start: settled): violated while settling the initial state"
+            rows.append(ReplayRow(i, action, desc, violation, after.clock, sample=measure(after)))
         elif action == SETTLE:
             subrows = tuple(
                 (a, model.describe(b, a, s), s.clock, model.progress_key(b) != model.progress_key(s)) for a, b, s in sub
@@ -338,6 +456,73 @@ def replay(trace: Trace | str | Path, sample: Callable[[Any], dict[str, int]] | 
             rows[-1] = attrs.evolve(rows[-1], violation=found)
     start = model.initial()
     return ReplayResult(tuple(rows), found, tr.violation, tr.loop_start, measure(start), start.clock)
+
+
+def _difference(recorded: Sequence[ReplayRow], now: Sequence[ReplayRow]) -> Difference | None:
+    """The first row where two replays of one trace differ: in what the step did (a settle
+    phase: in any of its steps), or in a violation one of them found there."""
+
+    def said(row: ReplayRow) -> str:
+        v = row.violation
+        return row.description + (f"; ✗ {v.invariant}: {v.message}" if v is not None else "")
+
+    for old, new in zip(recorded, now, strict=False):
+        if old.sub != new.sub:
+            for j, (a, b) in enumerate(zip(old.sub, new.sub, strict=False), start=1):
+                if a[:2] != b[:2]:
+                    return Difference(old.index, old.action, f"settle step {j}: {a[0]}: {a[1]}", f"{b[0]}: {b[1]}")
+        if said(old) != said(new) or old.sub != new.sub:
+            return Difference(old.index, old.action, said(old), said(new))
+    if len(now) > len(recorded) and recorded:
+        last = recorded[-1]
+        return Difference(last.index, last.action, said(last), "(not violated here: the replay went on)")
+    if len(recorded) > len(now) and now:
+        last = now[-1]
+        return Difference(last.index, last.action, "(the recorded run went on)", said(last))
+    return None
+
+
+def _current_model(tr: Trace, label: str, scenario: str | Path | None) -> ExploreView:
+    """The model of a trace's embedded scenario with its user modules read from disk now,
+    beside the scenario file (``scenario``, else the trace's ``scenarioFile``)."""
+    given = scenario if scenario is not None else tr.scenario_file
+    if given is None:
+        if not tr.scenario.get("spec", {}).get("modules"):
+            raise InputError(
+                "the trace's scenario has no user modules (spec.controllers, spec.invariants): "
+                "there is no current code to replay it on",
+                file=label,
+                document=1,
+                path=("scenario", "spec", "modules"),
+            )
+        raise InputError(
+            "the trace does not name the scenario file its modules are beside; give it with --scenario FILE",
+            file=label,
+            document=1,
+            path=("scenarioFile",),
+        )
+    file = Path(given)
+    if not file.is_file():
+        where = "--scenario" if scenario is not None else "scenarioFile"
+        raise InputError(
+            f"scenario {file} not found (its modules are read beside it); give it with --scenario FILE",
+            file=label,
+            document=1,
+            path=(where,),
+        )
+    data = copy.deepcopy(tr.scenario)
+    spec = data.get("spec")
+    if isinstance(spec, dict):
+        spec.pop("modules", None)
+        # a module the scenario file itself inlines is not read from disk, as when it was checked
+        docs = load_documents(read_text(file, str(file)), str(file))
+        own = docs[0].get("spec", {}).get("modules") if len(docs) == 1 and isinstance(docs[0], dict) else None
+        if isinstance(own, dict) and own:
+            spec["modules"] = own
+    sc = scenario_from_data(data, str(file), file.parent)
+    model = ExploreView(sc.model())
+    check_steps(model, tr.steps, label)
+    return model
 
 
 def _trace_model(tr: Trace, label: str) -> ExploreView:
@@ -430,7 +615,7 @@ def explore(
     seconds = time.perf_counter() - t0
     trace = None
     if result.violation is not None:
-        trace = Trace(__version__, sc.resolved, 0, result.steps, result.violation, result.loop_start)
+        trace = Trace(__version__, sc.resolved, 0, result.steps, result.violation, result.loop_start, scenario_file(sc))
     return ExploreRun(sc, result, trace, seconds, max_states, max_depth, pods_off)
 
 

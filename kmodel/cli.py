@@ -65,10 +65,17 @@ EPILOG_REPLAY = """examples:
   kmodel replay TRACE --settle              every step of the settle phase, heartbeats included
   kmodel replay TRACE --format json         machine-readable steps
   kmodel replay TRACE --step 3              the whole cluster state after step 3
+  kmodel replay TRACE --current-code        on your controllers' code as it is now: does the fix hold?
+
+--current-code replays the steps on the scenario's user modules (spec.controllers, spec.invariants
+and the modules they import) as they are on disk now, beside the scenario file the trace names
+(--scenario FILE: another), instead of the source the trace embeds, then settles; it says where
+the run first differs from the recorded one.
 
 """ + _exit_codes(
-    c0="the violation no longer reproduces (--step: the state was printed)",
-    c1="the violation reproduces",
+    c0="the violation no longer reproduces (--current-code: no invariant is violated along the trace "
+    "and its settle: the fix holds; --step: the state was printed)",
+    c1="the violation reproduces (--current-code: or another invariant is violated)",
     c3="(not used by replay)",
 )
 
@@ -164,6 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("table", "markdown", "json"), default="table", help="output format (default: table)"
     )
     r.add_argument("--step", type=int, metavar="N", help="print the full cluster state after step N (0: initial)")
+    r.add_argument(
+        "--current-code",
+        action="store_true",
+        help="replay on the scenario's user modules as they are on disk now, not the code the trace embeds",
+    )
+    r.add_argument(
+        "--scenario",
+        type=Path,
+        metavar="FILE",
+        help="with --current-code: the scenario file whose modules to read (default: the one the trace names)",
+    )
 
     e = _subcommand(
         sub,
@@ -560,6 +578,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             else:
                 code = EXIT_VIOLATED
                 length = f"{len(result.trace.steps)} steps (found {_found_by(result)})"
+                if result.initial_settle:
+                    length = (
+                        f"{len(result.trace.steps)} steps: violated while settling the initial state "
+                        "(start: settled); the trace replays that settle from the objects just applied (start: applied)"
+                    )
                 faults = sc.config.faults
                 _print_violation(head, _paint("VIOLATED", "red"), result.trace, faults, length, trace_file)
             print(f"  {result.guarantee}")
@@ -655,6 +678,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
         else:
             cycle = len(run.trace.steps) - run.trace.loop_start
             length = f"a lasso of {run.trace.loop_start} steps, then a cycle of {cycle} repeating"
+        if not run.trace.steps and sc.config.start == "settled":
+            length = "0 steps: violated while settling the initial state (start: settled); replay shows that settle"
         _print_violation(head, "VIOLATED", run.trace, sc.config.faults, length, trace_file)
     elif r.verdict == "bound":
         code = EXIT_BOUND
@@ -715,7 +740,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from kmodel.api import replay
 
-    if args.step is not None:
+    if args.step is not None and not args.current_code:
         from kmodel.api import state_after
 
         sections = state_after(args.trace, args.step)
@@ -727,6 +752,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 for line in lines:
                     print(f"  {line}")
         return EXIT_HELD
+    if args.scenario is not None and not args.current_code:
+        raise InputError("--scenario is read only with --current-code", file=str(args.trace))
+    if args.current_code:
+        if args.step is not None:
+            raise InputError("--step does not go with --current-code", file=str(args.trace))
+        return _replay_current_code(args, replay(args.trace, current_code=True, scenario=args.scenario))
     result = replay(args.trace)
     if args.format != "table":
         rows = [
@@ -752,6 +783,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 desc = str(r["description"]).replace("|", "\\|")
                 print(f"| {r['index']} | {r['clock']}s | `{r['action']}` | {desc}{mark} |")
         return EXIT_VIOLATED if result.reproduced else EXIT_HELD
+    _print_rows(result, args.settle)
+    if result.reproduced:
+        print(f"reproduced: {result.expected.invariant}")
+        return EXIT_VIOLATED
+    print(f"not reproduced: {result.expected.invariant} held on this model")
+    return EXIT_HELD
+
+
+def _print_rows(result: Any, settle: bool) -> None:
+    """A replay's steps as the table format prints them."""
     for row in result.rows:
         if result.loop_start is not None and row.index == result.loop_start + 1:
             print(f"  ↺ loop: steps {row.index}–{len(result.rows)} repeat forever (a fair cycle)")
@@ -759,7 +800,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if row.sub:
             # By default only the settle steps that changed the cluster (not heartbeats,
             # deliveries or ticks); --settle lists every one.
-            shown = [s for s in row.sub if args.settle or s[3]]
+            shown = [s for s in row.sub if settle or s[3]]
             for action, desc, clock, _ in shown:
                 print(f"       t={clock}s  {action}: {desc}")
             if len(shown) < len(row.sub):
@@ -768,11 +809,50 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if row.violation is not None:
             v = row.violation
             print(f"  ✗ {v.invariant} ({'safety' if v.kind == 'always' else 'liveness'}) broke here: {v.message}")
-    if result.reproduced:
-        print(f"reproduced: {result.expected.invariant}")
-        return EXIT_VIOLATED
-    print(f"not reproduced: {result.expected.invariant} held on this model")
-    return EXIT_HELD
+
+
+def _replay_current_code(args: argparse.Namespace, result: Any) -> int:
+    """``replay --current-code``: 0 when the fix holds (nothing violated along the trace and
+    its settle), 1 when the trace's violation, or another, still happens."""
+    expected = result.expected.invariant
+    v = result.violation
+    if v is None:
+        verdict = f"fixed: {expected} no longer violated along the trace and its settle (current code)"
+    elif v.invariant == expected:
+        verdict = f"reproduced: {expected} (current code)"
+    else:
+        verdict = f"violated: {v.invariant} (current code; the trace's {expected} did not reproduce first)"
+    diff = (
+        f"first differs from the recorded run at {result.difference}"
+        if result.difference is not None
+        else "runs as recorded: no step differs"
+    )
+    if args.format == "json":
+        doc = {
+            "currentCode": True,
+            "held": result.held,
+            "reproduced": result.reproduced,
+            "invariant": expected,
+            "violation": None if v is None else v.invariant,
+            "firstDifference": None
+            if result.difference is None
+            else {
+                "step": result.difference.step,
+                "action": str(result.difference.action),
+                "recorded": result.difference.recorded,
+                "now": result.difference.now,
+            },
+            "steps": [
+                {"index": r.index, "clock": r.clock, "action": str(r.action), "description": r.description}
+                for r in result.rows
+            ],
+        }
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        _print_rows(result, args.settle)
+        print(diff)
+        print(verdict)
+    return EXIT_HELD if result.held else EXIT_VIOLATED
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

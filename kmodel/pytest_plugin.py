@@ -8,6 +8,21 @@ A property suite over your own scenario is a few lines::
     def test_known_bug_is_found(kmodel_check):
         kmodel_check("scenarios/no-expectations.yaml", expect="NoExcessReplicas")
 
+Relative paths resolve against the test file's directory, as a scenario's own paths resolve
+against the scenario: ``kmodel_check("scenarios/drain.yaml")`` in ``myproj/test_props.py``
+is ``myproj/scenarios/drain.yaml`` wherever pytest runs from. A relative path that exists
+only relative to the current directory still works (the test file's directory wins when both
+exist); an absolute path is used as it is.
+
+A trace kept as the regression test of a fix is one line::
+
+    def test_db_operator_fix(kmodel_regression):
+        kmodel_regression("traces/op-delete-by-name-ReadyDatabaseHasSecret-seed0.yaml")
+
+``kmodel_regression(trace, scenario=None)`` replays the trace on the scenario's user modules
+as they are now (``kmodel.replay(trace, current_code=True)``) and fails while its violation,
+or another, still happens; it returns the ``ReplayResult``.
+
 ``kmodel_check(path, expect="held", seed=None, examples=None, steps=None, deviations=None,
 schedules=None)`` runs ``kmodel.check`` (the random phase, then the deviation-bounded search) with
 the session's options, writes the trace and the reports under the report directory, and asserts
@@ -130,6 +145,52 @@ def kmodel_check(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return run
 
 
+def resolve_path(request: pytest.FixtureRequest, path: str | Path) -> Path:
+    """A path a test gives: absolute as it is; relative, against the test file's directory if
+    it exists there, else against the current directory if it exists there, else (so that the
+    error names where it was looked for first) against the test file's directory."""
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    beside = Path(request.path).parent / p
+    if beside.exists() or not p.exists():
+        return beside
+    return p
+
+
+@pytest.fixture
+def kmodel_regression(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Replay a trace on the current code and fail while it is still violated (see above)."""
+    from kmodel.api import EXPECTED_ERRORS
+    from kmodel.errors import KmodelInternalError
+
+    request.node.add_marker("kmodel")
+
+    def run(trace: str | Path, *, scenario: str | Path | None = None) -> Any:
+        import kmodel
+
+        trace_file = resolve_path(request, trace)
+        try:
+            result = kmodel.replay(
+                trace_file, current_code=True, scenario=None if scenario is None else resolve_path(request, scenario)
+            )
+        except EXPECTED_ERRORS:
+            raise
+        except Exception as exc:
+            raise KmodelInternalError(exc) from exc
+        v = result.violation
+        if v is not None:
+            where = f"\n  first differs from the recorded run at {result.difference}" if result.difference else ""
+            pytest.fail(
+                f"{trace_file}: {v.invariant} still violated on the current code: {v.message}{where}\n"
+                f"  replay: kmodel replay {trace_file} --current-code",
+                pytrace=False,
+            )
+        return result
+
+    return run
+
+
 def _check(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
@@ -145,6 +206,8 @@ def _check(
     from kmodel.staging import Staging
 
     config = request.config
+    if scenario is not None:
+        scenario = resolve_path(request, scenario)
     sc = kmodel.load_scenario(scenario)
     names = ("examples", "steps", "deviations", "schedules")
     given = [value if value is not None else _option(config, name) for name, value in zip(names, budget, strict=True)]

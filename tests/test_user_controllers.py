@@ -487,3 +487,65 @@ def test_split_brain_verdicts_and_fencing_rejects_the_stale_delete() -> None:
 def test_fenced_variant_holds() -> None:
     result = kmodel.check(FENCED, seed=0, examples=100)
     assert result.trace is None
+
+
+# -- sibling modules: an operator module may import the files beside it ----------------------
+
+SIBLING_MAIN = """
+import kmodel
+from limits import LIMIT
+from . import naming
+
+
+class Counter(kmodel.Controller):
+    name, watches, owns = naming.NAME, ("Widget",), ("Widget",)
+
+    def reconcile(self, view):
+        return [kmodel.update(w.evolve(spec={"count": w.spec["count"] + 1}))
+                for w in view.list("Widget") if w.spec["count"] < LIMIT]
+
+
+@kmodel.invariant(kind="always")
+def count_below_three(cluster):
+    for w in cluster.list("Widget"):
+        if w.spec["count"] >= 3:
+            return f"{w.meta.name} counted to {w.spec['count']}"
+    return None
+"""
+
+
+def test_a_module_imports_its_siblings_and_traces_embed_them(tmp_path: Path) -> None:
+    path = write_scenario(
+        tmp_path,
+        'controllers: ["ops/counter.py:Counter"]\ninvariants: ["ops/counter.py:CountBelowThree"]',
+        module=SIBLING_MAIN,
+    )
+    (tmp_path / "ops" / "limits.py").write_text("LIMIT = 5\n")
+    (tmp_path / "ops" / "naming.py").write_text('NAME = "counter"\n')
+    result = kmodel.check(path)
+    assert "limits" not in sys.modules and "naming" not in sys.modules
+    assert result.trace is not None and result.trace.violation.invariant == "CountBelowThree"
+    modules = result.trace.scenario["spec"]["modules"]
+    assert sorted(modules) == ["ops/counter.py", "ops/limits.py", "ops/naming.py"]
+    shutil.rmtree(tmp_path / "ops")  # the trace replays from the sources it embeds
+    trace_file = tmp_path / "t.yaml"
+    kmodel.save_trace(result.trace, trace_file)
+    assert kmodel.replay(trace_file).reproduced
+
+
+def test_a_changed_sibling_is_loaded_again(tmp_path: Path) -> None:
+    path = write_scenario(
+        tmp_path,
+        'controllers: ["ops/counter.py:Counter"]\ninvariants: ["ops/counter.py:CountBelowThree"]',
+        module=SIBLING_MAIN,
+    )
+    (tmp_path / "ops" / "naming.py").write_text('NAME = "counter"\n')
+    (tmp_path / "ops" / "limits.py").write_text("LIMIT = 5\n")
+    assert kmodel.check(path).trace is not None
+    (tmp_path / "ops" / "limits.py").write_text("LIMIT = 2\n")  # the fix is in the sibling
+    assert kmodel.check(path).held
+
+
+def test_a_missing_sibling_is_a_one_line_error(tmp_path: Path) -> None:
+    msg = bad(tmp_path, 'controllers: ["ops/counter.py:Counter"]', module="import no_such_helper\n")
+    assert "spec.controllers[0]: importing module 'ops/counter.py' failed: ModuleNotFoundError" in msg

@@ -7,6 +7,8 @@ scenario with manifests inlined), the seed, the tool version, the steps and the 
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -17,6 +19,7 @@ from kmodel.errors import InputError
 from kmodel.fields import Fields, _type_name
 
 FORMAT = "kmodel/v1"
+OPTIONAL = ("loopStart", "scenarioFile")  # keys only some traces carry
 
 
 @attrs.frozen
@@ -28,8 +31,15 @@ class Trace:
     violation: Violation
     loop_start: int | None = None
     """For a liveness lasso from ``kmodel explore``: ``steps[loop_start:]`` repeat forever."""
+    scenario_file: str | None = attrs.field(default=None, eq=False)
+    """The scenario file the trace was found on (an absolute path), for a scenario with user
+    modules: ``kmodel replay --current-code`` reads the modules beside it as they are now. A
+    saved trace gives it relative to the trace file's directory (``scenarioFile``), so a
+    checkout that moves keeps its traces working."""
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, relative_to: str | None = None) -> dict[str, Any]:
+        """The trace as YAML-ready data; ``relative_to`` is the directory the trace file is
+        written to (``scenarioFile`` is relative to it)."""
         v = self.violation
         violation: dict[str, Any] = {"invariant": v.invariant, "kind": v.kind, "step": v.step}
         if v.settle_step:
@@ -44,14 +54,18 @@ class Trace:
         }
         if self.loop_start is not None:
             data["loopStart"] = self.loop_start  # only lassos carry it: older traces stay valid
+        if self.scenario_file is not None:  # only traces of scenarios with modules carry it
+            data["scenarioFile"] = _relative(self.scenario_file, relative_to)
         data["steps"] = [a.to_data() for a in self.steps]
         data["scenario"] = self.scenario
         return data
 
     @classmethod
-    def from_data(cls, data: Any, current_version: str) -> Trace:
+    def from_data(cls, data: Any, current_version: str, directory: str | None = None) -> Trace:
+        """Validate a trace document; ``directory`` is the trace file's (``scenarioFile`` is
+        relative to it)."""
         f = Fields(data, what="a kmodel Trace document")
-        f.only(("apiVersion", "kind", "kmodelVersion", "seed", "violation", "steps", "scenario", "loopStart"))
+        f.only(("apiVersion", "kind", "kmodelVersion", "seed", "violation", "steps", "scenario", *OPTIONAL))
         if f.str("apiVersion") != FORMAT or f.str("kind") != "Trace":
             raise f.error("kind", f"expected apiVersion {FORMAT!r} and kind 'Trace'")
         version = f.str("kmodelVersion")
@@ -93,4 +107,16 @@ class Trace:
         if not isinstance(scenario, dict):
             raise InputError("is required (a mapping)", path=("scenario",))
         loop_start = f.int("loopStart", None, minimum=0, maximum=len(steps))
-        return cls(version, scenario, seed, tuple(steps), violation, loop_start)
+        scenario_file = f.str("scenarioFile", None)
+        if scenario_file is not None and directory is not None:
+            scenario_file = os.path.normpath(os.path.join(directory, scenario_file))
+        return cls(version, scenario, seed, tuple(steps), violation, loop_start, scenario_file)
+
+
+def _relative(path: str, directory: str | None) -> str:
+    if directory is None:
+        return path
+    try:
+        return Path(os.path.relpath(path, directory)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path
+        return path
