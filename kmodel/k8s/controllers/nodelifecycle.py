@@ -10,7 +10,12 @@ Mirrors ``pkg/controller/nodelifecycle/node_lifecycle_controller.go``:
   ``nodeMonitorGracePeriod`` defaults to 50s since v1.32 (kubernetes#126287; 40s before).
   Upstream polls every ``nodeMonitorPeriod`` (5s); kmodel acts at the exact deadline instead.
 - On that transition ``MarkPodsNotReady`` (``pkg/controller/util/node/controller_utils.go``)
-  sets every pod on the node to Ready=False.
+  sets every pod on the node to Ready=False, each an ``UpdateStatus`` of the cached pod, so with
+  its cached resourceVersion: a pod that changed meanwhile conflicts. A failure other than
+  NotFound puts the node in ``nodesToRetry`` (``monitorNodeHealth``), and the next pass marks
+  the pods of a node still not Ready again (Kubernetes 1.34). Upstream's next pass comes within
+  ``nodeMonitorPeriod``; kmodel's comes with the next event, which the conflicting pod's own
+  change provides.
 - ``doNoExecuteTaintingPass`` / ``doNoScheduleTaintingPass`` (TaintNodesByCondition): Ready
   Unknown → ``node.kubernetes.io/unreachable`` NoSchedule + NoExecute; Ready False →
   ``node.kubernetes.io/not-ready``; Ready True → neither.
@@ -24,7 +29,13 @@ Mirrors ``pkg/controller/nodelifecycle/node_lifecycle_controller.go``:
 
 Simplifications: no zone-based rate limiting (``--node-eviction-rate``), no
 ``nodeStartupGracePeriod`` (nodes start Ready), no NodeReady=False from kubelet-reported
-conditions.
+conditions. Not modelled either, and it can change a verdict: ``handleDisruption``'s zone states.
+Upstream, when every zone is fully disrupted (all its nodes not Ready) the controller enters
+"master disruption mode", removes the NoExecute taints (``markNodeAsReachable``) and evicts
+nothing, and a zone of more than 2 nodes with at least 55% unhealthy (``unhealthyZoneThreshold``)
+is partially disrupted, which in clusters of up to 50 nodes (``largeClusterSizeThreshold``) stops
+tainting (secondary eviction rate 0). kmodel taints and evicts in both cases, so a scenario that
+can take every node down (or most of a zone) reports evictions upstream deliberately avoids.
 """
 
 from __future__ import annotations
@@ -51,7 +62,7 @@ from kmodel.k8s.objects import (
     condition,
     set_condition,
 )
-from kmodel.k8s.store import Request
+from kmodel.k8s.store import Request, Result
 
 NAME = "node-lifecycle-controller"
 NODE_MONITOR_GRACE_PERIOD = 50
@@ -74,6 +85,7 @@ class NodeHealth:
 class NodeLifecycleLocal:
     health: FMap[str, NodeHealth] = FMap()
     evict_at: FMap[PodRef, int] = FMap()
+    retry: FMap[str, bool] = FMap()  # nodesToRetry: nodes whose MarkPodsNotReady failed
 
 
 def desired_taints(node: Node, now: int) -> tuple[Taint, ...]:
@@ -126,6 +138,7 @@ class NodeLifecycleController(Component):
         now = view.now
         reqs: list[Request] = []
         health = dict(local.health)
+        retry = local.retry
         pods = list(view.list("Pod"))
         nodes = list(view.list("Node"))
         for node in nodes:
@@ -133,7 +146,12 @@ class NodeLifecycleController(Component):
             h = health[name] = observe_health(health.get(name), node, view, now)
             if now > h.probe + self.node_monitor_grace_period and node.ready_status() != "Unknown":
                 reqs.extend(mark_unknown(node, pods))
+                retry = retry.delete(name)
                 continue
+            if name in retry:  # needsRetry: mark again while the node is not Ready
+                retry = retry.delete(name)
+                if node.ready_status() != "True":
+                    reqs.extend(mark_pods_not_ready(node, pods))
             taints = desired_taints(node, now)
             if taints != node.spec.taints:
                 spec = attrs.evolve(node.spec, taints=taints)
@@ -147,7 +165,14 @@ class NodeLifecycleController(Component):
                     )
                 )
         evict_at, evictions = taint_evictions(local.evict_at, nodes, pods, now)
-        return NodeLifecycleLocal(FMap(health), evict_at), reqs + evictions
+        return NodeLifecycleLocal(FMap(health), evict_at, retry), reqs + evictions
+
+    def on_result(self, local: NodeLifecycleLocal, req: Request, result: Result, view: View) -> NodeLifecycleLocal:
+        """A failed ``MarkPodsNotReady`` write (not NotFound: a pod gone needs nothing) queues
+        its node for retry (``nc.nodesToRetry.Store``)."""
+        if result.ok or result.reason == "NotFound" or not req.tag or req.tag[0] != "mark-not-ready":
+            return local
+        return attrs.evolve(local, retry=local.retry.set(req.tag[1], True))
 
     def settle_until(self, local: NodeLifecycleLocal, truth: Any, offset: int) -> int | None:
         """Scheduled evictions, and, for a crashed or partitioned node not yet marked Unknown,
@@ -199,11 +224,27 @@ def mark_unknown(node: Node, pods: list[Pod]) -> list[Request]:
             tag=("node-unknown", node.meta.name),
         )
     ]
+    return reqs + mark_pods_not_ready(node, pods)
+
+
+def mark_pods_not_ready(node: Node, pods: list[Pod]) -> list[Request]:
+    """``MarkPodsNotReady``: an ``UpdateStatus`` setting Ready=False on each Ready pod of the
+    node, from the cached pod (its resourceVersion a precondition, as ``UpdateStatus`` of the
+    lister's copy carries it)."""
+    reqs = []
     for pod in pods:
         if pod.spec.node_name == node.meta.name and pod.is_ready():
             pc = Condition(READY, "False", "NodeNotReady")
             ps = attrs.evolve(pod.status, conditions=set_condition(pod.status.conditions, pc))
-            reqs.append(Request("update_status", pod.key, attrs.evolve(pod, status=ps), tag=("mark-not-ready",)))
+            reqs.append(
+                Request(
+                    "update_status",
+                    pod.key,
+                    attrs.evolve(pod, status=ps),
+                    precondition_rv=pod.meta.resource_version,
+                    tag=("mark-not-ready", node.meta.name),
+                )
+            )
     return reqs
 
 
