@@ -417,3 +417,24 @@ def test_node_status_is_not_a_predicate() -> None:
         status=NodeStatus(conditions=(Condition(READY, "Unknown"),)),
     )
     assert node_should_run(the_set(), down) == (True, True)
+
+
+# -- plain manifests (kmodel.wrap) --------------------------------------------------------------
+
+
+def test_wrapped_manifests_keep_room_for_daemon_pods_and_do_not_scale_them(tmp_path: Path) -> None:
+    """``kmodel check app.yaml``: each node first keeps room for one pod of every DaemonSet, then
+    holds the scaled workloads N+1; no ``scale`` op targets the DaemonSet. (Checking the wrapped
+    app takes about 40 s of the deviation-bounded search: left to the scenario runs.)"""
+    from kmodel.inputs import load_inputs
+    from kmodel.wrap import size_nodes
+
+    web = ds_doc(cpu="1")
+    web["kind"], web["metadata"], web["spec"]["replicas"] = "Deployment", {"name": "web"}, 6
+    (tmp_path / "app.yaml").write_text(yaml.safe_dump_all([ds_doc(cpu="1"), web]))
+    (sc,) = load_inputs([str(tmp_path / "app.yaml")])
+    s = size_nodes(sc.config.objects, "app.yaml")
+    # 8 web pods at the peak (6 + 2) of 1 cpu; a 4-cpu node keeps 1 cpu for the agent: 3 to a node
+    assert (s.slots, s.count, s.daemon) == (3, 4, {"cpu": 1000, "pods": 1})
+    assert [op["target"] for op in sc.resolved["spec"]["user"]] == ["Deployment/web"]
+    assert sc.config.nodes[0].status.capacity["cpu"] == 4000
