@@ -438,3 +438,11 @@ def test_wrapped_manifests_keep_room_for_daemon_pods_and_do_not_scale_them(tmp_p
     assert (s.slots, s.count, s.daemon) == (3, 4, {"cpu": 1000, "pods": 1})
     assert [op["target"] for op in sc.resolved["spec"]["user"]] == ["Deployment/web"]
     assert sc.config.nodes[0].status.capacity["cpu"] == 4000
+
+
+def test_node_symmetry_is_off_with_a_daemonset() -> None:
+    """The controller creates per node in node-name order (slow-start batches), so identical
+    nodes are not treated as interchangeable (``kmodel.k8s.symmetry.interchangeable_classes``)."""
+    from kmodel.k8s.symmetry import interchangeable_classes
+
+    assert interchangeable_classes(scenario().config) == ()
