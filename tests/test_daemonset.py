@@ -446,3 +446,14 @@ def test_node_symmetry_is_off_with_a_daemonset() -> None:
     from kmodel.k8s.symmetry import interchangeable_classes
 
     assert interchangeable_classes(scenario().config) == ()
+
+
+@pytest.mark.parametrize("policy", ["Background", "Foreground"])
+def test_deleting_the_set_deletes_its_pods(policy: str) -> None:
+    """``syncDaemonSet`` leaves a set being deleted alone; the garbage collector deletes its pods
+    (their controllerRef has blockOwnerDeletion), then (foreground) the set."""
+    model = scenario(user=[{"op": "delete", "target": "DaemonSet/agent", "propagationPolicy": policy}])
+    state = run(model, model.initial(), Action.of("delete", target="DaemonSet/agent", propagation=policy))
+    state = settled(model, state)
+    assert state.store.get(("DaemonSet", "default", "agent")) is None
+    assert state.store.list("Pod") == []

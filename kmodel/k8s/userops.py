@@ -489,7 +489,11 @@ REGISTRY: dict[str, UserOpType] = {
     ),
     "rollout": UserOpType(("Deployment", "DaemonSet"), _parse_rollout, _one, _rollout, ("images",)),
     "delete": UserOpType(
-        ("ReplicaSet", "Deployment"), _parse_delete_owner, _one, _delete_owner, optional=("propagationPolicy",)
+        ("ReplicaSet", "Deployment", "DaemonSet"),
+        _parse_delete_owner,
+        _one,
+        _delete_owner,
+        optional=("propagationPolicy",),
     ),
     "request": UserOpType(("Service",), _parse_request, _one, _request_on_store),
     "setLoad": UserOpType(("Deployment", "ReplicaSet", "StatefulSet"), _parse_load, _one, _set_load, ("cpu",)),
