@@ -14,7 +14,8 @@ The scenario, as data (``default_scenario_data``), holds:
   and the count is at most ``MAX_NODES``. Extended resources the pods request (``nvidia.com/gpu``)
   are given so that they never bind first. Every DaemonSet is assumed to run one pod on every
   node: their requests (and one pod slot each) are set aside on each node before the slots are
-  counted, and a DaemonSet adds no pod to P (it is not scaled). Node selectors, affinity, taints
+  counted, and a DaemonSet adds no pod to P (it is not scaled); with a DaemonSet there are at
+  least 2 nodes. Node selectors, affinity, taints
   and zones are not
   considered: a pod they keep off every node shows as a ``ReplicasConverge`` violation that
   says why, and ``kmodel init`` writes a scenario to edit;
@@ -138,6 +139,8 @@ def size_nodes(objects: Sequence[Any], label: str) -> Sizing:
         if slots < 1 or min(free.values()) < 0:
             continue
         count = math.ceil(len(pods) / slots) + 1
+        if daemon:
+            count = max(count, 2)  # a DaemonSet is about many nodes: at least one beside a lost one
         if count <= MAX_NODES:
             extra = {
                 r: largest.get(r, 0) * slots + daemon.get(r, 0)

@@ -438,6 +438,9 @@ def test_wrapped_manifests_keep_room_for_daemon_pods_and_do_not_scale_them(tmp_p
     assert (s.slots, s.count, s.daemon) == (3, 4, {"cpu": 1000, "pods": 1})
     assert [op["target"] for op in sc.resolved["spec"]["user"]] == ["Deployment/web"]
     assert sc.config.nodes[0].status.capacity["cpu"] == 4000
+    (tmp_path / "agent.yaml").write_text(yaml.safe_dump(ds_doc()))
+    (alone,) = load_inputs([str(tmp_path / "agent.yaml")])
+    assert size_nodes(alone.config.objects, "agent.yaml").count == 2  # no scaled pods, but a node to lose
 
 
 def test_node_symmetry_is_off_with_a_daemonset() -> None:
