@@ -460,3 +460,24 @@ def test_deleting_the_set_deletes_its_pods(policy: str) -> None:
     state = settled(model, state)
     assert state.store.get(("DaemonSet", "default", "agent")) is None
     assert state.store.list("Pod") == []
+
+
+def test_on_delete_replaces_only_deleted_pods() -> None:
+    """Strategy OnDelete: ``updateDaemonSet`` runs no ``rollingUpdate``; a template change reaches
+    a node only when its pod is deleted, and DaemonSetConverges does not ask for the new revision."""
+    model = scenario(
+        [ds_doc({"type": "OnDelete"})],
+        user=[
+            {"op": "rollout", "target": "DaemonSet/agent", "images": ["agent:2.0"]},
+            {"op": "deletePod", "target": "DaemonSet/agent"},
+        ],
+    )
+    state = settled(
+        model, run(model, model.initial(), Action.of("rollout", target="DaemonSet/agent", image="agent:2.0"))
+    )
+    images = sorted(p.spec.containers[0].image for p in state.store.list("Pod"))
+    assert images == ["agent:1.0"] * 3
+    assert daemonset_converges(state) is None
+    state = settled(model, run(model, state, Action.of("deletePod", target="DaemonSet/agent", index=0)))
+    images = sorted(p.spec.containers[0].image for p in state.store.list("Pod"))
+    assert images == ["agent:1.0", "agent:1.0", "agent:2.0"]

@@ -1085,7 +1085,8 @@ LEADER_EVENTUALLY_ELECTED = declare(
 def daemonset_converges(state: ClusterState) -> str | None:
     """After settling, every DaemonSet (unless being deleted) runs exactly one pod on every Ready
     node it should run on (``NodeShouldRunDaemonPod``'s shouldRun, with the automatic
-    tolerations), Running, Ready and at the current template's revision, and no pod that is not
+    tolerations), Running, Ready and (strategy RollingUpdate; OnDelete replaces a pod only once it
+    is deleted) at the current template's revision, and no pod that is not
     being deleted where it should not run: none where it should not even continue running, and
     none still Pending where it should not start one — the target state of
     ``pkg/controller/daemon/daemon_controller.go: manage`` and ``update.go: rollingUpdate``.
@@ -1139,7 +1140,8 @@ def daemonset_converges(state: ClusterState) -> str | None:
                 return f"{where}: pod {p.meta.name} for {name} is Pending{why}"
             if p.status.phase != "Running" or not p.is_ready():
                 return f"{where}: pod {p.meta.name} on {name} is not running and ready ({p.status.phase})"
-            if p.meta.labels.get("controller-revision-hash") != hash_:
+            rolling = ds.spec.update_strategy_type == "RollingUpdate"  # OnDelete replaces only deleted pods
+            if rolling and p.meta.labels.get("controller-revision-hash") != hash_:
                 return f"{where}: pod {p.meta.name} on {name} runs an old revision (the rollout did not finish)"
         for node_name in sorted(set(by_node) - names):
             live = [p for p in by_node[node_name] if p.meta.deletion_timestamp is None]

@@ -71,7 +71,9 @@ a Failed pod is deleted by the first sync that sees it (upstream waits 1 s, doub
 only timing differs); orphan adoption and release (``ClaimPods``) are not modelled: pods count
 through their controllerRef; minReadySeconds is honoured only as 0 (available = ready: kmodel's
 conditions carry no lastTransitionTime); a template with ``nodeName`` is refused by the parser;
-nodes and a set's pods are processed in name order where upstream ranges over a lister list or a
+in the surge branch of ``rollingUpdate`` a node gone from the cache counts as one the set
+should not run on (upstream's ``nodeLister.Get`` fails the sync, which is retried); nodes and a
+set's pods are processed in name order where upstream ranges over a lister list or a
 Go map (the requests of one sync are independent: their order shows only to a crash part-way,
 whose cut is the adversary's already).
 
