@@ -481,3 +481,19 @@ def test_on_delete_replaces_only_deleted_pods() -> None:
     state = settled(model, run(model, state, Action.of("deletePod", target="DaemonSet/agent", index=0)))
     images = sorted(p.spec.containers[0].image for p in state.store.list("Pod"))
     assert images == ["agent:1.0", "agent:1.0", "agent:2.0"]
+
+
+def test_timeline_metrics_count_the_nodes_it_should_run_on() -> None:
+    from kmodel.k8s.metrics import workload_metrics
+
+    nodes = [{"name": f"node-{i}", "capacity": {"cpu": "2", "memory": "4Gi"}} for i in (1, 2)]
+    nodes.append({"name": "gpu", "capacity": {"cpu": "2", "memory": "4Gi"}, "taints": [TAINTED]})
+    state = scenario(nodes=nodes).initial()
+    assert workload_metrics(state) == {
+        "DaemonSet/agent active": 2,
+        "DaemonSet/agent desired": 2,
+        "DaemonSet/agent ready": 2,
+    }
+
+
+TAINTED = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
