@@ -497,3 +497,23 @@ def test_timeline_metrics_count_the_nodes_it_should_run_on() -> None:
 
 
 TAINTED = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
+
+
+def test_node_events_wake_the_sets_they_concern() -> None:
+    """``addNode``: sets that should run on the new node; ``updateNode``: sets whose (shouldRun,
+    shouldContinueRunning) changed — a heartbeat wakes nothing; a deleted node is not handled."""
+    from kmodel.k8s.store import Event
+
+    ds = the_set(nodeSelector={"role": "edge"})
+    view = View(FMap({"DaemonSet": FMap({("default", "agent"): ds})}), now=0)
+    ctrl = DaemonSetController()
+    edge = node("n", labels={"role": "edge"})
+    other = node("m")
+    queue = (("default", "agent"),)
+    assert ctrl.on_event(DaemonSetLocal(), Event("ADDED", 1, edge.key, edge), None, view).queue == queue
+    assert ctrl.on_event(DaemonSetLocal(), Event("ADDED", 1, other.key, other), None, view).queue == ()
+    beat = attrs.evolve(edge, status=NodeStatus(conditions=(Condition(READY, "True", last_heartbeat_time=9),)))
+    assert ctrl.on_event(DaemonSetLocal(), Event("MODIFIED", 2, edge.key, beat), edge, view).queue == ()
+    tainted = attrs.evolve(edge, spec=NodeSpec(taints=(Taint("dedicated", "NoExecute", "db"),)))
+    assert ctrl.on_event(DaemonSetLocal(), Event("MODIFIED", 3, edge.key, tainted), edge, view).queue == queue
+    assert ctrl.on_event(DaemonSetLocal(), Event("DELETED", 4, edge.key, edge), edge, view).queue == ()
