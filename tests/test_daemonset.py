@@ -517,3 +517,10 @@ def test_node_events_wake_the_sets_they_concern() -> None:
     tainted = attrs.evolve(edge, spec=NodeSpec(taints=(Taint("dedicated", "NoExecute", "db"),)))
     assert ctrl.on_event(DaemonSetLocal(), Event("MODIFIED", 3, edge.key, tainted), edge, view).queue == queue
     assert ctrl.on_event(DaemonSetLocal(), Event("DELETED", 4, edge.key, edge), edge, view).queue == ()
+
+
+def test_a_template_pinned_by_node_name_is_refused() -> None:
+    """Upstream runs such a set only on that node (``NodeShouldRunDaemonPod``); kmodel does not
+    model it and says so, with the field path."""
+    with pytest.raises(InputError, match=r"spec\.template\.spec\.nodeName: a DaemonSet template with nodeName"):
+        parse_documents([ds_doc(nodeName="node-1")], "ds.yaml")
