@@ -524,3 +524,21 @@ def test_a_template_pinned_by_node_name_is_refused() -> None:
     model it and says so, with the field path."""
     with pytest.raises(InputError, match=r"spec\.template\.spec\.nodeName: a DaemonSet template with nodeName"):
         parse_documents([ds_doc(nodeName="node-1")], "ds.yaml")
+
+
+def _with_pod(state: ClusterState, pod: Pod) -> ClusterState:
+    return attrs.evolve(state, store=attrs.evolve(state.store, objects=state.store.objects.set(pod.key, pod)))
+
+
+def test_invariant_on_pods_for_missing_and_tainted_nodes() -> None:
+    """A live unbound pod for a node that is gone is the controller's leftover
+    (``getUnscheduledPodsWithoutNode``): a violation; a bound one is the pod GC's (not modelled):
+    none. A second pod on a node is one too many."""
+    model = scenario()
+    state = model.initial()
+    ds = state.store.get(("DaemonSet", "default", "agent"))
+    assert daemonset_converges(_with_pod(state, daemon_pod(ds, "node-9", "gone", bound=True))) is None
+    message = daemonset_converges(_with_pod(state, daemon_pod(ds, "node-9", "stray", bound=False)))
+    assert message is not None and "pod stray is for node-9, which does not exist" in message
+    message = daemonset_converges(_with_pod(state, daemon_pod(ds, "node-2", "twin", created=99)))
+    assert message is not None and "2 pods on node-2" in message

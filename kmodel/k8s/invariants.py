@@ -1091,7 +1091,9 @@ def daemonset_converges(state: ClusterState) -> str | None:
     none still Pending where it should not start one — the target state of
     ``pkg/controller/daemon/daemon_controller.go: manage`` and ``update.go: rollingUpdate``.
     Nodes that are not Ready are not judged (upstream keeps an old pod there and starts none:
-    the not-ready and unreachable NoSchedule taints are not tolerated). A failure names the
+    the not-ready and unreachable NoSchedule taints are not tolerated). A pod bound to a node
+    that no longer exists is the pod GC's (``gcOrphaned``), which kmodel does not model, so it is
+    not judged; an unbound one is the controller's (``getUnscheduledPodsWithoutNode``). A failure names the
     first node and why: no pod (one still Terminating), a pod Pending that fits no node (the
     default scheduler binds DaemonSet pods; without a priority class nothing preempts for them),
     not ready, an old revision, or a pod where the set should not run."""
@@ -1144,7 +1146,9 @@ def daemonset_converges(state: ClusterState) -> str | None:
             if rolling and p.meta.labels.get("controller-revision-hash") != hash_:
                 return f"{where}: pod {p.meta.name} on {name} runs an old revision (the rollout did not finish)"
         for node_name in sorted(set(by_node) - names):
-            live = [p for p in by_node[node_name] if p.meta.deletion_timestamp is None]
+            # an unbound pod for a node that is gone is the controller's to delete
+            # (getUnscheduledPodsWithoutNode); a bound one is the pod GC's (gcOrphaned), not modelled
+            live = [p for p in by_node[node_name] if p.meta.deletion_timestamp is None and not p.spec.node_name]
             if live:
                 return f"{where}: pod {live[0].meta.name} is for {node_name}, which does not exist"
     return None
