@@ -56,6 +56,7 @@ from kmodel.k8s.objects import (
     PodTemplateSpec,
     ReplicaSet,
     ReplicaSetSpec,
+    ReplicationController,
     Service,
     ServicePort,
     ServiceSpec,
@@ -72,6 +73,7 @@ from kmodel.k8s.version import CLUSTER_SCOPED, KUBERNETES_VERSION, removed_messa
 SUPPORTED = {
     "Pod": "v1",
     "ReplicaSet": "apps/v1",
+    "ReplicationController": "v1",
     "Node": "v1",
     "Deployment": "apps/v1",
     "StatefulSet": "apps/v1",
@@ -93,7 +95,7 @@ KUBELET_LABELS = {
 }
 
 
-WORKLOAD_KINDS = ("Job", "CronJob", "ReplicationController")
+WORKLOAD_KINDS = ("Job", "CronJob")
 """Inert kinds whose controllers would create pods upstream: kmodel stores them and creates none."""
 MODEL_OWNED = ("Lease", "EndpointSlice")
 """Kinds kmodel's own components write (leader election, the EndpointSlice controller): a manifest
@@ -728,6 +730,42 @@ def parse_replicaset(f: Fields) -> ReplicaSet:
     )
 
 
+def parse_replication_controller(f: Fields) -> ReplicationController:
+    """A ``v1`` ReplicationController with ``SetDefaults_ReplicationController``
+    (``pkg/apis/core/v1/defaults.go``, Kubernetes 1.34: an empty selector becomes the template's
+    labels, empty labels become the template's labels, replicas 1) and the checks of
+    ``pkg/apis/core/validation: ValidateReplicationControllerSpec`` the model relies on: a
+    template is required, the (defaulted) selector is non-empty and matches the template's labels,
+    and the pods use ``restartPolicy: Always``. The map selector is held as ``matchLabels``, as the
+    replication manager's conversion layer does (``pkg/controller/replication/conversion.go``)."""
+    spec = f.map("spec", required=True)
+    template = spec.map("template", required=True)
+    labels = FMap(label_map(template.map("metadata"), "labels"))
+    selector_map = label_map(spec, "selector") or dict(labels)
+    if not selector_map:
+        raise spec.error("selector", "must not be empty (set it, or labels on the template to default it from)")
+    selector = LabelSelector(match_labels=tuple(sorted(selector_map.items())))
+    if not selector.matches(labels):
+        raise template.error("metadata", f"labels {dict(labels)} do not match the selector {selector}")
+    pod_spec = parse_pod_spec(template.map("spec", required=True))
+    if pod_spec.restart_policy != "Always":
+        raise template.map("spec").error(
+            "restartPolicy", "a ReplicationController's pods must use restartPolicy Always"
+        )
+    meta = parse_meta(f)
+    if not meta.labels:
+        meta = attrs.evolve(meta, labels=labels)
+    return ReplicationController(
+        meta=meta,
+        spec=ReplicaSetSpec(
+            selector=selector,
+            template=PodTemplateSpec(labels=labels, spec=pod_spec),
+            replicas=replicas(spec),
+            min_ready_seconds=spec.int("minReadySeconds", 0, minimum=0, maximum=MAX_WAIT_SECONDS),
+        ),
+    )
+
+
 POD_MANAGEMENT_POLICIES = ("OrderedReady", "Parallel")
 STATEFULSET_STRATEGIES = ("RollingUpdate", "OnDelete")
 
@@ -1046,7 +1084,7 @@ def parse_node_manifest(f: Fields) -> Node:
     )
 
 
-HPA_TARGET_KINDS = ("Deployment", "ReplicaSet", "StatefulSet")
+HPA_TARGET_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController")
 MAX_PERIOD_SECONDS = 1800  # validation.go: MaxPeriodSeconds
 MAX_STABILIZATION_WINDOW_SECONDS = 3600  # validation.go: MaxStabilizationWindowSeconds
 DEFAULT_CPU_UTILIZATION = 80  # pkg/apis/autoscaling: DefaultCPUUtilization
@@ -1192,6 +1230,7 @@ def parse_hpa(f: Fields) -> HorizontalPodAutoscaler:
 _PARSERS: dict[str, Callable[[Fields], Any]] = {
     "Pod": parse_pod,
     "ReplicaSet": parse_replicaset,
+    "ReplicationController": parse_replication_controller,
     "Deployment": parse_deployment,
     "StatefulSet": parse_statefulset,
     "Service": parse_service,

@@ -55,7 +55,7 @@ BASE_SHAPE = {"cpu": 4000, "memory": 16 * 2**30}  # model units: millicores, byt
 MAX_DOUBLINGS = 10  # 4096 cpu: past that a pod fits no node anyone runs
 FAULTS = {"nodeCrash": 1, "containerCrash": 2}
 BUDGET = {"steps": 50, "examples": 200}
-SCALED_KINDS = ("Deployment", "ReplicaSet", "StatefulSet")
+SCALED_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController")
 SCALE_MARGIN = 2
 
 

@@ -136,6 +136,51 @@ def test_each_kind_of_deviation_finds_a_bug_that_needs_it(kind: str, name: str, 
     assert without.covered == k
 
 
+class EarlyTickModel(ToyModel):
+    """Time as the deviation: ``tick`` advances the clock (``y``), which the default schedule does
+    only once nothing is due (here never: no timer is pending). Safety fails when the clock moves
+    while ``x == 1``, i.e. while the system still had ``inc`` to do: only a time deviation reaches it."""
+
+    def __init__(self) -> None:
+        super().__init__(need=1, bumps=1)
+
+    def action_space(self) -> Sequence[ActionSpec]:
+        return [ActionSpec("inc", "system"), ActionSpec("tick", "time")]
+
+    def actions(self, state: Toy) -> list[Action]:
+        return [a for a in (Action("inc"), Action("tick")) if self.step(state, a) is not None]
+
+    def time_action(self, state: Toy) -> Action | None:
+        return Action("tick") if state.y < 1 else None
+
+    def step(self, state: Toy, action: Action) -> Toy | None:
+        if action.op == "tick":
+            return Toy(state.x, state.y + 1) if state.y < 1 else None
+        return super().step(state, action)
+
+    def clock(self, state: Toy) -> int:
+        return state.y
+
+
+def test_a_time_deviation_finds_a_bug_that_needs_it() -> None:
+    model = EarlyTickModel()
+    found = bounded_search(model, deviations=1, deepen=False)
+    assert found.violation is not None and found.deviations == 1
+    assert [a.op for a in found.steps] == ["inc", "tick"]
+    without = bounded_search(model, deviations=1, deepen=False, kinds=KINDS - {"time"})
+    assert without.violation is None and without.complete  # nothing else to try: no bug
+
+
+def test_a_choice_deviation_finds_the_bug_only_the_other_scheduler_tie_shows() -> None:
+    """sched-tie-node-selector: the pinned pod is stranded only when the scheduler breaks a tie
+    the other way (a ``choice`` action, ``pkg/scheduler/schedule_one.go: selectHost``)."""
+    model = kmodel.load_scenario(SCENARIOS / "sched-tie-node-selector.yaml").model()
+    found = bounded_search(model, deviations=2, deepen=False)
+    assert found.violation is not None and found.violation.invariant == "ReplicasConverge"
+    without = bounded_search(model, deviations=2, deepen=False, kinds=KINDS - {"choice"})
+    assert without.violation is None and without.covered == 2
+
+
 def test_a_bounded_counterexample_replays_and_minimises() -> None:
     model = kmodel.load_scenario(SCENARIOS / "le-pause-split-brain.yaml").model()
     found = bounded_search(model, deviations=2)

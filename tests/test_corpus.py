@@ -50,6 +50,7 @@ CHECKED = [
     "kubernetes-examples/web/guestbook/frontend-deployment.yaml",
     "dashboard/aio/deploy/recommended.yaml",  # selects beta.kubernetes.io/os: linux; RBAC, Secrets, ...
     "podinfo/kustomize/hpa.yaml",  # with its Deployment and Service below
+    "kubernetes-examples/web/guestbook-go/guestbook-controller.yaml",  # a v1 ReplicationController
 ]
 WITH = {"podinfo/kustomize/hpa.yaml": ["podinfo/kustomize/deployment.yaml", "podinfo/kustomize/service.yaml"]}
 

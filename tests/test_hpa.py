@@ -81,6 +81,21 @@ def test_get_resource_replicas_matches_upstream_cases(
     assert (proposal.replicas, proposal.utilization) == (expected, utilization)
 
 
+@pytest.mark.parametrize("how", ["Failed", "deleting"])
+def test_deleting_and_failed_pods_metrics_are_not_in_the_ratio(how: str) -> None:
+    """``groupPods`` puts deleting and Failed pods in ``ignoredPods`` and ``GetResourceReplicas``
+    removes their metrics (``removeMetricsForPods(metrics, ignoredPods)``), as in upstream's
+    ``TestReplicaCalcScaleUpIgnoresFailedPods`` (2 Running pods at 500m and 700m of 1 cpu, target
+    30%: 4 replicas at 60%), here with the two other pods still reporting 100m each: counted,
+    they would make it 35% and 3 replicas."""
+    running = pods([500, 700], requests=[1000, 1000])
+    phase = "Failed" if how == "Failed" else "Running"
+    others = [PodSample(f"gone-{i}", 1000, 100, phase, how != "Failed", how == "deleting") for i in range(2)]
+    proposal = get_resource_replicas(2, 30, running + others)
+    assert not isinstance(proposal, str)
+    assert (proposal.replicas, proposal.utilization) == (4, 60)
+
+
 def test_get_resource_replicas_errors() -> None:
     """No pods, a pod without a cpu request, no metric for any ready pod: no proposal."""
     assert "no pods" in str(get_resource_replicas(1, 50, []))

@@ -1,9 +1,10 @@
 """Every reduction agrees with the plain search (issue 19).
 
 kmodel's verdict must not depend on how it searched. Hypothesis generates small scenarios (1-3
-nodes of equal or different capacity, a ReplicaSet or Deployment of 1-3 replicas, a small fault
-budget, controller variants that break invariants, sometimes a ``scale`` user step, ``start:
-settled`` or ``applied``), and each is explored
+nodes of equal or different capacity, a ReplicaSet, Deployment or StatefulSet of 1-3 replicas
+requesting 250m or 500m cpu, up to two faults with a budget of 1 or 2 each, controller variants
+that break invariants, sometimes a ``scale`` user step, ``start: settled`` or ``applied``), and
+each is explored
 
 - plainly (``kmodel.explore(symmetry=False, por=False)``: exactly ``check``'s model);
 - with partial-order reduction (``por=True``): the same model, so the same verdict, invariant
@@ -24,7 +25,7 @@ first depends on the order it visits a level, so a different invariant at the sa
 checked against the baseline restricted to that invariant (a "tie"). Every counterexample found
 is replayed (``kmodel.replay``) and must reproduce its invariant.
 
-Budgets: ``EXAMPLES`` scenarios per profile (``ci``/``dev``: 16, ``deep``: 1,000;
+Budgets: ``EXAMPLES`` scenarios per profile (``ci``/``dev``: 24, ``deep``: 1,100, for 1,000 distinct;
 ``KMODEL_AGREE_EXAMPLES`` overrides, for hunts). ``pytest -s`` prints the tally (and, with
 ``KMODEL_AGREE_VERBOSE=1``, one line per scenario with every search's verdict); the test
 asserts that the sample is not degenerate (some scenarios hold, some violate, the reductions
@@ -50,9 +51,9 @@ from kmodel.k8s.explore_view import ExploreView
 from kmodel.scenario import Scenario, scenario_from_data
 from kmodel.yamlio import dump
 
-PROFILE_EXAMPLES = {"deep": 1000}
+PROFILE_EXAMPLES = {"deep": 1100}
 VERBOSE = bool(os.environ.get("KMODEL_AGREE_VERBOSE"))  # with -s: one line per scenario
-EXAMPLES = int(os.environ.get("KMODEL_AGREE_EXAMPLES") or PROFILE_EXAMPLES.get(settings.get_current_profile_name(), 16))
+EXAMPLES = int(os.environ.get("KMODEL_AGREE_EXAMPLES") or PROFILE_EXAMPLES.get(settings.get_current_profile_name(), 24))
 
 PLAIN_STATES = 1000  # the plain search's bound: scopes that need more are inconclusive
 REDUCED_STATES = 2000  # cap for the reduced and the superset searches (given 3x the plain's count)
@@ -68,7 +69,9 @@ VARIANTS = (
     {"replicaSetTrustsStatus": True},
     {"replicaSetEdgeTriggeredDeletes": True},
 )
-CPUS = ("500m", "1", "2")  # the pods request 500m: room for 1, 2 or 4 of them
+CPUS = ("500m", "1", "2")  # room for 1, 2 or 4 pods of 500m (2, 4 or 8 of 250m)
+REQUESTS = ("500m", "250m")
+KINDS = ("ReplicaSet", "Deployment", "ReplicaSet", "Deployment", "StatefulSet")  # a StatefulSet scope is the largest
 
 
 # -- the generator ----------------------------------------------------------------------------
@@ -84,9 +87,11 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, Any], int]:
         cpus = [draw(st.sampled_from(CPUS))] * n  # identical nodes: symmetry can merge them
     else:
         cpus = [draw(st.sampled_from(CPUS)) for _ in range(n)]
-    kind = draw(st.sampled_from(("ReplicaSet", "Deployment")))
+    kind = draw(st.sampled_from(KINDS))
     replicas = draw(st.integers(1, 3))
     faults = draw(st.lists(st.sampled_from(FAULTS), max_size=2, unique=True))
+    budgets = [draw(st.sampled_from((1, 1, 2))) for _ in faults]
+    request = draw(st.sampled_from(REQUESTS))
     variants = draw(st.sampled_from(VARIANTS))
     start = draw(st.sampled_from(("settled", "applied")))
     spec: dict[str, Any] = {
@@ -109,7 +114,7 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, Any], int]:
                                 {
                                     "name": "web",
                                     "image": "nginx",
-                                    "resources": {"requests": {"cpu": "500m", "memory": "128Mi"}},
+                                    "resources": {"requests": {"cpu": request, "memory": "128Mi"}},
                                 }
                             ]
                         },
@@ -117,7 +122,7 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, Any], int]:
                 },
             }
         ],
-        "faults": {f: 1 for f in faults},
+        "faults": dict(zip(faults, budgets, strict=True)),
         "variants": variants,
     }
     if draw(st.integers(0, 3)) == 3:
@@ -125,7 +130,9 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, Any], int]:
         hi = draw(st.integers(lo + 1, 3))
         spec["user"] = [{"op": "scale", "target": f"{kind}/web", "replicas": [lo, hi]}]
     doc = {"apiVersion": "kmodel/v1", "kind": "Scenario", "metadata": {"name": "generated"}, "spec": spec}
-    return doc, draw(st.integers(6, 10))
+    # the depth follows from the scenario rather than being drawn: a draw that differed only in
+    # its depth was a duplicate scenario (a third of the deep run's draws were)
+    return doc, 6 + (n + replicas + len(faults) + sum(budgets) + len(variants)) % 5
 
 
 def load(doc: dict[str, Any], invariants: list[str] | None = None) -> Scenario:

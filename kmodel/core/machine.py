@@ -7,6 +7,15 @@ action that is not enabled is a no-op and is not recorded in the trace.
 
 Safety properties are checked after every recorded step; at the end of each run the fair settle
 phase runs (no faults, no user steps) and the liveness properties are checked.
+
+Swarm testing (Groce et al., "Swarm testing", ISSTA'12) comes with Hypothesis's stateful
+testing: each run draws feature flags that disable a random share of the rules for that run
+(``hypothesis/stateful.py: RuleStrategy`` over ``hypothesis/strategies/_internal/
+featureflags.py: FeatureFlags``, Hypothesis 6.x; the share is itself drawn, from none to almost
+all, and flags "shrink open" so a shrunk trace may use every rule). A rule here is one operation
+of the action space: each fault kind (``crash_node``, ``reconcile_lossy``, ...), each user op,
+``tick``, and the components' ``deliver`` and ``reconcile``, so one run may see only a partition
+and a scale, another every fault.
 """
 
 from __future__ import annotations

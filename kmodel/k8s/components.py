@@ -50,6 +50,7 @@ USER = ComponentSpec("user controllers", build=lambda config: config.controllers
 
 BUILTIN: tuple[ComponentSpec, ...] = (
     replicaset.SPEC,
+    replicaset.RC_SPEC,  # only with a ReplicationController: other scenarios' action order is unchanged
     scheduler.SPEC,
     nodelifecycle.SPEC,
     deployment.SPEC,

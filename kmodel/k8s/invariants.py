@@ -78,7 +78,7 @@ from kmodel.k8s.controllers.scheduler import fit_failures, node_usage
 from kmodel.k8s.faults import FAULT_OPS
 from kmodel.k8s.leaderelection import leader_missing, split_brain_write, unfenced_write
 from kmodel.k8s.monitors import FirstViolation, InvariantMonitor, ServiceRequest
-from kmodel.k8s.objects import Node, Pod, ReplicaSet, condition
+from kmodel.k8s.objects import Node, Pod, Replicated, condition
 from kmodel.k8s.quantity import format_amount
 from kmodel.k8s.state import ClusterConfig, ClusterState
 from kmodel.k8s.store import Request, Result, Store
@@ -253,14 +253,14 @@ def excess_replicas_create(before: Store, req: Request, res: Result, who: str) -
     if not isinstance(intent, CreateIntent):
         return None
     rs_key, acting = intent.replica_set, intent.acting
-    rs = before.get(("ReplicaSet", *rs_key))
+    rs = before.get((intent.kind, *rs_key))
     if rs is None:
         return None
     active = len(owned_active_pods(rs, before.list("Pod")))
     if active < max(rs.spec.replicas, acting):
         return None
     return (
-        f"ReplicaSet {rs_key[0]}/{rs_key[1]}: the controller created a pod while {active} active pods "
+        f"{intent.kind} {rs_key[0]}/{rs_key[1]}: the controller created a pod while {active} active pods "
         f"already existed (spec.replicas {rs.spec.replicas}, acting on {acting})"
     )
 
@@ -269,7 +269,10 @@ NO_EXCESS_REPLICAS = declare(
     Invariant(
         name="NoExcessReplicas",
         kind="always",
-        text="The ReplicaSet controller never creates a pod beyond spec.replicas (ControllerExpectations).",
+        text=(
+            "The ReplicaSet controller (and the replication manager, its ReplicationController twin) never "
+            "creates a pod beyond spec.replicas (ControllerExpectations)."
+        ),
         monitor=FirstViolation(excess_replicas_create),
         caveats=(
             # kubernetes#59848 (PR #60478: a watch cache in an HA setup "can be arbitrarily delayed",
@@ -307,11 +310,12 @@ def _down(state: ClusterState, node: str) -> str:
 
 
 def replicas_converge(state: ClusterState) -> str | None:
-    """After settling, every ReplicaSet has ``spec.replicas`` ready pods. A shortfall says why."""
+    """After settling, every ReplicaSet and ReplicationController has ``spec.replicas`` ready
+    pods. A shortfall says why."""
     store = state.store
     pods = store.list("Pod")
     nodes: list[Node] = store.list("Node")
-    for rs in store.list("ReplicaSet"):
+    for rs in (*store.list("ReplicaSet"), *store.list("ReplicationController")):
         if rs.meta.deletion_timestamp is not None:
             continue
         active = owned_active_pods(rs, pods)
@@ -319,7 +323,7 @@ def replicas_converge(state: ClusterState) -> str | None:
         want = rs.spec.replicas
         if len(ready) == want and len(active) == want:
             continue
-        where = f"ReplicaSet {rs.meta.namespace}/{rs.meta.name}"
+        where = f"{rs.KIND} {rs.meta.namespace}/{rs.meta.name}"
         if len(active) > want:
             return f"{where}: {len(active)} active pods for spec.replicas {want}"
         return f"{where}: {len(ready)}/{want} ready: {_why_not_ready(rs, active, pods, nodes, state)}"
@@ -330,13 +334,13 @@ REPLICAS_CONVERGE = declare(
     Invariant(
         name="ReplicasConverge",
         kind="eventually",
-        text="Once the cluster settles, every ReplicaSet has spec.replicas ready pods.",
+        text="Once the cluster settles, every ReplicaSet and ReplicationController has spec.replicas ready pods.",
         check=replicas_converge,
     )
 )
 
 
-def _why_not_ready(rs: ReplicaSet, active: list[Pod], pods: list[Pod], nodes: list[Node], state: ClusterState) -> str:
+def _why_not_ready(rs: Replicated, active: list[Pod], pods: list[Pod], nodes: list[Node], state: ClusterState) -> str:
     if len(active) < rs.spec.replicas:
         waiting = ""
         for cs in state.components.values():

@@ -23,7 +23,7 @@ def workload_metrics(state: Any) -> dict[str, int]:
     owners: dict[str, str] = {}  # uid → "Kind/name" of the workload it rolls up to
     out: dict[str, int] = {}
     workloads = []
-    for kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet"):
+    for kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DaemonSet"):
         for obj in store.list(kind):
             if obj.meta.deletion_timestamp is not None:
                 continue

@@ -317,6 +317,26 @@ class ReplicaSet(APIObject):
     status: ReplicaSetStatus = ReplicaSetStatus()
 
 
+@attrs.frozen(cache_hash=True)
+class ReplicationController(APIObject):
+    """A ``v1`` ReplicationController, held in ReplicaSet form: upstream's replication manager
+    is the ReplicaSet controller over a conversion layer (``pkg/controller/replication/
+    conversion.go``: the RC's map selector becomes ``matchLabels``, its spec and status carry
+    over field for field), so kmodel stores the converted spec and status under the RC's own
+    kind and apiVersion."""
+
+    KIND: ClassVar[str] = "ReplicationController"
+    API_VERSION: ClassVar[str] = "v1"
+    meta: ObjectMeta
+    spec: ReplicaSetSpec
+    status: ReplicaSetStatus = ReplicaSetStatus()
+
+
+Replicated = ReplicaSet | ReplicationController
+"""What the ReplicaSet controller's code path manages: a ReplicaSet, or a ReplicationController
+for the replication manager that wraps it."""
+
+
 @abstraction.declare(
     fields={"renew_time": abstraction.RENEW, "acquire_time": abstraction.RENEW},
     plain={"lease_duration_seconds", "lease_transitions"},

@@ -67,7 +67,7 @@ def _pods(state: Any) -> list[str]:
 
 def _workloads(state: Any) -> list[str]:
     workloads = []
-    for kind in ("Deployment", "StatefulSet", "ReplicaSet", "Service", "EndpointSlice"):
+    for kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Service", "EndpointSlice"):
         for o in state.store.list(kind):
             spec_replicas = getattr(getattr(o, "spec", None), "replicas", None)
             obj_status = getattr(o, "status", None)

@@ -8,7 +8,12 @@
   (``GuaranteedUpdate``: "existing object is identical, skipping").
 - ``update`` of the main resource ignores status and ``update_status`` ignores spec
   (``PrepareForUpdate`` of the pod / replicaset strategies); ``metadata.generation`` is bumped
-  only when the spec changes.
+  only when the spec changes. (Upstream's ``pkg/registry/apps/deployment/strategy.go:
+  deploymentStrategy.PrepareForUpdate`` also bumps a Deployment's generation when its annotations
+  change through the main resource. Not modelled: no kmodel step does that. The Deployment
+  controller's revision annotation goes, upstream, through ``UpdateStatus``, whose strategy does not
+  bump; kmodel sends that write as an ``update`` (``kmodel.k8s.controllers.deployment``), so bumping
+  on annotations here would bump where upstream does not.)
 - Pod deletion is graceful (``staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go:
   BeforeDelete`` + ``pkg/registry/core/pod/strategy.go: CheckGracefulDelete``): the grace period
   comes from the request, else ``terminationGracePeriodSeconds``; it is 0 for unscheduled or

@@ -571,7 +571,8 @@ def symmetry(config: Any, initial: Any, *, pods: bool = True) -> Symmetry:
             node = initial.store.get(("Node", "", name))
             lease = initial.store.get(("Lease", NODE_LEASE_NAMESPACE, name))
             identities[name] = (node.meta.uid, lease.meta.uid if lease is not None else "")
-    workloads = any(getattr(o, "KIND", "") in ("ReplicaSet", "Deployment") for o in config.objects)
+    replicated = ("ReplicaSet", "ReplicationController", "Deployment")
+    workloads = any(getattr(o, "KIND", "") in replicated for o in config.objects)
     pods = pods and workloads and not config.controllers and not config.user_invariants
     excluded = frozenset(re.findall(r"[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?", repr((config.objects, config.user))))
     return Symmetry(classes, identities, pods=pods, excluded=excluded)

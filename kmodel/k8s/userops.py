@@ -478,25 +478,27 @@ def _both(op: UserOp) -> list[ActionSpec]:
     return [ActionSpec(verb, "user", (("target", (op.target_name,)),)) for verb in ("cordon", "uncordon")]
 
 
+_REPLICATED = ("ReplicaSet", "ReplicationController")  # the ReplicaSet controller's code path manages both
+
 REGISTRY: dict[str, UserOpType] = {
-    "scale": UserOpType(("ReplicaSet", "Deployment", "StatefulSet"), _parse_scale, _one, _scale, ("replicas",)),
+    "scale": UserOpType((*_REPLICATED, "Deployment", "StatefulSet"), _parse_scale, _one, _scale, ("replicas",)),
     "cordon": UserOpType(("Node",), _parse_target_only, _both, _cordon),
     "deletePod": UserOpType(
-        ("ReplicaSet", "StatefulSet", "DaemonSet"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
+        (*_REPLICATED, "StatefulSet", "DaemonSet"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
     ),
     "forceDeletePod": UserOpType(
-        ("ReplicaSet", "StatefulSet"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
+        (*_REPLICATED, "StatefulSet"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
     ),
     "rollout": UserOpType(("Deployment", "DaemonSet"), _parse_rollout, _one, _rollout, ("images",)),
     "delete": UserOpType(
-        ("ReplicaSet", "Deployment", "DaemonSet"),
+        (*_REPLICATED, "Deployment", "DaemonSet"),
         _parse_delete_owner,
         _one,
         _delete_owner,
         optional=("propagationPolicy",),
     ),
     "request": UserOpType(("Service",), _parse_request, _one, _request_on_store),
-    "setLoad": UserOpType(("Deployment", "ReplicaSet", "StatefulSet"), _parse_load, _one, _set_load, ("cpu",)),
+    "setLoad": UserOpType(("Deployment", *_REPLICATED, "StatefulSet"), _parse_load, _one, _set_load, ("cpu",)),
     "drain": UserOpType(("Node",), _parse_target_only, _one, _drain),
     "recreate": UserOpType((OWNED,), _parse_recreate, _budgeted_specs, _recreate, optional=("times",)),
     "relabel": UserOpType(("ReplicaSet",), _parse_relabel, _relabel_specs, _relabel, ("labels",), ("times",)),

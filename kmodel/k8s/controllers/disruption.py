@@ -27,7 +27,7 @@ Mirrors ``pkg/controller/disruption/disruption.go``:
 
 Simplifications: no rate-limited requeue (a conflict requeues at once; the model has no backoff
 clock); no PDB conditions (``DisruptionAllowed``) and no stale ``DisruptionTarget`` pod condition
-cleanup; ReplicationControllers and the generic scale subresource are not modelled. The workload
+cleanup; the generic scale subresource (custom resources' scale) is not modelled. The workload
 kinds are watched only when some PDB needs a scale (``maxUnavailable`` or a percentage
 ``minAvailable``): upstream's informers exist either way, but without handlers a cache the sync
 never reads changes nothing, and leaving it out keeps the state space small.
@@ -54,6 +54,7 @@ from kmodel.k8s.objects import (
     Pod,
     PodDisruptionBudget,
     ReplicaSet,
+    ReplicationController,
     StatefulSet,
 )
 from kmodel.k8s.store import Event, Request, Result
@@ -89,7 +90,8 @@ def pods_for_pdb(pdb: PodDisruptionBudget, pods: Iterable[Pod]) -> list[Pod]:
 
 def controller_scale(pod: Pod, get: Lookup) -> tuple[str, int] | None:
     """The (uid, scale) of the pod's controller, via the finders of ``getExpectedScale``
-    (``getPodDeployment``, ``getPodReplicaSet``, ``getPodStatefulSet``), or None when not found."""
+    (``getPodDeployment``, ``getPodReplicaSet``, ``getPodStatefulSet``,
+    ``getPodReplicationController``), or None when not found."""
     ref = pod.meta.controller_ref()
     assert ref is not None
     ns = pod.meta.namespace
@@ -104,11 +106,11 @@ def controller_scale(pod: Pod, get: Lookup) -> tuple[str, int] | None:
                 return None
             return d.meta.uid, d.spec.replicas
         return rs.meta.uid, rs.spec.replicas
-    if ref.kind == "StatefulSet":
-        ss = get((StatefulSet.KIND, ns, ref.name))
-        if ss is None or ss.meta.uid != ref.uid:
+    if ref.kind in ("StatefulSet", "ReplicationController"):  # getPodStatefulSet, getPodReplicationController
+        owner_obj = get((ref.kind, ns, ref.name))
+        if owner_obj is None or owner_obj.meta.uid != ref.uid:
             return None
-        return ss.meta.uid, ss.spec.replicas
+        return owner_obj.meta.uid, owner_obj.spec.replicas
     return None
 
 
@@ -193,7 +195,7 @@ class DisruptionController(Component):
     def watches(self, obj: Any) -> bool:
         if isinstance(obj, Pod | PodDisruptionBudget):
             return True
-        return self.watch_workloads and isinstance(obj, ReplicaSet | Deployment | StatefulSet)
+        return self.watch_workloads and isinstance(obj, ReplicaSet | Deployment | StatefulSet | ReplicationController)
 
     def initial_local(self) -> DisruptionLocal:
         return DisruptionLocal()

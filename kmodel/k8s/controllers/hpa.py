@@ -108,13 +108,20 @@ class Proposal:
     utilization: int
 
 
+def dropped(sample: PodSample) -> bool:
+    """Whether ``groupPods`` puts the pod in ``ignoredPods``: being deleted, or Failed."""
+    return sample.deleting or sample.phase == "Failed"
+
+
 def group_pods(samples: Iterable[PodSample]) -> tuple[int, list[str], list[str]]:
-    """``groupPods``: (ready count, ignored pods, pods missing metrics). Deleted and Failed pods
-    are skipped; Pending pods are ignored; a pod without a metric is missing; an unready pod is
-    ignored (see the module docstring for the simplification)."""
+    """``groupPods``: (ready count, unready pods, pods missing metrics). Deleted and Failed pods
+    are upstream's ``ignoredPods``: neither counted nor, in ``get_resource_replicas``, measured
+    (``dropped``); Pending pods are unready; a pod without a metric is missing; an unready pod is
+    unready (see the module docstring for the simplification). (kmodel's name ``ignored`` is
+    upstream's ``unreadyPods``, from before the two sets were split.)"""
     ready, ignored, missing = 0, [], []
     for s in samples:
-        if s.deleting or s.phase == "Failed":
+        if dropped(s):
             continue
         if s.phase == "Pending":
             ignored.append(s.name)
@@ -157,7 +164,10 @@ def get_resource_replicas(
     if not samples:
         return "no pods returned by selector while calculating replica count"
     ready, ignored, missing = group_pods(samples)
-    metrics = {s.name: s.metric for s in samples if s.metric is not None and s.name not in ignored}
+    # removeMetricsForPods(metrics, ignoredPods) and (…, unreadyPods): a deleting or Failed
+    # pod's metric is not part of the ratio (pkg/controller/podautoscaler/replica_calculator.go:
+    # GetResourceReplicas, Kubernetes 1.34)
+    metrics = {s.name: s.metric for s in samples if s.metric is not None and s.name not in ignored and not dropped(s)}
     requests: dict[str, int] = {}
     for s in samples:
         if s.request is None:

@@ -85,6 +85,8 @@ from kmodel.k8s.objects import (
     OwnerReference,
     Pod,
     ReplicaSet,
+    Replicated,
+    ReplicationController,
     condition,
 )
 from kmodel.k8s.store import Event, MetaPatch, Request, Result
@@ -96,6 +98,7 @@ BATCH_CLAIM = 1  # AdoptPod / ReleasePod patches
 BATCH_MANAGE = 2  # the first slow-start create batch; the deletes and the status update
 EXPECTATIONS_TIMEOUT = 300  # seconds: ExpectationsTimeout = 5 * time.Minute
 NAME = "replicaset-controller"
+RC_NAME = "replication-controller"  # the replication manager's client and event source
 
 RSKey = tuple[str, str]  # (namespace, name)
 
@@ -108,6 +111,7 @@ class CreateIntent:
 
     replica_set: RSKey
     acting: int
+    kind: str = ReplicaSet.KIND  # or ReplicationController, from the replication manager
 
 
 @abstraction.declare(fields={"timestamp": abstraction.EXPECT}, plain={"add"})
@@ -130,9 +134,9 @@ class RSLocal:
 _enqueue = workqueue.enqueue  # (by its old name here, so that the call sites stay as they are)
 
 
-def owner_key(pod: Pod) -> RSKey | None:
+def owner_key(pod: Pod, kind: str = ReplicaSet.KIND) -> RSKey | None:
     ref = pod.meta.controller_ref()
-    if ref is None or ref.kind != "ReplicaSet":
+    if ref is None or ref.kind != kind:
         return None
     return (pod.meta.namespace, ref.name)
 
@@ -141,7 +145,7 @@ def pod_key(pod: Pod) -> str:
     return f"{pod.meta.namespace}/{pod.meta.name}"
 
 
-def owned_active_pods(rs: ReplicaSet, pods: Any) -> list[Pod]:
+def owned_active_pods(rs: Replicated, pods: Any) -> list[Pod]:
     """``FilterActivePods`` over the pods whose controllerRef is this RS (by uid) and that match."""
     out = []
     for p in pods:
@@ -163,7 +167,7 @@ class Claim:
     release: tuple[Pod, ...]
 
 
-def claim_pods(rs: ReplicaSet, pods: Any) -> Claim:
+def claim_pods(rs: Replicated, pods: Any) -> Claim:
     """``PodControllerRefManager.ClaimPods`` / ``claimObject``
     (``pkg/controller/controller_ref_manager.go``) over the active pods (``FilterActivePods``)
     of the RS's namespace, in name order. Adoptions are counted as claimed, as upstream counts a
@@ -192,11 +196,12 @@ def claim_pods(rs: ReplicaSet, pods: Any) -> Claim:
     return Claim(tuple(claimed), tuple(adopt), tuple(release))
 
 
-def controller_ref(rs: ReplicaSet) -> OwnerReference:
-    """``metav1.NewControllerRef``: controller and blockOwnerDeletion set."""
+def controller_ref(rs: Replicated) -> OwnerReference:
+    """``metav1.NewControllerRef``: controller and blockOwnerDeletion set, with the owner's own
+    group, version and kind (``apps/v1 ReplicaSet`` or ``v1 ReplicationController``)."""
     return OwnerReference(
-        api_version="apps/v1",
-        kind="ReplicaSet",
+        api_version=rs.API_VERSION,
+        kind=rs.KIND,
         name=rs.meta.name,
         uid=rs.meta.uid,
         controller=True,
@@ -236,21 +241,32 @@ def deletion_rank(pod: Pod) -> tuple[Any, ...]:
 
 @attrs.frozen
 class ReplicaSetController(Component):
+    """The ReplicaSet controller, or with ``kind="ReplicationController"`` the replication
+    manager: ``pkg/controller/replication/replication_controller.go: NewReplicationManager`` is
+    ``replicaset.NewBaseController`` with the GroupVersionKind ``v1 ReplicationController``, its
+    own queue, expectations and client (``replication-controller``), over the same sync code."""
+
     name: str = NAME
     expectations: bool = True
     edge_triggered_deletes: bool = False
     trust_status: bool = False
     burst_replicas: int = BURST_REPLICAS
+    kind: str = ReplicaSet.KIND
+    _watched: tuple[type, ...] = attrs.field(init=False, repr=False, eq=False)
+
+    @_watched.default
+    def _watched_classes(self) -> tuple[type, ...]:
+        return (Pod, ReplicationController if self.kind == ReplicationController.KIND else ReplicaSet)
 
     def watches(self, obj: Any) -> bool:
-        return isinstance(obj, Pod | ReplicaSet)
+        return isinstance(obj, self._watched)
 
     def initial_local(self) -> RSLocal:
         return RSLocal()
 
     def on_relist(self, local: RSLocal, view: View) -> RSLocal:
         """After a (re)list every ReplicaSet is enqueued, as the initial ADD events do."""
-        for rs in view.list("ReplicaSet"):
+        for rs in view.list(self.kind):
             local = _enqueue(local, (rs.meta.namespace, rs.meta.name))
         return local
 
@@ -258,11 +274,11 @@ class ReplicaSetController(Component):
 
     def on_event(self, local: RSLocal, event: Event, old: Any, view: View) -> RSLocal:
         obj = event.obj
-        if isinstance(obj, ReplicaSet):
+        if not isinstance(obj, Pod):
             return _enqueue(local, (obj.meta.namespace, obj.meta.name))
-        rs_key = owner_key(obj)
+        rs_key = owner_key(obj, self.kind)
         if event.type == "MODIFIED" and old is not None:
-            old_key = owner_key(old)
+            old_key = owner_key(old, self.kind)
             if old_key is not None and old_key != rs_key:
                 local = _enqueue(local, old_key)  # updatePod: the controllerRef changed (released)
         if rs_key is None:
@@ -274,7 +290,7 @@ class ReplicaSetController(Component):
                     or old.meta.controller_ref() is not None
                 )
                 if changed:  # an orphan: every matching ReplicaSet may want to adopt it
-                    for rs in view.list("ReplicaSet"):
+                    for rs in view.list(self.kind):
                         if rs.meta.namespace == obj.meta.namespace and rs.spec.selector.matches(obj.meta.labels):
                             local = _enqueue(local, (rs.meta.namespace, rs.meta.name))
             return local
@@ -317,7 +333,7 @@ class ReplicaSetController(Component):
         if not local.queue:
             return local, []
         rs_key, local = local.queue[0], attrs.evolve(local, queue=local.queue[1:])
-        rs = view.get(("ReplicaSet", *rs_key))
+        rs = view.get((self.kind, *rs_key))
         if rs is None:
             return attrs.evolve(local, expectations=local.expectations.delete(rs_key)), []
         claim = claim_pods(rs, view.list("Pod"))
@@ -345,7 +361,7 @@ class ReplicaSetController(Component):
             )
         return local, requests
 
-    def _claim_requests(self, rs: ReplicaSet, rs_key: RSKey, claim: Claim) -> list[Request]:
+    def _claim_requests(self, rs: Replicated, rs_key: RSKey, claim: Claim) -> list[Request]:
         """The requests of ``ClaimPods``: ``canAdopt``'s live GET (only when something is to be
         adopted), then one patch per pod to adopt or release, by pod name."""
         reqs: list[Request] = []
@@ -377,7 +393,7 @@ class ReplicaSetController(Component):
         return reqs
 
     def _manage_replicas(
-        self, local: RSLocal, rs: ReplicaSet, rs_key: RSKey, pods: list[Pod], now: int
+        self, local: RSLocal, rs: Replicated, rs_key: RSKey, pods: list[Pod], now: int
     ) -> tuple[RSLocal, list[Request]]:
         current = rs.status.replicas if self.trust_status else len(pods)
         diff = current - rs.spec.replicas
@@ -392,7 +408,7 @@ class ReplicaSetController(Component):
                     "create",
                     ("Pod", rs.meta.namespace, ""),
                     template,
-                    tag=CreateIntent(replica_set=rs_key, acting=rs.spec.replicas),
+                    tag=CreateIntent(replica_set=rs_key, acting=rs.spec.replicas, kind=self.kind),
                     batch=BATCH_MANAGE + b,
                 )
                 for b, size in enumerate(slow_start_batches(n))
@@ -435,7 +451,7 @@ class ReplicaSetController(Component):
         return local
 
 
-def pod_from_template(rs: ReplicaSet) -> Pod:
+def pod_from_template(rs: Replicated) -> Pod:
     """``pkg/controller/controller_utils.go: GetPodFromTemplate``: labels from the template,
     ``generateName: <rs-name>-`` and a controller ownerReference with blockOwnerDeletion."""
     ref = controller_ref(rs)
@@ -449,7 +465,7 @@ def pod_from_template(rs: ReplicaSet) -> Pod:
     return Pod(meta=meta, spec=rs.spec.template.spec)
 
 
-def calculate_status(rs: ReplicaSet, pods: list[Pod]) -> Any:
+def calculate_status(rs: Replicated, pods: list[Pod]) -> Any:
     """``pkg/controller/replicaset/replica_set_utils.go: calculateStatus`` (minReadySeconds is
     honoured only as 0: available = ready)."""
     ready = sum(1 for p in pods if p.is_ready())
@@ -479,3 +495,22 @@ SPEC = ComponentSpec(
     durations=lambda config: (EXPECTATIONS_TIMEOUT,),
     horizons=lambda config: ((EXPECT, EXPECTATIONS_TIMEOUT),),
 )
+
+
+def _needs_replication_manager(config: Any) -> bool:
+    return any(isinstance(o, ReplicationController) for o in config.objects)
+
+
+RC_SPEC = ComponentSpec(
+    RC_NAME,
+    build=lambda config: (
+        [ReplicaSetController(name=RC_NAME, kind=ReplicationController.KIND)]
+        if _needs_replication_manager(config)
+        else []
+    ),
+    durations=lambda config: (EXPECTATIONS_TIMEOUT,),
+    horizons=lambda config: ((EXPECT, EXPECTATIONS_TIMEOUT),),
+)
+"""The replication manager (``kube-controller-manager``'s ``replicationcontroller`` controller):
+only in scenarios with a ReplicationController, so every other scenario's components, traces and
+reports stay as they were. The ReplicaSet controller's variants are not applied to it."""

@@ -24,6 +24,12 @@ Filters, first failure wins per node (``frameworkImpl.RunFilterPlugins``):
    allocatable − requested (all failing resources are reported, as upstream).
 5. ``PodTopologySpread`` (``podtopologyspread/filtering.go: Filter``), DoNotSchedule constraints.
 
+Every feasible node is scored. Upstream stops filtering once it has found
+``numFeasibleNodesToFind`` nodes (``schedule_one.go``: with the default
+``percentageOfNodesToScore`` 0, adaptively 50% − nodes/125 (at least 5%), and never fewer than
+``minFeasibleNodesToFind`` = 100 nodes), so below 100 nodes, every scope kmodel checks (at most
+20 nodes), it too scores them all: the same result, not a simplification (Kubernetes 1.34).
+
 Scores, summed with the default weights (``RunScorePlugins``; none of these has a NormalizeScore
 except TaintToleration and PodTopologySpread):
 
