@@ -33,6 +33,8 @@ from kmodel.k8s.objects import (
     UNHEALTHY_POD_EVICTION_POLICIES,
     Condition,
     Container,
+    DaemonSet,
+    DaemonSetSpec,
     Deployment,
     DeploymentSpec,
     GenericObject,
@@ -78,6 +80,7 @@ SUPPORTED = {
     "Service": "v1",
     "HorizontalPodAutoscaler": "autoscaling/v2",
     "PodDisruptionBudget": "policy/v1",
+    "DaemonSet": "apps/v1",
 }
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -92,7 +95,7 @@ KUBELET_LABELS = {
 }
 
 
-WORKLOAD_KINDS = ("DaemonSet", "Job", "CronJob")
+WORKLOAD_KINDS = ("Job", "CronJob")
 """Inert kinds whose controllers would create pods upstream: kmodel stores them and creates none."""
 MODEL_OWNED = ("Lease", "EndpointSlice")
 """Kinds kmodel's own components write (leader election, the EndpointSlice controller): a manifest
@@ -942,6 +945,61 @@ def parse_deployment(f: Fields) -> Deployment:
     )
 
 
+DAEMONSET_STRATEGIES = ("RollingUpdate", "OnDelete")
+
+
+def parse_daemonset(f: Fields) -> DaemonSet:
+    """An ``apps/v1`` DaemonSet with ``SetDefaults_DaemonSet`` (``pkg/apis/apps/v1/defaults.go``,
+    Kubernetes 1.34: updateStrategy RollingUpdate with maxUnavailable 1 and maxSurge 0,
+    revisionHistoryLimit 10) and the checks of ``pkg/apis/apps/validation: ValidateDaemonSetSpec``
+    the model relies on: a non-empty selector that matches the template labels, restartPolicy
+    Always (``parse_workload_template``), the strategy RollingUpdate or OnDelete
+    (``ValidateDaemonSetUpdateStrategy``; ``rollingUpdate`` only with RollingUpdate), and
+    ``ValidateRollingUpdateDaemonSet``: maxUnavailable and maxSurge each an integer ≥ 0 or a
+    percentage of at most 100%, exactly one of them non-zero."""
+    meta = parse_meta(f)
+    spec = f.map("spec", required=True)
+    selector, labels, pod_spec = parse_workload_template(spec, "DaemonSet")
+    if pod_spec.node_name:
+        # the controller creates one pod per node; a template pinned to one node is legal upstream
+        # (NodeShouldRunDaemonPod only runs it there), but the model's pods are scheduled, not bound
+        raise spec.map("template").map("spec").error("nodeName", "a DaemonSet template with nodeName is not modelled")
+    strategy = spec.map("updateStrategy")
+    stype = strategy.str("type", "RollingUpdate")
+    if stype not in DAEMONSET_STRATEGIES:
+        raise strategy.error("type", f"expected RollingUpdate or OnDelete, got {stype!r}")
+    surge: int | str | None = None
+    unavailable: int | str | None = None
+    if stype == "OnDelete":
+        if strategy.has("rollingUpdate"):
+            raise strategy.error("rollingUpdate", "only allowed for updateStrategy 'RollingUpdate'")
+    else:
+        ru = strategy.map("rollingUpdate")
+        unavailable = _int_or_percent(ru, "maxUnavailable", 1)
+        surge = _int_or_percent(ru, "maxSurge", 0)
+        for key, value in (("maxUnavailable", unavailable), ("maxSurge", surge)):
+            if isinstance(value, str) and int(value[:-1]) > 100:
+                raise ru.error(key, "must not be greater than 100%")
+        has_unavailable = _int_or_percent_value(unavailable) != 0
+        has_surge = _int_or_percent_value(surge) != 0
+        if has_unavailable and has_surge:
+            raise ru.error("maxSurge", "may not be set when maxUnavailable is non-zero")
+        if not has_unavailable and not has_surge:
+            raise ru.error("maxUnavailable", "cannot be 0 when maxSurge is 0")
+    return DaemonSet(
+        meta=meta,
+        spec=DaemonSetSpec(
+            selector=selector,
+            template=PodTemplateSpec(labels=labels, spec=pod_spec),
+            update_strategy_type=stype,
+            max_unavailable=unavailable,
+            max_surge=surge,
+            min_ready_seconds=spec.int("minReadySeconds", 0, minimum=0, maximum=MAX_WAIT_SECONDS),
+            revision_history_limit=spec.int("revisionHistoryLimit", 10, minimum=0, maximum=INT32_MAX),
+        ),
+    )
+
+
 def _int_or_percent(f: Fields, key: str, default: int | str | None = "25%") -> int | str:
     """An IntOrString that ``ValidatePositiveIntOrPercent`` accepts: an integer ≥ 0 or a
     string ``"N%"``; absent → ``default`` (the Deployment's ``25%``)."""
@@ -1179,4 +1237,5 @@ _PARSERS: dict[str, Callable[[Fields], Any]] = {
     "HorizontalPodAutoscaler": parse_hpa,
     "PodDisruptionBudget": parse_pdb,
     "Node": parse_node_manifest,
+    "DaemonSet": parse_daemonset,
 }

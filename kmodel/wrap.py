@@ -12,7 +12,11 @@ The scenario, as data (``default_scenario_data``), holds:
   workload at the top of its scale range) under any placement, and one more node is the +1.
   The shape starts at 4 cpu / 16Gi (a common cloud size) and doubles until the largest pod fits
   and the count is at most ``MAX_NODES``. Extended resources the pods request (``nvidia.com/gpu``)
-  are given so that they never bind first. Node selectors, affinity, taints and zones are not
+  are given so that they never bind first. Every DaemonSet is assumed to run one pod on every
+  node: their requests (and one pod slot each) are set aside on each node before the slots are
+  counted, and a DaemonSet adds no pod to P (it is not scaled); with a DaemonSet there are at
+  least 2 nodes. Node selectors, affinity, taints
+  and zones are not
   considered: a pod they keep off every node shows as a ``ReplicasConverge`` violation that
   says why, and ``kmodel init`` writes a scenario to edit;
 - **faults** a platform engineer plans for: one node crash, two container crashes;
@@ -74,6 +78,22 @@ class Sizing:
     pods: int  # P: pods at the peak
     largest: dict[str, int]  # the largest request of any one pod, per resource
     slots: int  # pods of the largest size one node holds
+    daemon: dict[str, int] = attrs.field(factory=dict)  # what the DaemonSets' pods take on every node
+
+
+def daemon_reserve(objects: Sequence[Any]) -> dict[str, int]:
+    """The requests of one pod of every DaemonSet, summed, and ``pods``: how many DaemonSets (each
+    runs one pod on every node)."""
+    total: dict[str, int] = {}
+    count = 0
+    for o in objects:
+        if o.KIND == "DaemonSet":
+            count += 1
+            for r, v in o.spec.template.spec.requests().items():
+                total[r] = total.get(r, 0) + v
+    if count:
+        total["pods"] = count
+    return total
 
 
 def scale_ranges(objects: Sequence[Any]) -> list[tuple[Any, int, int]]:
@@ -104,22 +124,31 @@ def peak_pods(objects: Sequence[Any]) -> list[dict[str, int]]:
 def size_nodes(objects: Sequence[Any], label: str) -> Sizing:
     """The N+1 node group for ``objects`` (the rule is in the module docstring)."""
     pods = peak_pods(objects)
+    daemon = daemon_reserve(objects)
     largest: dict[str, int] = {}
     for req in pods:
         for r, v in req.items():
             largest[r] = max(largest.get(r, 0), v)
     for doubling in range(MAX_DOUBLINGS + 1):
         shape = {r: v * 2**doubling for r, v in BASE_SHAPE.items()}
-        slots = DEFAULT_MAX_PODS
+        free = {r: v - daemon.get(r, 0) for r, v in shape.items()}
+        slots = DEFAULT_MAX_PODS - daemon.get("pods", 0)
         for r in ("cpu", "memory"):
             if largest.get(r, 0) > 0:
-                slots = min(slots, shape[r] // largest[r])
-        if slots < 1:
+                slots = min(slots, free[r] // largest[r])
+        if slots < 1 or min(free.values()) < 0:
             continue
         count = math.ceil(len(pods) / slots) + 1
+        if daemon:
+            count = max(count, 2)  # a DaemonSet is about many nodes: at least one beside a lost one
         if count <= MAX_NODES:
-            extra = {r: v * slots for r, v in sorted(largest.items()) if r not in (*BASE_SHAPE, "pods") and v > 0}
-            return Sizing(count, {**shape, **extra, "pods": DEFAULT_MAX_PODS}, len(pods), largest, slots)
+            extra = {
+                r: largest.get(r, 0) * slots + daemon.get(r, 0)
+                for r in sorted({*largest, *daemon})
+                if r not in (*BASE_SHAPE, "pods") and largest.get(r, 0) + daemon.get(r, 0) > 0
+            }
+            capacity = {**shape, **extra, "pods": DEFAULT_MAX_PODS}
+            return Sizing(count, capacity, len(pods), largest, slots, {r: v for r, v in daemon.items() if v})
     raise InputError(
         f"the workloads need more than {MAX_NODES} nodes of up to {BASE_SHAPE['cpu'] // 1000 * 2**MAX_DOUBLINGS} cpu "
         f"({len(pods)} pods at the top of their scale ranges); kmodel checks small scopes: write a scenario "
@@ -210,13 +239,20 @@ def _header(data: dict[str, Any]) -> str:
 
 def _comments(spec: dict[str, Any], s: Sizing, invariants: Sequence[str]) -> list[tuple[str, str]]:
     largest = ", ".join(f"{format_amount(r, v)} {r}" for r, v in sorted(s.largest.items()) if v) or "no requests"
+    daemon = ""
+    if s.daemon:
+        reserved = ", ".join(
+            f"{format_amount(r, v)} {r}" if r != "pods" else f"{v} pod(s)" for r, v in sorted(s.daemon.items())
+        )
+        daemon = f" Each node first keeps room for one pod of every DaemonSet ({reserved})."
     return [
         (
             "nodes",
             f"Nodes sized N+1: the {s.pods} pods of every workload at the top of its scale range fit on the nodes "
             f"left after any one node is lost. Each pod is counted as the largest ({largest}), {s.slots} to a node, "
-            f"so {s.count - 1} node(s) hold them under any placement, plus one. Other forms, e.g. node pools in "
-            "zones (dealt round-robin as the topology.kubernetes.io/zone label) and a named node:",
+            f"so {s.count - 1} node(s) hold them under any placement, plus one.{daemon} "
+            "Other forms, e.g. node pools in zones (dealt round-robin as the topology.kubernetes.io/zone label) "
+            "and a named node:",
         ),
         (
             "manifests" if "manifests" in spec else "objects",
@@ -232,7 +268,8 @@ def _comments(spec: dict[str, Any], s: Sizing, invariants: Sequence[str]) -> lis
         (
             "user",
             "What a user may do at any time: kubectl scale each workload within ±2 of its replicas (no lower than "
-            "0, or its HPA's minReplicas). Others: cordon, drain, deletePod, rollout, request, setLoad.",
+            "0, or its HPA's minReplicas; a DaemonSet is not scaled). Others: cordon, drain, deletePod, rollout, "
+            "request, setLoad.",
         ),
         (
             "invariants",

@@ -36,6 +36,7 @@ ORDER = [
     "SingleLeader",
     "FencedWrites",
     "LeaderEventuallyElected",
+    "DaemonSetConverges",
 ]
 
 
@@ -59,7 +60,7 @@ def test_select_defaults_to_what_applies() -> None:
     optional = {n for n, inv in BUILTIN.items() if inv.optional}
     assert optional == {"NoTrafficToDeadPods", "NodeGroupsScaleDown"}
     leader = {"SingleLeader", "FencedWrites", "LeaderEventuallyElected"}
-    conditional = {"HPASettles", "AllPodsScheduled", *leader}
+    conditional = {"HPASettles", "AllPodsScheduled", "DaemonSetConverges", *leader}
     assert default == [n for n in ORDER if n not in optional | conditional]
     ha = [p.name for p in select(attrs.evolve(plain, processes={"kcm-1": object()}), None)]
     assert ha == [n for n in ORDER if n not in optional | (conditional - leader)]

@@ -236,8 +236,11 @@ def test_model_owned_kinds_are_refused(kind: str) -> None:
 
 
 def test_builtin_kind_at_another_version() -> None:
-    msg = error_of([pod_doc(), {"apiVersion": "v1", "kind": "DaemonSet", "metadata": {"name": "x"}}])
-    assert msg == "app.yaml: document 2: apiVersion: DaemonSet is served as 'apps/v1' in Kubernetes 1.34, got 'v1'"
+    msg = error_of([pod_doc(), {"apiVersion": "v1", "kind": "ControllerRevision", "metadata": {"name": "x"}}])
+    assert (
+        msg
+        == "app.yaml: document 2: apiVersion: ControllerRevision is served as 'apps/v1' in Kubernetes 1.34, got 'v1'"
+    )
 
 
 def test_removed_api_version() -> None:

@@ -364,6 +364,8 @@ STRING_FIELDS: dict[str, set[str]] = {
     "ComponentState": {"cache"},
     "Condition": {"message", "reason", "status", "type"},
     "Container": {"image", "name", "pre_stop", "requests"},
+    "DaemonSetLocal": {"expectations", "queue"},  # keys (namespace, set name); counts
+    "DaemonSetSpec": {"max_surge", "max_unavailable", "update_strategy_type"},
     "DeploymentCondition": {"message", "reason", "status", "type"},
     "DeploymentLocal": {"queue", "requeue_at"},
     "DeploymentSpec": {"max_surge", "max_unavailable", "strategy_type"},

@@ -29,6 +29,7 @@ from kmodel.k8s.abstraction import TimeAbstraction, time_abstraction
 from kmodel.k8s.apiserver import WATCH_CACHE_SECONDS
 from kmodel.k8s.controllers import (
     autoscaler,
+    daemonset,
     deployment,
     disruption,
     drain,
@@ -62,6 +63,7 @@ BUILTIN: tuple[ComponentSpec, ...] = (
     kubelet.SPEC,
     autoscaler.SPEC,
     kubeproxy.SPEC,
+    daemonset.SPEC,  # last: appended, so the other scenarios' traces are unchanged
 )
 
 

@@ -1086,6 +1086,105 @@ LEADER_EVENTUALLY_ELECTED = declare(
 )
 
 
+def daemonset_converges(state: ClusterState) -> str | None:
+    """After settling, every DaemonSet (unless being deleted) runs exactly one pod on every Ready
+    node it should run on (``NodeShouldRunDaemonPod``'s shouldRun, with the automatic
+    tolerations), Running, Ready and (strategy RollingUpdate; OnDelete replaces a pod only once it
+    is deleted) at the current template's revision, and no pod that is not
+    being deleted where it should not run: none where it should not even continue running, and
+    none still Pending where it should not start one — the target state of
+    ``pkg/controller/daemon/daemon_controller.go: manage`` and ``update.go: rollingUpdate``.
+    Nodes that are not Ready are not judged (upstream keeps an old pod there and starts none:
+    the not-ready and unreachable NoSchedule taints are not tolerated). A pod bound to a node
+    that no longer exists is the pod GC's (``gcOrphaned``), which kmodel does not model, so it is
+    not judged; an unbound one is the controller's (``getUnscheduledPodsWithoutNode``). A failure names the
+    first node and why: no pod (one still Terminating), a pod Pending that fits no node (the
+    default scheduler binds DaemonSet pods; without a priority class nothing preempts for them),
+    not ready, an old revision, or a pod where the set should not run."""
+    from kmodel.k8s.controllers.daemonset import node_should_run, nodes_to_daemon_pods, template_hash
+
+    store = state.store
+    pods: list[Pod] = store.list("Pod")
+    nodes: list[Node] = sorted(store.list("Node"), key=lambda n: n.meta.name)
+    names = {n.meta.name for n in nodes}
+    for ds in sorted(store.list("DaemonSet"), key=lambda d: (d.meta.namespace, d.meta.name)):
+        if ds.meta.deletion_timestamp is not None:
+            continue
+        where = f"DaemonSet {ds.meta.namespace}/{ds.meta.name}"
+        hash_ = template_hash(ds)
+        by_node = nodes_to_daemon_pods(ds, pods)
+        for node in nodes:
+            name = node.meta.name
+            on_node = sorted(by_node.get(name, []), key=lambda p: p.meta.name)
+            live = [p for p in on_node if p.meta.deletion_timestamp is None]
+            should_run, should_continue = node_should_run(ds, node)
+            if not should_run:
+                stray = [p for p in live if not should_continue or not p.spec.node_name]
+                if stray:
+                    p = stray[0]
+                    taint = _untolerated_taint_text(ds, node)
+                    how = "is Pending for" if not p.spec.node_name else "runs on"
+                    verb = "start" if should_continue else "run"
+                    why = f"where the DaemonSet should not {verb} a pod{taint}"
+                    return f"{where}: pod {p.meta.name} {how} {name}, {why}"
+                continue
+            up = state.nodes_up.get(name, True) and not state.partitioned.get(name, False)
+            if node.ready_status() != "True" or not up:
+                continue
+            if not live:
+                gone = [p.meta.name for p in on_node]
+                note = f" ({', '.join(gone)} still Terminating)" if gone else ""
+                counts = f"ready {ds.status.number_ready}/{ds.status.desired_number_scheduled}"
+                return f"{where}: no pod on {name}{note} ({counts})"
+            if len(live) > 1:
+                return f"{where}: {len(live)} pods on {name} ({', '.join(p.meta.name for p in live)}), want one"
+            p = live[0]
+            if not p.spec.node_name:
+                by_ref = {(q.meta.namespace, q.meta.name): q for q in pods}
+                failures = fit_failures(p, [node], node_usage(pods, FMap(), by_ref))
+                why = f": {failures[name]}" if name in failures else ""
+                return f"{where}: pod {p.meta.name} for {name} is Pending{why}"
+            if p.status.phase != "Running" or not p.is_ready():
+                return f"{where}: pod {p.meta.name} on {name} is not running and ready ({p.status.phase})"
+            rolling = ds.spec.update_strategy_type == "RollingUpdate"  # OnDelete replaces only deleted pods
+            if rolling and p.meta.labels.get("controller-revision-hash") != hash_:
+                return f"{where}: pod {p.meta.name} on {name} runs an old revision (the rollout did not finish)"
+        for node_name in sorted(set(by_node) - names):
+            # an unbound pod for a node that is gone is the controller's to delete
+            # (getUnscheduledPodsWithoutNode); a bound one is the pod GC's (gcOrphaned), not modelled
+            live = [p for p in by_node[node_name] if p.meta.deletion_timestamp is None and not p.spec.node_name]
+            if live:
+                return f"{where}: pod {live[0].meta.name} is for {node_name}, which does not exist"
+    return None
+
+
+def _untolerated_taint_text(ds: Any, node: Node) -> str:
+    """`` (untolerated taint key=value:Effect)`` for the first NoSchedule/NoExecute taint of ``node``
+    that the DaemonSet's pods (with the automatic tolerations) do not tolerate, else ``""``."""
+    from kmodel.k8s.controllers.daemonset import new_pod
+
+    pod = new_pod(ds, node.meta.name)
+    for t in node.spec.taints:
+        if t.effect in ("NoSchedule", "NoExecute") and not any(tol.tolerates(t) for tol in pod.spec.tolerations):
+            value = f"={t.value}" if t.value else ""
+            return f" (untolerated taint {t.key}{value}:{t.effect})"
+    return " (node selector or affinity)"
+
+
+DAEMONSET_CONVERGES = declare(
+    Invariant(
+        name="DaemonSetConverges",
+        kind="eventually",
+        text=(
+            "Once the cluster settles, every DaemonSet runs exactly one Ready pod of its current template on every "
+            "Ready node it should run on, and none where it should not."
+        ),
+        check=daemonset_converges,
+        applies=lambda model: any(o.KIND == "DaemonSet" for o in model.config.objects),
+    )
+)
+
+
 # -- lookups, all derived from the declarations -------------------------------------------------
 
 

@@ -14,13 +14,16 @@ def workload_metrics(state: Any) -> dict[str, int]:
     For every ReplicaSet, Deployment and StatefulSet (not being deleted): ``spec.replicas``, the
     number of its active pods (not terminal, not being deleted) and how many of those are Ready
     (pods are matched by controllerRef uid; a Deployment counts the pods of all its ReplicaSets).
+    A DaemonSet's desired count is the nodes it should run on (``NodeShouldRunDaemonPod``).
     """
+    from kmodel.k8s.controllers.daemonset import node_should_run
+
     store = state.store
     pods = store.list("Pod")
     owners: dict[str, str] = {}  # uid → "Kind/name" of the workload it rolls up to
     out: dict[str, int] = {}
     workloads = []
-    for kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"):
+    for kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DaemonSet"):
         for obj in store.list(kind):
             if obj.meta.deletion_timestamp is not None:
                 continue
@@ -33,7 +36,10 @@ def workload_metrics(state: Any) -> dict[str, int]:
                 owners[obj.meta.uid] = owners[ref.uid]
                 continue
         label = f"{kind}/{obj.meta.name}"
-        out[f"{label} desired"] = obj.spec.replicas
+        if kind == "DaemonSet":
+            out[f"{label} desired"] = sum(node_should_run(obj, n)[0] for n in store.list("Node"))
+        else:
+            out[f"{label} desired"] = obj.spec.replicas
         out.setdefault(f"{label} active", 0)
         out.setdefault(f"{label} ready", 0)
     for p in pods:

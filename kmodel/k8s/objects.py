@@ -481,6 +481,56 @@ class StatefulSet(APIObject):
     status: StatefulSetStatus = StatefulSetStatus()
 
 
+@abstraction.declare(plain={"max_surge", "max_unavailable", "min_ready_seconds", "revision_history_limit"})
+@attrs.frozen
+class DaemonSetSpec:
+    """``apps/v1`` DaemonSetSpec with ``SetDefaults_DaemonSet`` defaults (``pkg/apis/apps/v1/
+    defaults.go``, Kubernetes 1.34): updateStrategy ``RollingUpdate`` with maxUnavailable 1 and
+    maxSurge 0, revisionHistoryLimit 10. ``max_surge`` and ``max_unavailable`` are IntOrString
+    (an int or a ``"N%"`` string); both None for ``OnDelete`` (it has no ``rollingUpdate``)."""
+
+    selector: LabelSelector
+    template: PodTemplateSpec
+    update_strategy_type: str = "RollingUpdate"  # or "OnDelete"
+    max_unavailable: int | str | None = 1
+    max_surge: int | str | None = 0
+    min_ready_seconds: int = 0
+    revision_history_limit: int = 10
+
+
+@abstraction.declare(
+    plain={
+        "current_number_scheduled",
+        "number_misscheduled",
+        "desired_number_scheduled",
+        "number_ready",
+        "observed_generation",
+        "updated_number_scheduled",
+        "number_available",
+        "number_unavailable",
+    }
+)
+@attrs.frozen
+class DaemonSetStatus:
+    current_number_scheduled: int = 0
+    number_misscheduled: int = 0
+    desired_number_scheduled: int = 0
+    number_ready: int = 0
+    observed_generation: int = 0
+    updated_number_scheduled: int = 0
+    number_available: int = 0
+    number_unavailable: int = 0
+
+
+@attrs.frozen
+class DaemonSet(APIObject):
+    KIND: ClassVar[str] = "DaemonSet"
+    API_VERSION: ClassVar[str] = "apps/v1"
+    meta: ObjectMeta
+    spec: DaemonSetSpec
+    status: DaemonSetStatus = DaemonSetStatus()
+
+
 @abstraction.declare(plain={"port", "target_port"})
 @attrs.frozen
 class ServicePort:
@@ -822,5 +872,6 @@ KINDS: Mapping[str, type[Any]] = {
         HorizontalPodAutoscaler,
         WorkloadLoad,
         PodDisruptionBudget,
+        DaemonSet,
     )
 }

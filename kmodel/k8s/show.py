@@ -75,6 +75,13 @@ def _workloads(state: Any) -> list[str]:
             extra = f": replicas {spec_replicas}, ready {ready}" if spec_replicas is not None else ""
             gone = " (being deleted)" if o.meta.deletion_timestamp is not None else ""
             workloads.append(f"{kind} {o.meta.namespace}/{o.meta.name}{extra}{gone}")
+    for ds in state.store.list("DaemonSet"):  # last, so the dumps of scenarios without one are unchanged
+        st = ds.status
+        gone = " (being deleted)" if ds.meta.deletion_timestamp is not None else ""
+        workloads.append(
+            f"DaemonSet {ds.meta.namespace}/{ds.meta.name}: desired {st.desired_number_scheduled}, "
+            f"ready {st.number_ready}, updated {st.updated_number_scheduled}{gone}"
+        )
     return workloads
 
 

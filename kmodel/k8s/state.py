@@ -35,6 +35,9 @@ class Variants:
     # kmodel's own, not upstream: writes of HA replicas carry their lease epoch and stale ones are
     # rejected (a fencing token; see kmodel.k8s.leaderelection.fence_rejection)
     fenced_leader_election: bool = False
+    # True: the DaemonSet controller's NodeShouldRunDaemonPod ignores taints (pods for nodes whose
+    # NoSchedule taints they do not tolerate stay Pending; kmodel.k8s.controllers.daemonset)
+    daemon_set_ignores_taints: bool = False
 
 
 @attrs.frozen

@@ -15,6 +15,7 @@ Scenario syntax::
       - {op: forceDeletePod, target: ReplicaSet/web}             # ... --grace-period=0 --force
       - {op: forceDeletePod, target: StatefulSet/db}             # StatefulSet pods by ordinal (db-0..db-2)
       - {op: rollout, target: Deployment/web, images: [nginx:1.27, nginx:1.28]}  # kubectl set image
+      - {op: rollout, target: DaemonSet/agent, images: [agent:2]}   # ... of a DaemonSet (rolling update)
       - {op: delete, target: ReplicaSet/web, propagationPolicy: Foreground}  # kubectl delete --cascade=foreground
       - {op: request, target: Service/web}                       # a client on each node sends one request
       - {op: setLoad, target: Deployment/web, cpu: [300m, 900m]} # the workload's CPU demand (first: initial)
@@ -222,9 +223,10 @@ def _parse_rollout(f: Fields, target: Key) -> UserOp:
 
 
 def _rollout(store: Store, op: UserOp, verb: str, args: dict[str, Any], now: int, api: APIConfig) -> Applied:
-    """``kubectl set image deployment/web '*=IMAGE'``: every container and init container of
-    the pod template gets ``IMAGE`` (a template change, so the Deployment rolls out a new
-    ReplicaSet); a patch, so no resourceVersion precondition."""
+    """``kubectl set image deployment/web '*=IMAGE'`` (or ``daemonset/agent``): every container and
+    init container of the pod template gets ``IMAGE`` (a template change, so the Deployment rolls
+    out a new ReplicaSet, the DaemonSet a new revision); a patch, so no resourceVersion
+    precondition."""
     obj = store.get(op.target)
     image = args["image"]
     if obj is None:
@@ -482,14 +484,18 @@ REGISTRY: dict[str, UserOpType] = {
     "scale": UserOpType((*_REPLICATED, "Deployment", "StatefulSet"), _parse_scale, _one, _scale, ("replicas",)),
     "cordon": UserOpType(("Node",), _parse_target_only, _both, _cordon),
     "deletePod": UserOpType(
-        (*_REPLICATED, "StatefulSet"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
+        (*_REPLICATED, "StatefulSet", "DaemonSet"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
     ),
     "forceDeletePod": UserOpType(
         (*_REPLICATED, "StatefulSet"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
     ),
-    "rollout": UserOpType(("Deployment",), _parse_rollout, _one, _rollout, ("images",)),
+    "rollout": UserOpType(("Deployment", "DaemonSet"), _parse_rollout, _one, _rollout, ("images",)),
     "delete": UserOpType(
-        (*_REPLICATED, "Deployment"), _parse_delete_owner, _one, _delete_owner, optional=("propagationPolicy",)
+        (*_REPLICATED, "Deployment", "DaemonSet"),
+        _parse_delete_owner,
+        _one,
+        _delete_owner,
+        optional=("propagationPolicy",),
     ),
     "request": UserOpType(("Service",), _parse_request, _one, _request_on_store),
     "setLoad": UserOpType(("Deployment", *_REPLICATED, "StatefulSet"), _parse_load, _one, _set_load, ("cpu",)),
