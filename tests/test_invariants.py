@@ -36,6 +36,9 @@ ORDER = [
     "SingleLeader",
     "FencedWrites",
     "LeaderEventuallyElected",
+    "JobCompletesAtMostCompletions",
+    "JobCompletes",
+    "CronJobForbidNeverOverlaps",
 ]
 
 

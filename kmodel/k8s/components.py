@@ -34,6 +34,7 @@ from kmodel.k8s.controllers import (
     drain,
     gc,
     hpa,
+    job,
     kubelet,
     kubeproxy,
     nodelifecycle,
@@ -61,6 +62,7 @@ BUILTIN: tuple[ComponentSpec, ...] = (
     kubelet.SPEC,
     autoscaler.SPEC,
     kubeproxy.SPEC,
+    job.SPEC,
 )
 
 
@@ -113,7 +115,7 @@ def _object_durations(obj: Any, durations: list[int], periods: list[int]) -> Non
     """Add the durations ``obj``'s spec declares (deadlines, grace periods, tolerations, probe
     delays, HPA windows) to ``durations`` and its probe periods to ``periods``."""
     spec = getattr(obj, "spec", None)
-    for name in ("progress_deadline_seconds", "min_ready_seconds"):
+    for name in ("progress_deadline_seconds", "min_ready_seconds", "active_deadline_seconds"):
         durations.append(getattr(spec, name, 0) or 0)
     template = getattr(spec, "template", None)
     pod_spec = template.spec if template is not None else getattr(obj, "spec", None)

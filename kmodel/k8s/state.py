@@ -35,6 +35,7 @@ class Variants:
     # kmodel's own, not upstream: writes of HA replicas carry their lease epoch and stale ones are
     # rejected (a fencing token; see kmodel.k8s.leaderelection.fence_rejection)
     fenced_leader_election: bool = False
+    job_tracking_finalizers: bool = True  # False: legacy Job tracking, counts from the pods present
 
 
 @attrs.frozen
