@@ -364,6 +364,7 @@ STRING_FIELDS: dict[str, set[str]] = {
     "ComponentState": {"cache"},
     "Condition": {"message", "reason", "status", "type"},
     "Container": {"image", "name", "pre_stop", "requests"},
+    "CronJobLocal": {"created", "delayed", "fresh", "gone", "queue"},  # keys (ns, name); Job names and uids whole
     "CronJobSpec": {"concurrency_policy", "job_labels", "schedule"},  # a cron schedule: digits, no names
     "JobReference": {"name", "uid"},  # a Job's whole name and uid
     "JobLocal": {

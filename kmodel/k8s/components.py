@@ -29,6 +29,7 @@ from kmodel.k8s.abstraction import TimeAbstraction, time_abstraction
 from kmodel.k8s.apiserver import WATCH_CACHE_SECONDS
 from kmodel.k8s.controllers import (
     autoscaler,
+    cronjob,
     deployment,
     disruption,
     drain,
@@ -63,6 +64,7 @@ BUILTIN: tuple[ComponentSpec, ...] = (
     autoscaler.SPEC,
     kubeproxy.SPEC,
     job.SPEC,
+    cronjob.SPEC,
 )
 
 

@@ -1186,6 +1186,47 @@ JOB_COMPLETES = declare(
 )
 
 
+def cronjob_forbid_overlaps(state: ClusterState) -> str | None:
+    """A CronJob with ``concurrencyPolicy: Forbid`` never controls two Jobs at once that are
+    neither finished nor being deleted (``pkg/controller/cronjob/cronjob_controllerv2.go:
+    syncCronJob`` skips a scheduled run while ``status.active`` is not empty)."""
+    from kmodel.k8s.controllers.cronjob import forbid_overlaps
+
+    return forbid_overlaps(state.store)
+
+
+CRONJOB_FORBID_NEVER_OVERLAPS = declare(
+    Invariant(
+        name="CronJobForbidNeverOverlaps",
+        kind="always",
+        text="A CronJob with concurrencyPolicy Forbid never has two active (unfinished) Jobs at once.",
+        check=cronjob_forbid_overlaps,
+        applies=lambda model: any(o.KIND == "CronJob" for o in model.config.objects),
+        caveats=(
+            # pkg/controller/cronjob/cronjob_controllerv2.go: syncCronJob checks Forbid against the
+            # status.active of the CronJob in its informer cache, and says so: "there is some risk
+            # that we won't see an active job when there is one ... So it is theoretically possible
+            # to have concurrency with Forbid." Reproduced by
+            # properties/scenarios/cronjob-forbid-watch-delay.yaml.
+            (
+                "watchDelay",
+                "the CronJob controller checks Forbid against the status.active of its cached CronJob; a watch "
+                "that delivers the status write listing the running Job, and the Job itself, after the next minute "
+                "is due shows no active Job, and the next run's Job has a new name (pkg/controller/cronjob/"
+                'cronjob_controllerv2.go: syncCronJob, "it is theoretically possible to have concurrency with '
+                'Forbid")',
+            ),
+            (
+                "staleRelist",
+                "a relist served by a lagging API server can miss the status write that listed the running Job and "
+                "the Job itself, so the CronJob controller's Forbid check sees no active Job once the next minute "
+                "is due (pkg/controller/cronjob/cronjob_controllerv2.go: syncCronJob)",
+            ),
+        ),
+    )
+)
+
+
 # -- lookups, all derived from the declarations -------------------------------------------------
 
 
