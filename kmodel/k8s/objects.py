@@ -168,6 +168,21 @@ class Node(APIObject):
         return c.status if c else "Unknown"
 
 
+def repr_unless_default(obj: Any, late: tuple[str, ...]) -> str:
+    """The attrs ``repr`` of ``obj`` without the fields ``late`` (added after recorded outputs
+    existed) while they hold their defaults, so that the repr of every state of a scenario that
+    does not use them (and the fingerprints recorded from it, ``kmodel.core.explore.fingerprint``)
+    is what it was before they existed; a field off its default is shown, so two values that
+    differ in it never share a repr (as ``ClusterState.__repr__`` does for ``lost``)."""
+    shown = []
+    for f in attrs.fields(type(obj)):
+        value = getattr(obj, f.name)
+        if f.name in late and value == f.default:
+            continue
+        shown.append(f"{f.name}={value!r}")
+    return f"{type(obj).__name__}({', '.join(shown)})"
+
+
 @abstraction.declare(
     plain={"readiness_initial_delay", "readiness_period", "readiness_success_threshold", "pre_stop_sleep", "requests"}
 )
@@ -240,6 +255,9 @@ class PodSpec:
     # ``JOB_RUN_SECONDS``); None: they run until stopped, as every pod did before Jobs were
     # modelled (``kmodel.k8s.controllers.kubelet``).
     run_seconds: int | None = None
+
+    def __repr__(self) -> str:
+        return repr_unless_default(self, ("run_seconds",))
 
     def requests(self) -> ResourceList:
         """``component-helpers/resource/helpers.go: PodRequests`` without sidecars or overhead:

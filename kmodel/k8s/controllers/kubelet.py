@@ -53,7 +53,17 @@ from kmodel.core.fmap import FMap
 from kmodel.k8s import abstraction
 from kmodel.k8s.abstraction import READY as READY_TIMES
 from kmodel.k8s.informers import Component, ComponentSpec, View
-from kmodel.k8s.objects import READY, Condition, Lease, Node, ObjectMeta, Pod, ResourceList, set_condition
+from kmodel.k8s.objects import (
+    READY,
+    Condition,
+    Lease,
+    Node,
+    ObjectMeta,
+    Pod,
+    ResourceList,
+    repr_unless_default,
+    set_condition,
+)
 from kmodel.k8s.store import Request
 
 BACKOFF_INITIAL = 10  # kubelet.go: containerBackOffPeriod (older releases: backOffPeriod)
@@ -84,7 +94,7 @@ class Probe:
         "stop_at": abstraction.TIME,
         "complete_at": abstraction.TIME,
     },
-    plain={"restarts", "backoff", "requests", "exit_code", "run_seconds"},
+    plain={"restarts", "backoff", "requests", "run_seconds"},
 )
 @attrs.frozen
 class PodRuntime:
@@ -111,7 +121,10 @@ class PodRuntime:
     stop_at: int | None = None  # when the containers have stopped (hook done, or SIGKILL at grace)
     run_seconds: int | None = None  # PodSpec.run_seconds: the containers exit 0 this long after a start
     complete_at: int | None = None  # when the running containers exit 0 (None: they run on)
-    exit_code: int = 0  # of the last exit, while not running (0: completed, else a crash)
+    completed: bool = False  # the last exit was 0, the run done (else a crash: CRASH_EXIT_CODE)
+
+    def __repr__(self) -> str:
+        return repr_unless_default(self, ("run_seconds", "complete_at", "completed"))
 
     def restart_at(self) -> int | None:
         """When a crashed container starts again, or None if it never will.
@@ -131,7 +144,7 @@ class PodRuntime:
         """
         if self.running or self.exited_at is None or self.restart_policy == "Never":
             return None
-        if self.exit_code == 0 and self.restart_policy == "OnFailure":
+        if self.completed and self.restart_policy == "OnFailure":
             return None  # completed: OnFailure restarts only failed containers
         if self.terminating_since is not None:
             return None  # SyncTerminatingPod never starts containers
@@ -435,12 +448,12 @@ def restarted(rt: PodRuntime, now: int) -> PodRuntime:
 
 def crashed(rt: PodRuntime, now: int) -> PodRuntime:
     """The containers exited with a non-zero code at ``now`` (the ``crash_container`` fault)."""
-    return attrs.evolve(rt, running=False, exited_at=now, ready_at=None, complete_at=None, exit_code=CRASH_EXIT_CODE)
+    return attrs.evolve(rt, running=False, exited_at=now, ready_at=None, complete_at=None, completed=False)
 
 
 def completed(rt: PodRuntime, at: int) -> PodRuntime:
     """The containers exited 0 at ``at``, their run done (``PodSpec.run_seconds``)."""
-    return attrs.evolve(rt, running=False, exited_at=at, ready_at=None, complete_at=None, exit_code=0)
+    return attrs.evolve(rt, running=False, exited_at=at, ready_at=None, complete_at=None, completed=True)
 
 
 def terminal_status(pod: Pod) -> Any:
@@ -455,12 +468,12 @@ def terminal_status(pod: Pod) -> Any:
 def pod_status(pod: Pod, rt: PodRuntime, now: int) -> Any:
     """The status the kubelet posts (``kubelet_pods.go: generateAPIPodStatus``)."""
     start = pod.status.start_time if pod.status.start_time is not None else rt.admitted_at
-    done = rt.restart_policy == "Never" or (rt.restart_policy == "OnFailure" and rt.exit_code == 0)
+    done = rt.restart_policy == "Never" or (rt.restart_policy == "OnFailure" and rt.completed)
     if not rt.running and done and rt.terminating_since is None:
         cond = Condition(READY, "False", "PodCompleted")
         return attrs.evolve(
             pod.status,
-            phase="Failed" if rt.exit_code else "Succeeded",
+            phase="Succeeded" if rt.completed else "Failed",
             conditions=set_condition(pod.status.conditions, cond),
             restart_count=rt.restarts,
             start_time=start,
