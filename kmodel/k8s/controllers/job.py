@@ -54,14 +54,16 @@ Mirrors ``pkg/controller/job/job_controller.go`` in kubernetes/kubernetes:
   success is recorded in the Job's status.
 
 How a sync maps onto one kmodel reconcile (all its requests are applied in one step, in order,
-``Request.batch`` stopping the later batches after a failure): batch 0 the pod deletes of a
-failing Job or of ``manageJob``'s surplus (each preceded by its finalizer patch); then the first
-status write (``BATCH_FLUSH``, with the cached resourceVersion: a stale cache conflicts), the
-finalizer patches (``BATCH_REMOVE``), and the second status write (``BATCH_COUNT``, which carries
-the moved counters and the terminal condition; it is sent without a resourceVersion, standing for
-upstream's write from the object the first write returned: nothing interleaves within the step).
+``Request.batch`` stopping the later batches after a failure): first the pod deletes of a
+failing Job or of ``manageJob``'s surplus (each preceded by its finalizer patch; independent
+requests, sent in parallel upstream) or the pod creates (slow-start batches from ``BATCH_CREATE``),
+as ``manageJob`` runs before the tracking; then the first status write (``BATCH_FLUSH``, with the
+cached resourceVersion: a stale cache conflicts), the finalizer patches (``BATCH_REMOVE``), and
+the second status write (``BATCH_COUNT``, which carries the moved counters and the terminal
+condition; it is sent without a resourceVersion, standing for upstream's write from the object
+the first write returned: nothing interleaves within the step).
 A failed patch skips the second write; the next sync moves what it can from the uncounted lists,
-as upstream's partial flush does. Pod creates come first, in their own batches.
+as upstream's partial flush does.
 
 Simplifications: no orphan adoption or release (pods count through their controllerRef); the
 1s batching of syncs and the API-error rate limiter (``DefaultJobApiBackOff``) are not
@@ -115,7 +117,6 @@ MAX_BACKOFF = 600  # MaxJobPodFailureBackOff = 10 * time.Minute
 EXPECTATIONS_TIMEOUT = 300  # controller.ExpectationsTimeout
 SUCCESS_CRITERIA_MET = "SuccessCriteriaMet"
 FAILURE_TARGET = "FailureTarget"
-BATCH_DELETE = 0
 BATCH_FLUSH = 1
 BATCH_REMOVE = 2
 BATCH_COUNT = 3
@@ -504,7 +505,7 @@ class JobController(Component):
         if finished is not None and finished[0] == FAILURE_TARGET:
             # deleteActivePods: finalizers kept, the tracking counts these pods failed
             for p in sorted(active_pods, key=lambda p: p.meta.name):
-                reqs.append(Request("delete", p.key, tag=("job-delete", key), batch=BATCH_DELETE))
+                reqs.append(Request("delete", p.key, tag=("job-delete", key), batch=None))
             if not satisfied:
                 finished = None
             terminating += active
@@ -602,10 +603,9 @@ class JobController(Component):
                             patch,
                             precondition_uid=p.meta.uid,
                             tag=("job-unfinalize", key),
-                            batch=BATCH_DELETE,
                         )
                     )
-                reqs.append(Request("delete", p.key, tag=("job-delete", key), batch=BATCH_DELETE))
+                reqs.append(Request("delete", p.key, tag=("job-delete", key), batch=None))
             return local, active - len(victims), terminating + len(victims), reqs
         diff = want - (terminating if only_replace_failed(job) else 0) - active
         if diff <= 0:
