@@ -29,12 +29,15 @@ from kmodel.k8s.labels import OPERATORS, LabelSelector, Requirement
 from kmodel.k8s.objects import (
     HPA_POLICY_TYPES,
     HPA_SELECT_POLICIES,
+    POD_FAILURE_ACTIONS,
     READY,
     UNHEALTHY_POD_EVICTION_POLICIES,
     Condition,
     Container,
     DaemonSet,
     DaemonSetSpec,
+    CronJob,
+    CronJobSpec,
     Deployment,
     DeploymentSpec,
     GenericObject,
@@ -43,6 +46,8 @@ from kmodel.k8s.objects import (
     HPABehavior,
     HPAScalingPolicy,
     HPAScalingRules,
+    Job,
+    JobSpec,
     Node,
     NodeSelectorRequirement,
     NodeSelectorTerm,
@@ -52,6 +57,7 @@ from kmodel.k8s.objects import (
     Pod,
     PodDisruptionBudget,
     PodDisruptionBudgetSpec,
+    PodFailurePolicyRule,
     PodSpec,
     PodTemplateSpec,
     ReplicaSet,
@@ -81,6 +87,8 @@ SUPPORTED = {
     "HorizontalPodAutoscaler": "autoscaling/v2",
     "PodDisruptionBudget": "policy/v1",
     "DaemonSet": "apps/v1",
+    "Job": "batch/v1",
+    "CronJob": "batch/v1",
 }
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -95,7 +103,7 @@ KUBELET_LABELS = {
 }
 
 
-WORKLOAD_KINDS = ("Job", "CronJob")
+WORKLOAD_KINDS: tuple[str, ...] = ()  # every workload kind of KUBERNETES_VERSION is modelled now
 """Inert kinds whose controllers would create pods upstream: kmodel stores them and creates none."""
 MODEL_OWNED = ("Lease", "EndpointSlice")
 """Kinds kmodel's own components write (leader election, the EndpointSlice controller): a manifest
@@ -807,6 +815,192 @@ def parse_statefulset(f: Fields) -> StatefulSet:
     )
 
 
+RUN_SECONDS_ANNOTATION = "kmodel.io/run-seconds"
+JOB_RUN_SECONDS = 10  # how long a Job's containers run when the template does not say
+JOB_RESTART_POLICIES = ("OnFailure", "Never")
+COMPLETION_MODES = ("NonIndexed",)  # Indexed: not modelled
+POD_REPLACEMENT_POLICIES = ("TerminatingOrFailed", "Failed")
+EXIT_OPERATORS = ("In", "NotIn")
+CONCURRENCY_POLICIES = ("Allow", "Forbid", "Replace")
+MAX_BACKOFF_LIMIT = 100  # kmodel's scope: more failures than this never settle in a run
+
+
+def run_seconds(template: Fields, default: int | None) -> int | None:
+    """kmodel's input for how long a pod's containers run before exiting 0: the pod template's
+    annotation ``kmodel.io/run-seconds`` (whole seconds), else ``default``."""
+    meta = template.map("metadata")
+    annotations = meta.str_map("annotations") if meta.has("annotations") else {}
+    raw = annotations.get(RUN_SECONDS_ANNOTATION)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_WAIT_SECONDS:
+        raise InputError(
+            f"{RUN_SECONDS_ANNOTATION}: expected whole seconds from 1 to {MAX_WAIT_SECONDS}, got {raw!r}",
+            path=(*meta.path, "annotations", RUN_SECONDS_ANNOTATION),
+        )
+    return int(raw)
+
+
+def parse_pod_failure_policy(f: Fields) -> tuple[PodFailurePolicyRule, ...]:
+    """``spec.podFailurePolicy.rules`` with the checks of ``pkg/apis/batch/validation:
+    validatePodFailurePolicyRule`` the model relies on: an action FailJob, Ignore or Count
+    (FailIndex needs backoffLimitPerIndex, not modelled), exactly one of ``onExitCodes`` and
+    ``onPodConditions``, operator In or NotIn with a non-empty list of values."""
+    rules = []
+    for path, item in f.list("rules", required=True):
+        r = Fields(item, path)
+        action = r.str("action")
+        if action not in POD_FAILURE_ACTIONS:
+            raise r.error("action", f"expected one of {', '.join(POD_FAILURE_ACTIONS)}, got {action!r}")
+        if r.has("onExitCodes") == r.has("onPodConditions"):
+            raise r.error(None, "specify exactly one of onExitCodes and onPodConditions")
+        if r.has("onExitCodes"):
+            codes = r.map("onExitCodes")
+            op = codes.str("operator")
+            if op not in EXIT_OPERATORS:
+                raise codes.error("operator", f"expected In or NotIn, got {op!r}")
+            values = []
+            for vpath, v in codes.list("values", required=True):
+                if not isinstance(v, int) or isinstance(v, bool):
+                    raise InputError(f"expected an integer exit code, got {v!r}", path=vpath)
+                values.append(v)
+            if not values:
+                raise codes.error("values", "must list at least one exit code")
+            rules.append(
+                PodFailurePolicyRule(
+                    action, op, tuple(sorted(set(values))), container_name=codes.str("containerName", "")
+                )
+            )
+        else:
+            conds = []
+            for cpath, c in r.list("onPodConditions"):
+                cf = Fields(c, cpath)
+                conds.append((cf.str("type"), cf.str("status", "True")))
+            if not conds:
+                raise r.error("onPodConditions", "must list at least one condition")
+            rules.append(PodFailurePolicyRule(action, pod_conditions=tuple(conds)))
+    return tuple(rules)
+
+
+def parse_job_spec(spec: Fields, kind: str = "Job") -> JobSpec:
+    """A ``batch/v1`` JobSpec with ``pkg/apis/batch/v1/defaults.go: SetDefaults_Job`` (Kubernetes
+    1.34; completions and parallelism 1 when both are unset, a set parallelism alone leaves
+    completions unset; backoffLimit 6; completionMode NonIndexed; podReplacementPolicy
+    TerminatingOrFailed, or Failed with a podFailurePolicy) and the checks of
+    ``pkg/apis/batch/validation: ValidateJobSpec`` the model relies on: restartPolicy OnFailure or
+    Never; a selector only with ``manualSelector: true`` and then non-empty and matching the
+    template's labels (otherwise the API server generates it: ``kmodel.k8s.store``); a
+    podFailurePolicy only with restartPolicy Never and podReplacementPolicy Failed. Not
+    modelled (refused): Indexed completion mode, ``backoffLimitPerIndex``, ``successPolicy``,
+    ``managedBy``."""
+    for unsupported in ("backoffLimitPerIndex", "maxFailedIndexes", "successPolicy", "managedBy"):
+        if spec.has(unsupported):
+            raise spec.error(unsupported, f"kmodel does not model {unsupported} (yet)")
+    mode = spec.str("completionMode", "NonIndexed")
+    if mode not in COMPLETION_MODES:
+        raise spec.error("completionMode", f"kmodel models NonIndexed Jobs only, got {mode!r}")
+    template = spec.map("template", required=True)
+    labels = FMap(label_map(template.map("metadata"), "labels"))
+    pod_spec = parse_pod_spec(template.map("spec", required=True))
+    if not template.map("spec").has("restartPolicy"):
+        raise template.map("spec").error("restartPolicy", "is required: a Job's pods use OnFailure or Never")
+    if pod_spec.restart_policy not in JOB_RESTART_POLICIES:
+        raise template.map("spec").error(
+            "restartPolicy",
+            f"a {kind}'s pods must use restartPolicy OnFailure or Never, got {pod_spec.restart_policy!r}",
+        )
+    pod_spec = attrs.evolve(pod_spec, run_seconds=run_seconds(template, JOB_RUN_SECONDS))
+    manual = spec.bool("manualSelector", False)
+    selector = None
+    if spec.has("selector"):
+        if not manual:
+            raise spec.error("selector", "set only with manualSelector: true (the API server generates it)")
+        selector_f = spec.map("selector")
+        selector = parse_selector(selector_f)
+        if not selector.match_labels and not selector.match_expressions:
+            raise selector_f.error(None, "must not be empty")
+        if not selector.matches(labels):
+            raise template.error("metadata", f"labels {dict(labels)} do not match the selector {selector}")
+    elif manual:
+        raise spec.error("selector", "is required with manualSelector: true")
+    has_parallelism, has_completions = spec.has("parallelism"), spec.has("completions")
+    parallelism = replicas(spec, "parallelism", 1)
+    completions: int | None = replicas(spec, "completions", 1) if has_completions or not has_parallelism else None
+    if spec.has("completions") and spec.raw("completions") is None:
+        completions = None
+    policy = parse_pod_failure_policy(spec.map("podFailurePolicy")) if spec.has("podFailurePolicy") else None
+    replacement = spec.str("podReplacementPolicy", "Failed" if policy is not None else "TerminatingOrFailed")
+    if replacement not in POD_REPLACEMENT_POLICIES:
+        raise spec.error("podReplacementPolicy", f"expected TerminatingOrFailed or Failed, got {replacement!r}")
+    if policy is not None:
+        if pod_spec.restart_policy != "Never":
+            raise template.map("spec").error("restartPolicy", "must be Never with a podFailurePolicy")
+        if replacement != "Failed":
+            raise spec.error("podReplacementPolicy", "must be Failed with a podFailurePolicy")
+    deadline = spec.raw("activeDeadlineSeconds")
+    return JobSpec(
+        selector=selector,
+        template=PodTemplateSpec(labels=labels, spec=pod_spec),
+        parallelism=parallelism,
+        completions=completions,
+        backoff_limit=spec.int("backoffLimit", 6, minimum=0, maximum=MAX_BACKOFF_LIMIT),
+        active_deadline_seconds=None
+        if deadline is None
+        else spec.int("activeDeadlineSeconds", minimum=1, maximum=MAX_WAIT_SECONDS),
+        suspend=spec.bool("suspend", False),
+        manual_selector=manual,
+        completion_mode=mode,
+        pod_replacement_policy=replacement,
+        pod_failure_policy=policy,
+    )
+
+
+def parse_job(f: Fields) -> Job:
+    """A ``batch/v1`` Job (``parse_job_spec``)."""
+    meta = parse_meta(f)
+    return Job(meta=meta, spec=parse_job_spec(f.map("spec", required=True)))
+
+
+def parse_cronjob(f: Fields) -> CronJob:
+    """A ``batch/v1`` CronJob with ``SetDefaults_CronJob`` (concurrencyPolicy Allow, suspend false,
+    successfulJobsHistoryLimit 3, failedJobsHistoryLimit 1) and the checks of
+    ``pkg/apis/batch/validation: ValidateCronJobSpec`` the model relies on: a schedule that
+    parses as five cron fields (``kmodel.k8s.controllers.cronjob.parse_schedule``; no
+    ``TZ=``/``timeZone``: the model clock is UTC), a concurrencyPolicy Allow, Forbid or Replace,
+    and a valid ``jobTemplate.spec``."""
+    from kmodel.k8s.controllers.cronjob import ScheduleError, parse_schedule
+
+    meta = parse_meta(f)
+    spec = f.map("spec", required=True)
+    schedule = spec.str("schedule")
+    try:
+        parse_schedule(schedule)
+    except ScheduleError as e:
+        raise spec.error("schedule", str(e)) from None
+    if spec.has("timeZone"):
+        raise spec.error("timeZone", "kmodel's clock is UTC: time zones are not modelled")
+    policy = spec.str("concurrencyPolicy", "Allow")
+    if policy not in CONCURRENCY_POLICIES:
+        raise spec.error("concurrencyPolicy", f"expected one of {', '.join(CONCURRENCY_POLICIES)}, got {policy!r}")
+    template = spec.map("jobTemplate", required=True)
+    deadline = spec.raw("startingDeadlineSeconds")
+    return CronJob(
+        meta=meta,
+        spec=CronJobSpec(
+            schedule=schedule,
+            job_template=parse_job_spec(template.map("spec", required=True), "CronJob"),
+            job_labels=FMap(label_map(template.map("metadata"), "labels")),
+            concurrency_policy=policy,
+            suspend=spec.bool("suspend", False),
+            starting_deadline_seconds=None
+            if deadline is None
+            else spec.int("startingDeadlineSeconds", minimum=0, maximum=MAX_WAIT_SECONDS),
+            successful_jobs_history_limit=spec.int("successfulJobsHistoryLimit", 3, minimum=0, maximum=INT32_MAX),
+            failed_jobs_history_limit=spec.int("failedJobsHistoryLimit", 1, minimum=0, maximum=INT32_MAX),
+        ),
+    )
+
+
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 SERVICE_PROTOCOLS = ("TCP", "UDP", "SCTP")
 
@@ -1238,4 +1432,6 @@ _PARSERS: dict[str, Callable[[Fields], Any]] = {
     "PodDisruptionBudget": parse_pdb,
     "Node": parse_node_manifest,
     "DaemonSet": parse_daemonset,
+    "Job": parse_job,
+    "CronJob": parse_cronjob,
 }

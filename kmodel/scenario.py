@@ -98,6 +98,7 @@ VARIANTS = {
     "disruptionControllerTrackDisrupted": "disruption_controller_track_disrupted",
     "fencedLeaderElection": "fenced_leader_election",  # kmodel's own: upstream has no fencing
     "daemonSetIgnoresTaints": "daemon_set_ignores_taints",
+    "jobTrackingFinalizers": "job_tracking_finalizers",  # False: legacy Job tracking (before 1.26)
 }
 CONTROL_PLANE = {
     "nodeMonitorGracePeriod": ("node_monitor_grace_period", "duration"),

@@ -20,7 +20,8 @@ The scenario, as data (``default_scenario_data``), holds:
   considered: a pod they keep off every node shows as a ``ReplicasConverge`` violation that
   says why, and ``kmodel init`` writes a scenario to edit;
 - **faults** a platform engineer plans for: one node crash, two container crashes;
-- **user**: ``kubectl scale`` of each Deployment, ReplicaSet and StatefulSet within ±2 of its
+- **user**: ``kubectl scale`` of each Deployment, ReplicaSet and StatefulSet (not of Jobs or
+  CronJobs, whose size is ``parallelism``: their pods count at it for the nodes) within ±2 of its
   replicas, floored at 0 (at its HorizontalPodAutoscaler's ``minReplicas`` when one targets it)
   and capped at kmodel's 100 replicas;
 - **invariants** not given: every built-in invariant that applies;
@@ -114,9 +115,14 @@ def scale_ranges(objects: Sequence[Any]) -> list[tuple[Any, int, int]]:
 
 
 def peak_pods(objects: Sequence[Any]) -> list[dict[str, int]]:
-    """The requests of every pod at the peak: each workload at the top of its scale range, and
-    each bare Pod."""
+    """The requests of every pod at the peak: each workload at the top of its scale range, each
+    Job's ``parallelism`` pods (a CronJob's Job template's; Jobs are not scaled), and each bare
+    Pod."""
     pods = [dict(o.spec.template.spec.requests()) for o, _, hi in scale_ranges(objects) for _ in range(hi)]
+    for o in objects:
+        job_spec = o.spec if o.KIND == "Job" else o.spec.job_template if o.KIND == "CronJob" else None
+        if job_spec is not None:
+            pods += [dict(job_spec.template.spec.requests()) for _ in range(job_spec.parallelism)]
     pods += [dict(o.spec.requests()) for o in objects if o.KIND == "Pod" and o.meta.controller_ref() is None]
     return pods
 

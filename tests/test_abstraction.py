@@ -121,6 +121,7 @@ COMMUTE = [
     "hpa-oscillation",
     "op-field-fight",  # user controllers that declare Controller.timeless
     "web-explore-scope",  # lose_node is enabled in every state until spent
+    "job-delete-succeeded",  # Job tracking: uncounted pods, finalizers, backoff timers
 ]
 
 

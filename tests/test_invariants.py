@@ -37,6 +37,9 @@ ORDER = [
     "FencedWrites",
     "LeaderEventuallyElected",
     "DaemonSetConverges",
+    "JobCompletesAtMostCompletions",
+    "JobCompletes",
+    "CronJobForbidNeverOverlaps",
 ]
 
 
@@ -60,7 +63,8 @@ def test_select_defaults_to_what_applies() -> None:
     optional = {n for n, inv in BUILTIN.items() if inv.optional}
     assert optional == {"NoTrafficToDeadPods", "NodeGroupsScaleDown"}
     leader = {"SingleLeader", "FencedWrites", "LeaderEventuallyElected"}
-    conditional = {"HPASettles", "AllPodsScheduled", "DaemonSetConverges", *leader}
+    jobs = {"JobCompletesAtMostCompletions", "JobCompletes", "CronJobForbidNeverOverlaps"}
+    conditional = {"HPASettles", "AllPodsScheduled", "DaemonSetConverges", *leader, *jobs}
     assert default == [n for n in ORDER if n not in optional | conditional]
     ha = [p.name for p in select(attrs.evolve(plain, processes={"kcm-1": object()}), None)]
     assert ha == [n for n in ORDER if n not in optional | (conditional - leader)]
@@ -73,10 +77,17 @@ def test_hooks_are_derived_from_the_declarations() -> None:
     names = [*ORDER, "SomeUserInvariant"]  # a name not built in has no hooks
     observed = ["NoExcessReplicas", "PDBHolds", "SingleLeader", "FencedWrites"]  # stateless observers
     found = monitors(names)
-    assert [n for n, _ in found] == ["NoExcessReplicas", "NoTrafficToDeadPods", "HPASettles", *observed[1:]]
+    assert [n for n, _ in found] == [
+        "NoExcessReplicas",
+        "NoTrafficToDeadPods",
+        "HPASettles",
+        *observed[1:],
+        "JobCompletesAtMostCompletions",
+    ]
     hooks = {n: tuple(h for h in HOOKS if listens(m, h)) for n, m in found}
     assert hooks == {
         **{n: ("on_request",) for n in observed},
+        "JobCompletesAtMostCompletions": ("on_request",),
         "NoTrafficToDeadPods": ("on_event",),
         "HPASettles": ("on_request", "blocks_settle"),
     }

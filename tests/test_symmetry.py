@@ -366,6 +366,21 @@ STRING_FIELDS: dict[str, set[str]] = {
     "Container": {"image", "name", "pre_stop", "requests"},
     "DaemonSetLocal": {"expectations", "queue"},  # keys (namespace, set name); counts
     "DaemonSetSpec": {"max_surge", "max_unavailable", "update_strategy_type"},
+    "CronJobLocal": {"created", "delayed", "fresh", "gone", "queue"},  # keys (ns, name); Job names and uids whole
+    "CronJobSpec": {"concurrency_policy", "job_labels", "schedule"},  # a cron schedule: digits, no names
+    "JobReference": {"name", "uid"},  # a Job's whole name and uid
+    "JobLocal": {
+        "expectations",
+        "queue",
+        "removing",
+        "backoff",
+        "delayed",
+        "orphans",
+    },  # keys (ns, name); pod uids whole
+    "JobSpec": {"completion_mode", "pod_replacement_policy"},
+    "JobStatus": {"uncounted_succeeded", "uncounted_failed"},  # pod uids, whole strings
+    "JobSuccesses": {"counts"},  # keys (namespace, Job name, Job uid)
+    "PodFailurePolicyRule": {"action", "container_name", "exit_operator", "pod_conditions"},
     "DeploymentCondition": {"message", "reason", "status", "type"},
     "DeploymentLocal": {"queue", "requeue_at"},
     "DeploymentSpec": {"max_surge", "max_unavailable", "strategy_type"},

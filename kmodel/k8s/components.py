@@ -30,11 +30,13 @@ from kmodel.k8s.apiserver import WATCH_CACHE_SECONDS
 from kmodel.k8s.controllers import (
     autoscaler,
     daemonset,
+    cronjob,
     deployment,
     disruption,
     drain,
     gc,
     hpa,
+    job,
     kubelet,
     kubeproxy,
     nodelifecycle,
@@ -63,7 +65,9 @@ BUILTIN: tuple[ComponentSpec, ...] = (
     kubelet.SPEC,
     autoscaler.SPEC,
     kubeproxy.SPEC,
-    daemonset.SPEC,  # last: appended, so the other scenarios' traces are unchanged
+    daemonset.SPEC,  # the last three: appended, so the other scenarios' traces are unchanged
+    job.SPEC,
+    cronjob.SPEC,
 )
 
 
@@ -116,7 +120,7 @@ def _object_durations(obj: Any, durations: list[int], periods: list[int]) -> Non
     """Add the durations ``obj``'s spec declares (deadlines, grace periods, tolerations, probe
     delays, HPA windows) to ``durations`` and its probe periods to ``periods``."""
     spec = getattr(obj, "spec", None)
-    for name in ("progress_deadline_seconds", "min_ready_seconds"):
+    for name in ("progress_deadline_seconds", "min_ready_seconds", "active_deadline_seconds"):
         durations.append(getattr(spec, name, 0) or 0)
     template = getattr(spec, "template", None)
     pod_spec = template.spec if template is not None else getattr(obj, "spec", None)

@@ -1181,6 +1181,147 @@ DAEMONSET_CONVERGES = declare(
         ),
         check=daemonset_converges,
         applies=lambda model: any(o.KIND == "DaemonSet" for o in model.config.objects),
+# Jobs and CronJobs (kmodel.k8s.controllers.job, .cronjob): checked where the scenario has one.
+
+
+def _has_jobs(model: ModelLike) -> bool:
+    return any(o.KIND in ("Job", "CronJob") for o in model.config.objects)
+
+
+@abstraction.declare(plain={"counts"})
+@attrs.frozen
+class JobSuccesses:
+    """JobCompletesAtMostCompletions' record: (namespace, Job name, Job uid) → (pods of the Job
+    that reached Succeeded, the Job's ``completions``; 0 when unset)."""
+
+    counts: FMap[tuple[str, str, str], tuple[int, int]] = FMap()
+
+
+class JobSuccessMonitor(InvariantMonitor[JobSuccesses]):
+    """Counts every pod of a Job that the kubelet takes to Succeeded (a status write from a
+    non-Succeeded phase), whether or not the pod is later deleted: the work that ran."""
+
+    def on_request(
+        self, record: JobSuccesses | None, before: Store, req: Request, res: Result, who: str
+    ) -> JobSuccesses | None:
+        from kmodel.k8s.controllers.job import pod_successes
+
+        hit = pod_successes(before, req, res)
+        if hit is None:
+            return record
+        key, completions = hit
+        rec = record or JobSuccesses()
+        n = rec.counts.get(key, (0, completions))[0]
+        return JobSuccesses(rec.counts.set(key, (n + 1, completions)))
+
+    def verdict(self, record: JobSuccesses | None, state: ClusterState) -> str | None:
+        if record is None:
+            return None
+        for (ns, name, _), (n, completions) in record.counts.items():
+            if completions and n > completions:
+                return (
+                    f"Job {ns}/{name}: {n} pods succeeded, more than its completions {completions} "
+                    f"(a success the controller did not record was run again)"
+                )
+        return None
+
+
+JOB_COMPLETES_AT_MOST_COMPLETIONS = declare(
+    Invariant(
+        name="JobCompletesAtMostCompletions",
+        kind="always",
+        text=(
+            "A Job's pods succeed at most spec.completions times: a success is recorded in the Job's status "
+            "before its pod can go (the batch.kubernetes.io/job-tracking finalizer), so no work is run twice."
+        ),
+        monitor=JobSuccessMonitor(),
+        applies=_has_jobs,
+    )
+)
+
+
+def job_completes(state: ClusterState) -> str | None:
+    """After settling, every Job that is not suspended or being deleted has finished: a true
+    ``Complete`` or ``Failed`` condition (``pkg/controller/job/util/utils.go: IsJobFinished``). The
+    Job controller sets it once the pods have succeeded ``completions`` times, or failed past
+    ``backoffLimit`` or the deadline, and — since 1.34's delayed terminal condition
+    (``job_controller.go: enactJobFinished``) — once none of its pods is still terminating. A
+    failure says where it stands and names a pod that holds it up."""
+    from kmodel.k8s.controllers.job import is_terminating, job_pods
+
+    store = state.store
+    pods = store.list("Pod")
+    for job in store.list("Job"):
+        if job.meta.deletion_timestamp is not None or job.spec.suspend or job.finished():
+            continue
+        st = job.status
+        where = f"Job {job.meta.namespace}/{job.meta.name}"
+        parts = [f"{st.succeeded} succeeded, {st.failed} failed, {st.active} active"]
+        conds = [c.type for c in st.conditions if c.status == "True"]
+        if conds:
+            parts.append(f"conditions {', '.join(conds)}")
+        for p in job_pods(job, pods):
+            node = p.spec.node_name
+            if is_terminating(p):
+                down = f" ({_down(state, node)})" if node and not state.nodes_up.get(node, True) else ""
+                cut = " (partitioned)" if node and state.partitioned.get(node, False) else ""
+                parts.append(f"pod {p.meta.name} still Terminating on {node or 'no node'}{down}{cut}")
+                break
+            if p.is_active() and not node:
+                parts.append(f"pod {p.meta.name} is not scheduled")
+                break
+        return f"{where} has not finished: " + "; ".join(parts)
+    return None
+
+
+JOB_COMPLETES = declare(
+    Invariant(
+        name="JobCompletes",
+        kind="eventually",
+        text=("Once the cluster settles, every Job (not suspended) has finished: a Complete or Failed condition."),
+        check=job_completes,
+        applies=_has_jobs,
+    )
+)
+
+
+def cronjob_forbid_overlaps(state: ClusterState) -> str | None:
+    """A CronJob with ``concurrencyPolicy: Forbid`` never controls two Jobs at once that are
+    neither finished nor being deleted (``pkg/controller/cronjob/cronjob_controllerv2.go:
+    syncCronJob`` skips a scheduled run while ``status.active`` is not empty)."""
+    from kmodel.k8s.controllers.cronjob import forbid_overlaps
+
+    return forbid_overlaps(state.store)
+
+
+CRONJOB_FORBID_NEVER_OVERLAPS = declare(
+    Invariant(
+        name="CronJobForbidNeverOverlaps",
+        kind="always",
+        text="A CronJob with concurrencyPolicy Forbid never has two active (unfinished) Jobs at once.",
+        check=cronjob_forbid_overlaps,
+        applies=lambda model: any(o.KIND == "CronJob" for o in model.config.objects),
+        caveats=(
+            # pkg/controller/cronjob/cronjob_controllerv2.go: syncCronJob checks Forbid against the
+            # status.active of the CronJob in its informer cache, and says so: "there is some risk
+            # that we won't see an active job when there is one ... So it is theoretically possible
+            # to have concurrency with Forbid." Reproduced by
+            # properties/scenarios/cronjob-forbid-watch-delay.yaml.
+            (
+                "watchDelay",
+                "the CronJob controller checks Forbid against the status.active of its cached CronJob; a watch "
+                "that delivers the status write listing the running Job, and the Job itself, after the next minute "
+                "is due shows no active Job, and the next run's Job has a new name (pkg/controller/cronjob/"
+                'cronjob_controllerv2.go: syncCronJob, "it is theoretically possible to have concurrency with '
+                'Forbid")',
+            ),
+            (
+                "staleRelist",
+                "a relist served by a lagging API server can miss the status write that listed the running Job and "
+                "the Job itself, so the CronJob controller's Forbid check sees no active Job once the next minute "
+                "is due (pkg/controller/cronjob/cronjob_controllerv2.go: syncCronJob)",
+            ),
+        ),
     )
 )
 

@@ -168,6 +168,21 @@ class Node(APIObject):
         return c.status if c else "Unknown"
 
 
+def repr_unless_default(obj: Any, late: tuple[str, ...]) -> str:
+    """The attrs ``repr`` of ``obj`` without the fields ``late`` (added after recorded outputs
+    existed) while they hold their defaults, so that the repr of every state of a scenario that
+    does not use them (and the fingerprints recorded from it, ``kmodel.core.explore.fingerprint``)
+    is what it was before they existed; a field off its default is shown, so two values that
+    differ in it never share a repr (as ``ClusterState.__repr__`` does for ``lost``)."""
+    shown = []
+    for f in attrs.fields(type(obj)):
+        value = getattr(obj, f.name)
+        if f.name in late and value == f.default:
+            continue
+        shown.append(f"{f.name}={value!r}")
+    return f"{type(obj).__name__}({', '.join(shown)})"
+
+
 @abstraction.declare(
     plain={"readiness_initial_delay", "readiness_period", "readiness_success_threshold", "pre_stop_sleep", "requests"}
 )
@@ -220,7 +235,7 @@ class TopologySpreadConstraint:
     node_taints_policy: str = "Ignore"
 
 
-@abstraction.declare(plain={"termination_grace_period_seconds"})
+@abstraction.declare(plain={"termination_grace_period_seconds", "run_seconds"})
 @attrs.frozen
 class PodSpec:
     containers: tuple[Container, ...] = ()
@@ -235,6 +250,14 @@ class PodSpec:
     # (ORed); () when the pod has no required node affinity.
     affinity_required: tuple[NodeSelectorTerm, ...] = ()
     topology_spread_constraints: tuple[TopologySpreadConstraint, ...] = ()
+    # kmodel's own, not an API field: how long the containers run before they exit 0 (the
+    # annotation ``kmodel.io/run-seconds`` on the pod template; Job pods default to
+    # ``JOB_RUN_SECONDS``); None: they run until stopped, as every pod did before Jobs were
+    # modelled (``kmodel.k8s.controllers.kubelet``).
+    run_seconds: int | None = None
+
+    def __repr__(self) -> str:
+        return repr_unless_default(self, ("run_seconds",))
 
     def requests(self) -> ResourceList:
         """``component-helpers/resource/helpers.go: PodRequests`` without sidecars or overhead:
@@ -858,6 +881,133 @@ class GenericObject(APIObject):
         )
 
 
+JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"  # batch.JobTrackingFinalizer
+JOB_COMPLETE = "Complete"
+JOB_FAILED = "Failed"
+JOB_SUSPENDED = "Suspended"
+POD_FAILURE_ACTIONS = ("FailJob", "Ignore", "Count")  # FailIndex needs backoffLimitPerIndex: not modelled
+
+
+@abstraction.declare(plain={"exit_values"})
+@attrs.frozen
+class PodFailurePolicyRule:
+    """``batch/v1`` PodFailurePolicyRule: ``action`` when the rule matches a failed pod, either on
+    the exit codes of its containers (``exit_operator`` In/NotIn over ``exit_values``, of the
+    container ``container_name`` or any) or on its conditions (``pod_conditions``: (type,
+    status) pairs, any of which matches)."""
+
+    action: str
+    exit_operator: str = ""
+    exit_values: tuple[int, ...] = ()
+    container_name: str = ""
+    pod_conditions: tuple[tuple[str, str], ...] = ()
+
+
+@abstraction.declare(plain={"parallelism", "completions", "backoff_limit", "active_deadline_seconds"})
+@attrs.frozen
+class JobSpec:
+    """``batch/v1`` JobSpec with ``pkg/apis/batch/v1/defaults.go: SetDefaults_Job`` (Kubernetes
+    1.34): completions and parallelism 1 when both are unset (``completions`` None: a work-queue
+    Job, complete once any pod succeeded), backoffLimit 6, completionMode NonIndexed, suspend
+    false, manualSelector false, podReplacementPolicy TerminatingOrFailed (Failed with a
+    podFailurePolicy). ``selector`` is the generated ``batch.kubernetes.io/controller-uid``
+    selector unless ``manual_selector``; the generated one is filled in at load time from the
+    uid the store gives the Job (``kmodel.k8s.controllers.job.generated_selector``)."""
+
+    selector: LabelSelector | None  # None until the store generates it (no manualSelector)
+    template: PodTemplateSpec
+    parallelism: int = 1
+    completions: int | None = 1
+    backoff_limit: int = 6
+    active_deadline_seconds: int | None = None
+    suspend: bool = False
+    manual_selector: bool = False
+    completion_mode: str = "NonIndexed"
+    pod_replacement_policy: str = "TerminatingOrFailed"
+    pod_failure_policy: tuple[PodFailurePolicyRule, ...] | None = None
+
+
+@abstraction.declare(
+    fields={"start_time": abstraction.TIME, "completion_time": abstraction.OPAQUE},
+    plain={"active", "succeeded", "failed", "terminating", "ready"},
+)
+@attrs.frozen
+class JobStatus:
+    """``batch/v1`` JobStatus; ``uncounted_succeeded``/``uncounted_failed`` are
+    ``uncountedTerminatedPods`` (pod uids), the half-way record of the finalizer-based tracking
+    (``pkg/controller/job/job_controller.go: trackJobStatusAndRemoveFinalizers``)."""
+
+    conditions: tuple[Condition, ...] = ()
+    start_time: int | None = None
+    completion_time: int | None = None
+    active: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    terminating: int = 0
+    ready: int = 0
+    uncounted_succeeded: tuple[str, ...] = ()
+    uncounted_failed: tuple[str, ...] = ()
+
+
+@attrs.frozen(cache_hash=True)
+class Job(APIObject):
+    KIND: ClassVar[str] = "Job"
+    API_VERSION: ClassVar[str] = "batch/v1"
+    meta: ObjectMeta
+    spec: JobSpec
+    status: JobStatus = JobStatus()
+
+    def finished(self) -> str | None:
+        """``pkg/controller/job/util/utils.go: IsJobFinished``: the type of its true Complete or
+        Failed condition, else None."""
+        for c in self.status.conditions:
+            if c.type in (JOB_COMPLETE, JOB_FAILED) and c.status == "True":
+                return c.type
+        return None
+
+
+@abstraction.declare(plain={"starting_deadline_seconds", "successful_jobs_history_limit", "failed_jobs_history_limit"})
+@attrs.frozen
+class CronJobSpec:
+    """``batch/v1`` CronJobSpec with ``SetDefaults_CronJob`` (concurrencyPolicy Allow, suspend
+    false, successfulJobsHistoryLimit 3, failedJobsHistoryLimit 1). ``job_template`` is
+    ``jobTemplate.spec`` (its selector is generated per Job), ``job_labels`` its labels."""
+
+    schedule: str
+    job_template: JobSpec
+    job_labels: FMap[str, str] = EMPTY_LABELS
+    concurrency_policy: str = "Allow"
+    suspend: bool = False
+    starting_deadline_seconds: int | None = None
+    successful_jobs_history_limit: int = 3
+    failed_jobs_history_limit: int = 1
+
+
+@attrs.frozen
+class JobReference:
+    """An ``ObjectReference`` in ``CronJobStatus.active``: the Job's name and uid."""
+
+    name: str
+    uid: str
+
+
+@abstraction.declare(fields={"last_schedule_time": abstraction.TIME, "last_successful_time": abstraction.OPAQUE})
+@attrs.frozen
+class CronJobStatus:
+    active: tuple[JobReference, ...] = ()
+    last_schedule_time: int | None = None
+    last_successful_time: int | None = None
+
+
+@attrs.frozen(cache_hash=True)
+class CronJob(APIObject):
+    KIND: ClassVar[str] = "CronJob"
+    API_VERSION: ClassVar[str] = "batch/v1"
+    meta: ObjectMeta
+    spec: CronJobSpec
+    status: CronJobStatus = CronJobStatus()
+
+
 KINDS: Mapping[str, type[Any]] = {
     k.KIND: k
     for k in (
@@ -873,5 +1023,7 @@ KINDS: Mapping[str, type[Any]] = {
         WorkloadLoad,
         PodDisruptionBudget,
         DaemonSet,
+        Job,
+        CronJob,
     )
 }

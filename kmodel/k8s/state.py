@@ -38,6 +38,7 @@ class Variants:
     # True: the DaemonSet controller's NodeShouldRunDaemonPod ignores taints (pods for nodes whose
     # NoSchedule taints they do not tolerate stay Pending; kmodel.k8s.controllers.daemonset)
     daemon_set_ignores_taints: bool = False
+    job_tracking_finalizers: bool = True  # False: legacy Job tracking, counts from the pods present
 
 
 @attrs.frozen

@@ -32,9 +32,17 @@
   grace 0 (``markAsDeleting``); without finalizers a non-pod is removed at once. A second delete
   of a terminating non-pod (no graceful strategy, so ``BeforeDelete`` reports nothing pending)
   recomputes the GC finalizers from its policy, and is removed if none remain; for a pod the
-  pending graceful deletion wins and finalizers are not touched. Not modelled: a pod whose
-  finalizers are emptied after its grace-0 delete (upstream's pod ``ShouldDeleteDuringUpdate``);
-  nothing in kmodel puts GC finalizers on pods.
+  pending graceful deletion wins and finalizers are not touched. A grace-0 delete of a pod that
+  still has finalizers (the Job controller's ``batch.kubernetes.io/job-tracking``) sets its
+  ``deletionGracePeriodSeconds`` to 0 and keeps it; emptying its finalizers then removes it
+  (``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go:
+  ShouldDeleteDuringUpdate``: no finalizers left, ``deletionTimestamp`` set and a grace period
+  of 0 or nil), as it removes any other object.
+- Creating a Job without ``manualSelector`` generates its selector
+  (``pkg/registry/batch/job/strategy.go: PrepareForCreate`` → ``generateSelector``):
+  ``batch.kubernetes.io/controller-uid=<uid>``, and the template gets the labels
+  ``batch.kubernetes.io/controller-uid``, ``batch.kubernetes.io/job-name``, ``controller-uid`` and
+  ``job-name`` (the legacy ones as well, as upstream still adds them).
 - An ``update``/``update_status`` without a resourceVersion (``precondition_rv`` None) is an
   "unconditional update" (``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go:
   Update``: ``doUnconditionalUpdate := newResourceVersion == 0 &&
@@ -81,6 +89,7 @@ import attrs
 from kmodel.core.evolve import evolve
 from kmodel.core.fmap import FMap
 from kmodel.k8s import abstraction
+from kmodel.k8s.labels import LabelSelector
 from kmodel.k8s.objects import (
     TAINT_NOT_READY,
     TAINT_UNREACHABLE,
@@ -335,6 +344,8 @@ class Store:
         obj = attrs.evolve(obj, meta=meta)
         if isinstance(obj, Pod):
             obj = admit_default_tolerations(obj, config)
+        elif obj.KIND == "Job":
+            obj = generate_job_selector(obj)
         store = attrs.evolve(self, counter=counter)
         store, stamped = store._write(key, obj, "ADDED", now)
         return store, Result(True, obj=stamped)
@@ -358,7 +369,7 @@ class Store:
         obj = attrs.evolve(current, **fields)
         if obj == current:
             return self, Result(True, obj=current)
-        if current.meta.deletion_timestamp is not None and not obj.meta.finalizers and not _is_pod(obj):
+        if current.meta.deletion_timestamp is not None and not obj.meta.finalizers and _delete_on_update(current):
             store, _ = self._write(current.key, obj, "DELETED", now)
             return store, Result(True, obj=obj)
         store, stamped = self._write(current.key, obj, "MODIFIED", now)
@@ -448,7 +459,16 @@ class Store:
         grace = max(req.grace, 0)
         if grace == 0:
             if meta.finalizers:
-                return self, Result(True, obj=current)
+                if not _is_pod(current) or meta.deletion_grace_period_seconds == 0:
+                    return self, Result(True, obj=current)
+                # the pod stays for its finalizers, now with grace 0 (ShouldDeleteDuringUpdate)
+                assert meta.deletion_timestamp is not None
+                old = meta.deletion_grace_period_seconds or 0
+                meta = attrs.evolve(
+                    meta, deletion_timestamp=meta.deletion_timestamp - old, deletion_grace_period_seconds=0
+                )
+                store, stamped = self._write(current.key, attrs.evolve(current, meta=meta), "MODIFIED", now)
+                return store, Result(True, obj=stamped)
             store, _ = self._write(current.key, current, "DELETED", now)
             return store, Result(True, obj=current)
         old = meta.deletion_grace_period_seconds
@@ -528,6 +548,40 @@ class Store:
 
 def _is_pod(obj: Any) -> bool:
     return isinstance(obj, Pod)
+
+
+def _delete_on_update(current: Any) -> bool:
+    """``registry/store.go: ShouldDeleteDuringUpdate`` once the finalizers are gone: the object
+    being deleted has a grace period of 0 or none (every non-pod; a pod only after its grace-0
+    delete, never while its graceful termination is pending)."""
+    return not _is_pod(current) or current.meta.deletion_grace_period_seconds in (None, 0)
+
+
+JOB_UID_LABEL = "batch.kubernetes.io/controller-uid"  # batch.ControllerUidLabel
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"  # batch.JobNameLabel
+LEGACY_JOB_UID_LABEL = "controller-uid"  # batch.LegacyControllerUidLabel
+LEGACY_JOB_NAME_LABEL = "job-name"  # batch.LegacyJobNameLabel
+
+
+def generate_job_selector(job: Any) -> Any:
+    """``pkg/registry/batch/job/strategy.go: generateSelector`` for a Job without
+    ``manualSelector``: the template's labels get the Job's uid and name (legacy and current
+    keys), and the selector is ``batch.kubernetes.io/controller-uid=<uid>``."""
+    spec = job.spec
+    if spec.manual_selector:
+        return job
+    uid, name = job.meta.uid, job.meta.name
+    labels = dict(spec.template.labels)
+    for key, value in (
+        (LEGACY_JOB_UID_LABEL, uid),
+        (JOB_UID_LABEL, uid),
+        (LEGACY_JOB_NAME_LABEL, name),
+        (JOB_NAME_LABEL, name),
+    ):
+        labels.setdefault(key, value)
+    template = attrs.evolve(spec.template, labels=FMap(labels))
+    selector = LabelSelector(match_labels=((JOB_UID_LABEL, uid),))
+    return attrs.evolve(job, spec=attrs.evolve(spec, template=template, selector=selector))
 
 
 def deletion_finalizers(finalizers: tuple[str, ...], policy: Propagation | None) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ Scenario syntax::
       - {op: deletePod, target: ReplicaSet/web, keepReady: 1}    # ... only while 1 other pod is Ready
       - {op: forceDeletePod, target: ReplicaSet/web}             # ... --grace-period=0 --force
       - {op: forceDeletePod, target: StatefulSet/db}             # StatefulSet pods by ordinal (db-0..db-2)
+      - {op: deletePod, target: Job/pi}                          # a Job's pods, finished ones included
       - {op: rollout, target: Deployment/web, images: [nginx:1.27, nginx:1.28]}  # kubectl set image
       - {op: rollout, target: DaemonSet/agent, images: [agent:2]}   # ... of a DaemonSet (rolling update)
       - {op: delete, target: ReplicaSet/web, propagationPolicy: Foreground}  # kubectl delete --cascade=foreground
@@ -484,10 +485,10 @@ REGISTRY: dict[str, UserOpType] = {
     "scale": UserOpType((*_REPLICATED, "Deployment", "StatefulSet"), _parse_scale, _one, _scale, ("replicas",)),
     "cordon": UserOpType(("Node",), _parse_target_only, _both, _cordon),
     "deletePod": UserOpType(
-        (*_REPLICATED, "StatefulSet", "DaemonSet"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
+        (*_REPLICATED, "StatefulSet", "DaemonSet", "Job"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
     ),
     "forceDeletePod": UserOpType(
-        (*_REPLICATED, "StatefulSet"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
+        (*_REPLICATED, "StatefulSet", "Job"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
     ),
     "rollout": UserOpType(("Deployment", "DaemonSet"), _parse_rollout, _one, _rollout, ("images",)),
     "delete": UserOpType(

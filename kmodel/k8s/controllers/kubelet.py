@@ -29,6 +29,21 @@ One reconcile is one pass of ``pkg/kubelet/kubelet.go: syncLoop`` over the node'
   pod's phase becomes ``Failed`` with ``Ready=False`` (reason ``PodCompleted``, as
   ``status.GeneratePodReadyCondition`` does for terminal pods since kubernetes#110256).
 - Pods gone from the API (force-deleted) are killed at once (``HandlePodCleanups``).
+- Completion (kmodel's own input, for Jobs): a pod whose spec has ``run_seconds`` (the
+  ``kmodel.io/run-seconds`` annotation of its template; Job pods default to 10s) has containers
+  that exit 0 that long after they start. Under ``Never`` and ``OnFailure`` the pod's phase
+  becomes ``Succeeded`` (``getPhase``: all containers terminated, none failed) with
+  ``Ready=False`` reason ``PodCompleted``; under ``Always`` the container is restarted as after
+  a crash (``computePodActions`` restarts any exited container under Always). Without
+  ``run_seconds`` (every pod but a Job's) containers never exit on their own, as before. A
+  container restarted under OnFailure runs its whole duration again. A crash (the
+  ``crash_container`` fault) exits with ``CRASH_EXIT_CODE`` = 1, the code a Job's
+  ``podFailurePolicy`` ``onExitCodes`` rules see.
+- A pod whose containers have stopped after a deletion but that still has finalizers (a Job's
+  ``batch.kubernetes.io/job-tracking``) gets its terminal phase ``Failed`` posted before the
+  final delete, which then leaves it for its finalizers (``pkg/kubelet/status/status_manager.go``:
+  a terminated pod's status is synced with a terminal phase before ``canBeDeleted``,
+  kubernetes#115331). Pods without finalizers are removed by that delete, so no phase is posted.
 
 All containers of one pod are modelled as one runtime entry ("the pod's containers"): they start,
 crash and stop together; readiness and preStop take the slowest container.
@@ -44,13 +59,24 @@ from kmodel.core.fmap import FMap
 from kmodel.k8s import abstraction
 from kmodel.k8s.abstraction import READY as READY_TIMES
 from kmodel.k8s.informers import Component, ComponentSpec, View
-from kmodel.k8s.objects import READY, Condition, Lease, Node, ObjectMeta, Pod, ResourceList, set_condition
+from kmodel.k8s.objects import (
+    READY,
+    Condition,
+    Lease,
+    Node,
+    ObjectMeta,
+    Pod,
+    ResourceList,
+    repr_unless_default,
+    set_condition,
+)
 from kmodel.k8s.store import Request
 
 BACKOFF_INITIAL = 10  # kubelet.go: containerBackOffPeriod (older releases: backOffPeriod)
 BACKOFF_MAX = 300  # kubelet.go: MaxContainerBackOff = v1beta1.MaxContainerBackOff
 BACKOFF_RESET = 2 * BACKOFF_MAX  # backoff.go: hasExpired; kubelet.go HasExpiredFunc: 600s
 NODE_LEASE_NAMESPACE = "kube-node-lease"
+CRASH_EXIT_CODE = 1  # what the crash_container fault exits with
 
 
 @abstraction.declare(plain={"initial_delay", "period", "success_threshold"})
@@ -72,8 +98,9 @@ class Probe:
         "ready_at": abstraction.READY,
         "terminating_since": abstraction.TIME,
         "stop_at": abstraction.TIME,
+        "complete_at": abstraction.TIME,
     },
-    plain={"restarts", "backoff", "requests"},
+    plain={"restarts", "backoff", "requests", "run_seconds"},
 )
 @attrs.frozen
 class PodRuntime:
@@ -98,6 +125,12 @@ class PodRuntime:
     ready_at: int | None = None  # when the running containers pass readiness (None: not running)
     terminating_since: int | None = None  # when the kubelet began killing the pod (preStop, SIGTERM)
     stop_at: int | None = None  # when the containers have stopped (hook done, or SIGKILL at grace)
+    run_seconds: int | None = None  # PodSpec.run_seconds: the containers exit 0 this long after a start
+    complete_at: int | None = None  # when the running containers exit 0 (None: they run on)
+    completed: bool = False  # the last exit was 0, the run done (else a crash: CRASH_EXIT_CODE)
+
+    def __repr__(self) -> str:
+        return repr_unless_default(self, ("run_seconds", "complete_at", "completed"))
 
     def restart_at(self) -> int | None:
         """When a crashed container starts again, or None if it never will.
@@ -117,6 +150,8 @@ class PodRuntime:
         """
         if self.running or self.exited_at is None or self.restart_policy == "Never":
             return None
+        if self.completed and self.restart_policy == "OnFailure":
+            return None  # completed: OnFailure restarts only failed containers
         if self.terminating_since is not None:
             return None  # SyncTerminatingPod never starts containers
         if self.backoff == 0 or self.backoff_updated is None:
@@ -131,6 +166,8 @@ class PodRuntime:
         times = [t for t in (self.restart_at(), self.stop_at) if t is not None]
         if self.running and self.ready_at is not None:
             times.append(self.ready_at)
+        if self.running and self.complete_at is not None and self.terminating_since is None:
+            times.append(self.complete_at)
         return times
 
     def last_timer(self) -> int | None:
@@ -215,6 +252,8 @@ class Kubelet(Component):
                 rt = self._terminate(pod, rt, now)
                 if rt is None:
                     runtime.pop(uid, None)
+                    if pod.meta.finalizers and not pod.is_terminal():
+                        reqs.append(self._status(pod, terminal_status(pod)))
                     reqs.append(Request("delete", pod.key, grace=0, precondition_uid=uid, tag=("final-delete",)))
                     continue
                 runtime[uid] = rt
@@ -231,6 +270,9 @@ class Kubelet(Component):
                 rt = admitted(pod, now)
                 runtime[uid] = rt
             else:
+                if rt.running and rt.complete_at is not None and now >= rt.complete_at:
+                    rt = completed(rt, rt.complete_at)
+                    runtime[uid] = rt
                 restart_at = rt.restart_at()
                 if restart_at is not None and now >= restart_at:
                     rt = restarted(rt, now)
@@ -365,7 +407,10 @@ def _tick_at_or_after(origin: int, period: int, t: int) -> int:
 def admitted(pod: Pod, now: int) -> PodRuntime:
     """A pod just admitted: its containers start now and its probe workers are created."""
     probes = pod_probes(pod)
+    run = pod.spec.run_seconds
     return PodRuntime(
+        run_seconds=run,
+        complete_at=None if run is None else now + run,
         namespace=pod.meta.namespace,
         name=pod.meta.name,
         requests=pod.spec.requests(),
@@ -404,22 +449,38 @@ def restarted(rt: PodRuntime, now: int) -> PodRuntime:
         backoff=backoff,
         backoff_updated=now,
         ready_at=ready_time(rt.probes, rt.admitted_at, now),
+        complete_at=None if rt.run_seconds is None else now + rt.run_seconds,
     )
 
 
 def crashed(rt: PodRuntime, now: int) -> PodRuntime:
     """The containers exited with a non-zero code at ``now`` (the ``crash_container`` fault)."""
-    return attrs.evolve(rt, running=False, exited_at=now, ready_at=None)
+    return attrs.evolve(rt, running=False, exited_at=now, ready_at=None, complete_at=None, completed=False)
+
+
+def completed(rt: PodRuntime, at: int) -> PodRuntime:
+    """The containers exited 0 at ``at``, their run done (``PodSpec.run_seconds``)."""
+    return attrs.evolve(rt, running=False, exited_at=at, ready_at=None, complete_at=None, completed=True)
+
+
+def terminal_status(pod: Pod) -> Any:
+    """``Failed`` with ``Ready=False`` (``PodCompleted``): the phase the kubelet posts for a pod
+    whose containers it stopped on deletion (they exit with SIGTERM/SIGKILL codes)."""
+    cond = Condition(READY, "False", "PodCompleted")
+    return attrs.evolve(
+        pod.status, phase="Failed", conditions=set_condition(pod.status.conditions, cond), reason="", message=""
+    )
 
 
 def pod_status(pod: Pod, rt: PodRuntime, now: int) -> Any:
     """The status the kubelet posts (``kubelet_pods.go: generateAPIPodStatus``)."""
     start = pod.status.start_time if pod.status.start_time is not None else rt.admitted_at
-    if not rt.running and rt.restart_policy == "Never" and rt.terminating_since is None:
+    done = rt.restart_policy == "Never" or (rt.restart_policy == "OnFailure" and rt.completed)
+    if not rt.running and done and rt.terminating_since is None:
         cond = Condition(READY, "False", "PodCompleted")
         return attrs.evolve(
             pod.status,
-            phase="Failed",
+            phase="Succeeded" if rt.completed else "Failed",
             conditions=set_condition(pod.status.conditions, cond),
             restart_count=rt.restarts,
             start_time=start,
