@@ -29,8 +29,8 @@ from kmodel.k8s.abstraction import TimeAbstraction, time_abstraction
 from kmodel.k8s.apiserver import WATCH_CACHE_SECONDS
 from kmodel.k8s.controllers import (
     autoscaler,
-    daemonset,
     cronjob,
+    daemonset,
     deployment,
     disruption,
     drain,

@@ -1181,6 +1181,10 @@ DAEMONSET_CONVERGES = declare(
         ),
         check=daemonset_converges,
         applies=lambda model: any(o.KIND == "DaemonSet" for o in model.config.objects),
+    )
+)
+
+
 # Jobs and CronJobs (kmodel.k8s.controllers.job, .cronjob): checked where the scenario has one.
 
 

@@ -485,7 +485,11 @@ REGISTRY: dict[str, UserOpType] = {
     "scale": UserOpType((*_REPLICATED, "Deployment", "StatefulSet"), _parse_scale, _one, _scale, ("replicas",)),
     "cordon": UserOpType(("Node",), _parse_target_only, _both, _cordon),
     "deletePod": UserOpType(
-        (*_REPLICATED, "StatefulSet", "DaemonSet", "Job"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)
+        (*_REPLICATED, "StatefulSet", "DaemonSet", "Job"),
+        _parse_delete,
+        _delete_specs,
+        _delete_pod,
+        optional=("keepReady",),
     ),
     "forceDeletePod": UserOpType(
         (*_REPLICATED, "StatefulSet", "Job"), _parse_delete, _delete_specs, _delete_pod, optional=("keepReady",)

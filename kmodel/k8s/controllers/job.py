@@ -95,7 +95,7 @@ from kmodel.core.fmap import FMap
 from kmodel.k8s import abstraction, workqueue
 from kmodel.k8s.abstraction import EXPECT
 from kmodel.k8s.controllers.kubelet import CRASH_EXIT_CODE
-from kmodel.k8s.controllers.replicaset import slow_start_batches
+from kmodel.k8s.controllers.replicaset import deletion_rank, slow_start_batches
 from kmodel.k8s.informers import Component, ComponentSpec, View
 from kmodel.k8s.objects import (
     JOB_COMPLETE,
@@ -268,20 +268,6 @@ def pod_from_template(job: Job, tracking: bool = True) -> Pod:
         finalizers=(JOB_TRACKING_FINALIZER,) if tracking else (),
     )
     return Pod(meta=meta, spec=job.spec.template.spec)
-
-
-def removal_rank(pod: Pod) -> tuple[Any, ...]:
-    """``controller.ActivePods`` order (first removed first): unassigned, Pending before Running,
-    not ready before ready, more restarts first, newer first; then name."""
-    phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}.get(pod.status.phase, 0)
-    return (
-        1 if pod.spec.node_name else 0,
-        phase_rank,
-        1 if pod.is_ready() else 0,
-        -pod.status.restart_count,
-        -pod.meta.creation_timestamp,
-        pod.meta.name,
-    )
 
 
 def remaining_backoff(record: BackoffRecord | None, now: int) -> int:
@@ -590,7 +576,7 @@ class JobController(Component):
             want = max(0, min(spec.completions - succeeded, spec.parallelism))
         surplus = active - want
         if surplus > 0:
-            victims = sorted(active_pods, key=removal_rank)[:surplus]
+            victims = sorted(active_pods, key=deletion_rank)[:surplus]  # controller.ActivePods, as the RS
             local = self._set_expectation(local, key, 0, len(victims), now)
             reqs: list[Request] = []
             for p in victims:  # deleteJobPods: the finalizer first, so the pod is never counted
