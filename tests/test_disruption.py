@@ -142,6 +142,16 @@ def test_max_unavailable(max_unavailable: int | str, desired: int) -> None:
     assert expected_pod_count(pdb(max_unavailable=max_unavailable), pods, lookup(rs(3))) == (3, desired)
 
 
+def test_scale_of_a_replication_controller_is_its_replicas() -> None:
+    """``getPodReplicationController`` (``disruption.go: getExpectedScale``'s finders)."""
+    from kmodel.k8s.objects import ReplicationController
+
+    meta = ObjectMeta(name="web", namespace="default", uid="rc-uid")
+    rc = ReplicationController(meta=meta, spec=ReplicaSetSpec(SEL, PodTemplateSpec(LABELS), replicas=4))
+    pods = [pod("a", owner=("ReplicationController", "web", "rc-uid"))]
+    assert expected_pod_count(pdb(max_unavailable=1), pods, lookup(rc)) == (4, 3)
+
+
 def test_scale_of_a_deployment_owned_replica_set_is_the_deployment_s() -> None:
     d = Deployment(
         meta=ObjectMeta(name="web", namespace="default", uid="d-uid"),

@@ -19,8 +19,8 @@ Kubernetes 1.34: ``statusUpdateRetries`` = 1): a live GET of the object, then th
 ``newStatus`` (computed from the sender's cache, with the ``observedGeneration`` it acted on) sent
 again with the live resourceVersion. So a status computed from a stale cache lands on a fresh
 object: what upstream does. The GET and the second write are one step of the model (nothing can
-come between them, as nothing else runs in the sender meanwhile); a failed GET (NotFound) is the
-result the sender gets; a lost request or response and a crash act on the call as a whole.
+come between them, as nothing else runs in the sender meanwhile), so the GET always finds the
+object that conflicted; a lost request or response and a crash act on the call as a whole.
 
 Batches (``Request.batch``) are handled here too, once: the requests of one reconcile are applied in
 order, but once a request with a batch number fails (for any reason, a lost request or response
@@ -164,11 +164,9 @@ def send(
 def _retry_status(
     store: Store, req: Request, now: int, api: APIConfig, listen: Listener | None
 ) -> tuple[Store, Result]:
-    """``updateReplicaSetStatus``'s retry: ``c.Get`` the live object (its error is the result),
-    then ``UpdateStatus`` of it with the status the sender computed."""
-    live = store.get(req.key)
-    if live is None:
-        return store, Result(False, "NotFound", f"{req.key[0]} {req.key[2]} not found")
+    """``updateReplicaSetStatus``'s retry: ``c.Get`` the live object, then ``UpdateStatus`` of it
+    with the status the sender computed."""
+    live = store.get(req.key)  # there: a Conflict, in this same step, means the object exists
     again = attrs.evolve(
         req,
         obj=attrs.evolve(live, status=req.obj.status),
