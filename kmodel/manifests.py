@@ -702,12 +702,19 @@ def parse_workload_template(spec: Fields, kind: str) -> tuple[LabelSelector, FMa
         raise selector_f.error(None, "must not be empty (apps/v1 requires a non-empty selector)")
     template = spec.map("template", required=True)
     labels = FMap(label_map(template.map("metadata"), "labels"))
+    return selector, labels, _selected_pods(template, labels, selector, kind)
+
+
+def _selected_pods(template: Fields, labels: FMap[str, str], selector: LabelSelector, kind: str) -> PodSpec:
+    """A workload template's pod spec, once its labels match the workload's selector, with
+    ``restartPolicy: Always`` (the workload validations of ``pkg/apis/apps/validation`` and
+    ``pkg/apis/core/validation: ValidateReplicationControllerSpec``)."""
     if not selector.matches(labels):
         raise template.error("metadata", f"labels {dict(labels)} do not match the selector {selector}")
     pod_spec = parse_pod_spec(template.map("spec", required=True))
     if pod_spec.restart_policy != "Always":
         raise template.map("spec").error("restartPolicy", f"a {kind}'s pods must use restartPolicy Always")
-    return selector, labels, pod_spec
+    return pod_spec
 
 
 def replicas(spec: Fields, key: str = "replicas", default: int | None = 1, minimum: int = 0) -> int:
@@ -753,13 +760,7 @@ def parse_replication_controller(f: Fields) -> ReplicationController:
     if not selector_map:
         raise spec.error("selector", "must not be empty (set it, or labels on the template to default it from)")
     selector = LabelSelector(match_labels=tuple(sorted(selector_map.items())))
-    if not selector.matches(labels):
-        raise template.error("metadata", f"labels {dict(labels)} do not match the selector {selector}")
-    pod_spec = parse_pod_spec(template.map("spec", required=True))
-    if pod_spec.restart_policy != "Always":
-        raise template.map("spec").error(
-            "restartPolicy", "a ReplicationController's pods must use restartPolicy Always"
-        )
+    pod_spec = _selected_pods(template, labels, selector, "ReplicationController")
     meta = parse_meta(f)
     if not meta.labels:
         meta = attrs.evolve(meta, labels=labels)
